@@ -1,0 +1,74 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+import { ConfigError } from './errors.js';
+import type { Rng } from './rng.js';
+
+/** Nonlinearities whose recommended gain {@link calculateGain} knows (PyTorch's table). */
+export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+
+/** fan_in and fan_out of a weight in PyTorch layout ([out, in] or [out, in, kh, kw]). */
+export function fanInAndOut(shape: readonly number[]): { fanIn: number; fanOut: number } {
+  if (shape.length < 2) throw new ConfigError(`fanInAndOut: weight must have rank ≥ 2, got shape [${shape.join(', ')}]`);
+  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
+  return { fanIn: (shape[1] as number) * receptive, fanOut: (shape[0] as number) * receptive };
+}
+
+/** The gain PyTorch recommends for a nonlinearity (`torch.nn.init.calculate_gain`). */
+export function calculateGain(nonlinearity: Nonlinearity, param = 0.01): number {
+  switch (nonlinearity) {
+    case 'linear':
+    case 'conv2d':
+    case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leaky_relu':
+      return Math.sqrt(2 / (1 + param * param));
+    case 'selu':
+      return 3 / 4;
+  }
+}
+
+/** Options of the Kaiming (He) initialisers; defaults are PyTorch's (`a` 0, fan_in, leaky_relu). */
+export interface KaimingOptions {
+  a?: number;
+  mode?: 'fanIn' | 'fanOut';
+  nonlinearity?: Nonlinearity;
+}
+
+function kaimingStd(shape: readonly number[], { a = 0, mode = 'fanIn', nonlinearity = 'leaky_relu' }: KaimingOptions): number {
+  const { fanIn, fanOut } = fanInAndOut(shape);
+  return calculateGain(nonlinearity, a) / Math.sqrt(mode === 'fanIn' ? fanIn : fanOut);
+}
+
+/** The initialisers @ml layers use, each drawing from the caller's seeded {@link Rng}; shapes in PyTorch layout. */
+export const init = {
+  zeros: (rng: Rng, shape: number[]): tf.Tensor => rng.uniformTensor(shape, 0, 0),
+  ones: (rng: Rng, shape: number[]): tf.Tensor => rng.uniformTensor(shape, 1, 1),
+  uniform: (rng: Rng, shape: number[], low = 0, high = 1): tf.Tensor => rng.uniformTensor(shape, low, high),
+  normal: (rng: Rng, shape: number[], mean = 0, std = 1): tf.Tensor => rng.normalTensor(shape, mean, std),
+  /** PyTorch's `trunc_normal_`: normal(mean, std) redrawn outside [a, b]. */
+  truncatedNormal: (rng: Rng, shape: number[], mean = 0, std = 1, a = -2, b = 2): tf.Tensor =>
+    rng.truncatedNormalTensor(shape, mean, std, a, b),
+  /** Glorot uniform: U(±gain·√(6/(fan_in+fan_out))). */
+  xavierUniform: (rng: Rng, shape: number[], gain = 1): tf.Tensor => {
+    const { fanIn, fanOut } = fanInAndOut(shape);
+    const bound = gain * Math.sqrt(6 / (fanIn + fanOut));
+    return rng.uniformTensor(shape, -bound, bound);
+  },
+  /** Glorot normal: N(0, gain²·2/(fan_in+fan_out)). */
+  xavierNormal: (rng: Rng, shape: number[], gain = 1): tf.Tensor => {
+    const { fanIn, fanOut } = fanInAndOut(shape);
+    return rng.normalTensor(shape, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
+  },
+  /** He uniform: U(±√3·gain/√fan). */
+  kaimingUniform: (rng: Rng, shape: number[], options: KaimingOptions = {}): tf.Tensor => {
+    const bound = Math.sqrt(3) * kaimingStd(shape, options);
+    return rng.uniformTensor(shape, -bound, bound);
+  },
+  /** He normal: N(0, gain²/fan). */
+  kaimingNormal: (rng: Rng, shape: number[], options: KaimingOptions = {}): tf.Tensor =>
+    rng.normalTensor(shape, 0, kaimingStd(shape, options)),
+};

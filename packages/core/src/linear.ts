@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ConfigError, ShapeError, formatShape } from './errors.js';
+import { fanInAndOut, init } from './init.js';
+import { Module } from './module.js';
+import { Rng } from './rng.js';
+
+/** Options of {@link Linear}. */
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Add a learned bias (default true). */
+  bias?: boolean;
+  /** Randomness for the initial weights; default `new Rng(seed ?? 0)`. */
+  rng?: Rng;
+  seed?: number;
+}
+
+/** Defaults of {@link LinearOptions}. */
+export const DEFAULT_LINEAR_OPTIONS = { bias: true } as const;
+
+/** Throws a ConfigError unless `value` is a positive integer. */
+export function checkPositiveInt(where: string, name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`${where}: ${name} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+/** Throws a ShapeError unless `x`'s last axis has size `size`. */
+export function checkLastDim(where: string, x: tf.Tensor, size: number): void {
+  if (x.rank < 1 || x.shape[x.rank - 1] !== size) {
+    throw new ShapeError(`${where}: input last dim must be ${size}, got ${formatShape(x.shape)}`);
+  }
+}
+
+/**
+ * y = x·Wᵀ + b, like `torch.nn.Linear`: weight [out, in], bias [out], PyTorch's default init
+ * (kaiming-uniform with a = √5, i.e. U(±1/√in) for both). Input [..., in] → output [..., out].
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+
+  constructor(options: LinearOptions) {
+    super();
+    const { inFeatures, outFeatures, bias = DEFAULT_LINEAR_OPTIONS.bias } = options;
+    checkPositiveInt('Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('Linear', 'outFeatures', outFeatures);
+    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const shape = [outFeatures, inFeatures];
+    this.weight = this.registerParameter('weight', init.kaimingUniform(rng, shape, { a: Math.sqrt(5) }));
+    const bound = 1 / Math.sqrt(fanInAndOut(shape).fanIn);
+    this.bias = bias ? this.registerParameter('bias', init.uniform(rng, [outFeatures], -bound, bound)) : null;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    checkLastDim('Linear', x, this.inFeatures);
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]
+      // An explicit transpose keeps the product on wasm's fast flag-free path.
+      let y = tf.matMul(x2, tf.transpose(this.weight)); // [N, out]
+      if (this.bias !== null) y = tf.add(y, this.bias);
+      return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
+    });
+  }
+}

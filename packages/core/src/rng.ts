@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ConfigError } from './errors.js';
+
+/** The serialisable state of an {@link Rng}: four 32-bit words of xoshiro128** state. */
+export type RngState = readonly [number, number, number, number];
+
+// splitmix32 spreads a user seed over the four state words so that nearby seeds give unrelated streams.
+function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+/**
+ * A seeded pseudo-random generator (xoshiro128**) for every random choice in @ml: weight init, dropout
+ * masks, shuffling, augmentation. Same seed → same stream on every platform; `state()`/`setState()` let
+ * checkpoints resume the stream exactly.
+ *
+ * `new Rng(42).normal()` draws one standard normal number.
+ */
+export class Rng {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spareNormal: number | null = null;
+
+  constructor(seed = 0) {
+    if (!Number.isFinite(seed)) throw new ConfigError(`Rng: seed must be a finite number, got ${seed}`);
+    const mix = splitmix32(Math.floor(seed) >>> 0 ^ Math.floor(seed / 2 ** 32));
+    this.s0 = mix();
+    this.s1 = mix();
+    this.s2 = mix();
+    this.s3 = mix();
+  }
+
+  /** The next 32-bit unsigned integer of the stream. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 = (this.s2 ^ this.s0) >>> 0;
+    this.s3 = (this.s3 ^ this.s1) >>> 0;
+    this.s1 = (this.s1 ^ this.s2) >>> 0;
+    this.s0 = (this.s0 ^ this.s3) >>> 0;
+    this.s2 = (this.s2 ^ t) >>> 0;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** A uniform float in [0, 1) with 53 random bits. */
+  random(): number {
+    const hi = this.nextUint32() >>> 5;
+    const lo = this.nextUint32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** A uniform float in [low, high). */
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.random();
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`Rng.int: n must be a positive integer, got ${n}`);
+    return Math.floor(this.random() * n);
+  }
+
+  /** A normal sample (Box–Muller, both values used). */
+  normal(mean = 0, std = 1): number {
+    if (this.spareNormal !== null) {
+      const z = this.spareNormal;
+      this.spareNormal = null;
+      return mean + std * z;
+    }
+    let u = 0;
+    while (u === 0) u = this.random();
+    const v = this.random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return mean + std * r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Shuffles `array` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(array: T[]): T[] {
+    for (let i = array.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = array[i] as T;
+      array[i] = array[j] as T;
+      array[j] = tmp;
+    }
+    return array;
+  }
+
+  /** A random permutation of 0..n-1. */
+  permutation(n: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i));
+  }
+
+  /** A new generator seeded from this one's stream: independent streams for sub-tasks. */
+  fork(): Rng {
+    return new Rng(this.nextUint32() * 4294967296 + this.nextUint32());
+  }
+
+  /** The current state, for checkpoints. */
+  state(): RngState {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  /** Restores a state from {@link Rng.state}. */
+  setState(state: RngState): this {
+    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new ConfigError(`Rng.setState: state must be four uint32 words, got [${state.join(', ')}]`);
+    }
+    if (state.every((w) => w === 0)) throw new ConfigError('Rng.setState: the all-zero state is not valid');
+    [this.s0, this.s1, this.s2, this.s3] = state;
+    this.spareNormal = null;
+    return this;
+  }
+
+  /** A Float32Array of `n` uniform samples in [low, high). */
+  uniformArray(n: number, low = 0, high = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.uniform(low, high);
+    return out;
+  }
+
+  /** A Float32Array of `n` normal samples. */
+  normalArray(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.normal(mean, std);
+    return out;
+  }
+
+  /** A tensor of uniform samples in [low, high). */
+  uniformTensor(shape: number[], low = 0, high = 1): tf.Tensor {
+    return tf.tensor(this.uniformArray(sizeOf(shape), low, high), shape, 'float32');
+  }
+
+  /** A tensor of normal samples. */
+  normalTensor(shape: number[], mean = 0, std = 1): tf.Tensor {
+    return tf.tensor(this.normalArray(sizeOf(shape), mean, std), shape, 'float32');
+  }
+
+  /** A tensor of normal samples redrawn until they fall within [a, b] (PyTorch's `trunc_normal_`). */
+  truncatedNormalTensor(shape: number[], mean = 0, std = 1, a = -2, b = 2): tf.Tensor {
+    if (!(a < b)) throw new ConfigError(`Rng.truncatedNormalTensor: a (${a}) must be < b (${b})`);
+    const n = sizeOf(shape);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let v: number;
+      do v = this.normal(mean, std);
+      while (v < a || v > b);
+      out[i] = v;
+    }
+    return tf.tensor(out, shape, 'float32');
+  }
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** `rng` when given, else a generator seeded with `seed` (default 0): the one way @ml picks its randomness. */
+export function resolveRng(rng?: Rng, seed = 0): Rng {
+  return rng ?? new Rng(seed);
+}

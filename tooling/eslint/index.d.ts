@@ -1,0 +1,6 @@
+import type { Linter } from 'eslint';
+
+export declare const library: Linter.Config[];
+export declare const app: Linter.Config[];
+declare const config: Linter.Config[];
+export default config;
