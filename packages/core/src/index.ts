@@ -17,3 +17,5 @@ export { GELU, LeakyReLU, ReLU, Sigmoid, Tanh, gelu } from './activations.js';
 export type { GeluApproximation, GeluOptions, LeakyReluOptions } from './activations.js';
 export { ModuleList, Sequential } from './sequential.js';
 export { sumToShape, transposeLast2 } from './internal/gradient-fixes.js';
+export { decodeSafetensors, encodeRawSafetensors, encodeSafetensors, rawToTensors, tensorsToRaw } from './safetensors.js';
+export type { DecodedSafetensors, EncodeOptions, RawTensor, SafetensorsDtype } from './safetensors.js';
