@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { BackendError } from './errors.js';
 import './internal/register-gradients.js';
+import { installWasmKernels } from './internal/wasm-kernels.js';
 
 /** Backends @ml knows how to load. `tensorflow` is tfjs-node or tfjs-node-gpu. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -69,6 +70,8 @@ async function loadBackendModule(name: BackendName): Promise<void> {
 
 async function activate(name: BackendName): Promise<void> {
   await loadBackendModule(name);
+  // The kernels wasm lacks for training (and faster matMul/conv backprops); idempotent.
+  if (name === 'wasm') installWasmKernels();
   let ok: boolean;
   try {
     ok = await tf.setBackend(name);

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError } from './errors.js';
 import type { Rng } from './rng.js';
@@ -45,8 +45,10 @@ function kaimingStd(shape: readonly number[], { a = 0, mode = 'fanIn', nonlinear
 
 /** The initialisers @ml layers use, each drawing from the caller's seeded {@link Rng}; shapes in PyTorch layout. */
 export const init = {
-  zeros: (rng: Rng, shape: number[]): tf.Tensor => rng.uniformTensor(shape, 0, 0),
-  ones: (rng: Rng, shape: number[]): tf.Tensor => rng.uniformTensor(shape, 1, 1),
+  /** Zeros; draws nothing from `rng` (as PyTorch's `zeros_`), so the stream of later inits is unchanged. */
+  zeros: (_rng: Rng, shape: number[]): tf.Tensor => tf.zeros(shape),
+  /** Ones; draws nothing from `rng`. */
+  ones: (_rng: Rng, shape: number[]): tf.Tensor => tf.ones(shape),
   uniform: (rng: Rng, shape: number[], low = 0, high = 1): tf.Tensor => rng.uniformTensor(shape, low, high),
   normal: (rng: Rng, shape: number[], mean = 0, std = 1): tf.Tensor => rng.normalTensor(shape, mean, std),
   /** PyTorch's `trunc_normal_`: normal(mean, std) redrawn outside [a, b]. */

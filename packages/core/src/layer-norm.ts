@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ShapeError, formatShape } from './errors.js';
+import { ConfigError, ShapeError, formatShape } from './errors.js';
 import { checkPositiveInt } from './linear.js';
 import { Module } from './module.js';
 
@@ -33,6 +33,7 @@ export class LayerNorm extends Module {
     shape.forEach((d, i) => checkPositiveInt('LayerNorm', `normalizedShape[${i}]`, d));
     this.normalizedShape = shape;
     this.eps = options.eps ?? DEFAULT_LAYER_NORM_OPTIONS.eps;
+    if (!(this.eps >= 0 && Number.isFinite(this.eps))) throw new ConfigError(`LayerNorm: eps must be a finite number ≥ 0, got ${this.eps}`);
     const affine = options.elementwiseAffine ?? DEFAULT_LAYER_NORM_OPTIONS.elementwiseAffine;
     this.weight = affine ? this.registerParameter('weight', tf.ones(shape)) : null;
     this.bias = affine ? this.registerParameter('bias', tf.zeros(shape)) : null;

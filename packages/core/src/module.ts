@@ -150,12 +150,16 @@ export abstract class Module {
   loadStateDict(state: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
     const own = new Map([...this.namedParameters(), ...this.namedBuffers()]);
-    const missingKeys = [...own.keys()].filter((k) => !(k in state));
+    const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(state, k));
     const unexpectedKeys = Object.keys(state).filter((k) => !own.has(k));
     const wrongShape: string[] = [];
     for (const [key, v] of own) {
-      const t = state[key];
+      const t = Object.hasOwn(state, key) ? state[key] : undefined;
       if (t === undefined) continue;
+      if (!(t instanceof tf.Tensor)) {
+        wrongShape.push(`${key}: expected a tensor of shape ${formatShape(v.shape)}, got ${typeof t}`);
+        continue;
+      }
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
         wrongShape.push(`${key}: expected ${formatShape(v.shape)}, got ${formatShape(t.shape)}`);
       }
@@ -169,8 +173,10 @@ export abstract class Module {
     }
     tf.tidy(() => {
       for (const [key, v] of own) {
-        const t = state[key];
-        if (t !== undefined) v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
+        const t = Object.hasOwn(state, key) ? state[key] : undefined;
+        // Assigning a variable its own data (loading a model's own state dict) would free that data.
+        if (t === undefined || t.dataId === v.dataId) continue;
+        v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
       }
     });
     return { missingKeys, unexpectedKeys };

@@ -2,8 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError } from './errors.js';
 
-/** The serialisable state of an {@link Rng}: four 32-bit words of xoshiro128** state. */
-export type RngState = readonly [number, number, number, number];
+/**
+ * The serialisable state of an {@link Rng}: four 32-bit words of xoshiro128** state, plus the
+ * pending second value of a Box–Muller pair when {@link Rng.normal} has one cached.
+ */
+export type RngState = readonly [number, number, number, number] | readonly [number, number, number, number, number];
 
 // splitmix32 spreads a user seed over the four state words so that nearby seeds give unrelated streams.
 function splitmix32(seed: number): () => number {
@@ -109,19 +112,23 @@ export class Rng {
     return new Rng(this.nextUint32() * 4294967296 + this.nextUint32());
   }
 
-  /** The current state, for checkpoints. */
+  /** The current state, for checkpoints: restoring it with {@link Rng.setState} continues the exact stream. */
   state(): RngState {
-    return [this.s0, this.s1, this.s2, this.s3];
+    const words = [this.s0, this.s1, this.s2, this.s3] as const;
+    return this.spareNormal === null ? words : [...words, this.spareNormal];
   }
 
   /** Restores a state from {@link Rng.state}. */
   setState(state: RngState): this {
-    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new ConfigError(`Rng.setState: state must be four uint32 words, got [${state.join(', ')}]`);
+    const words = state.slice(0, 4);
+    const spare = state[4];
+    if ((state.length !== 4 && state.length !== 5) || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new ConfigError(`Rng.setState: state must be four uint32 words and an optional pending normal, got [${state.join(', ')}]`);
     }
-    if (state.every((w) => w === 0)) throw new ConfigError('Rng.setState: the all-zero state is not valid');
-    [this.s0, this.s1, this.s2, this.s3] = state;
-    this.spareNormal = null;
+    if (spare !== undefined && !Number.isFinite(spare)) throw new ConfigError(`Rng.setState: the pending normal must be finite, got ${spare}`);
+    if (words.every((w) => w === 0)) throw new ConfigError('Rng.setState: the all-zero state is not valid');
+    [this.s0, this.s1, this.s2, this.s3] = words as [number, number, number, number];
+    this.spareNormal = spare ?? null;
     return this;
   }
 

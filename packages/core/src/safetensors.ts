@@ -43,14 +43,20 @@ function floatToHalf(value: number): number {
   const e = exp - 127 + 15;
   if (e >= 31) return sign | 0x7c00;
   if (e <= 0) {
+    // Subnormal half: keep the top bits of the 24-bit significand, rounding to nearest even like
+    // normal numbers (values below half the smallest subnormal round to ±0).
     if (e < -10) return sign;
-    mant = (mant | 0x800000) >> (1 - e);
-    return sign | ((mant + 0x1000) >> 13);
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const kept = mant >> shift;
+    const dropped = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    return sign | (dropped > halfway || (dropped === halfway && kept & 1) ? kept + 1 : kept);
   }
   const half = sign | (e << 10) | (mant >> 13);
   // round to nearest even on the dropped 13 bits
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) return half + 1;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) return half + 1;
   return half;
 }
 
@@ -61,38 +67,80 @@ function floatToHalf(value: number): number {
  * F16, F64 and I64 are widened/narrowed to F32/F32/I32 on read.
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): DecodedSafetensors {
-  if (bytes.byteLength < 8) throw new CheckpointError(`${source}: file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  if (bytes.byteLength < 8)
+    throw new CheckpointError(
+      `${source}: file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen > MAX_HEADER || 8 + headerLen > bytes.byteLength) {
-    throw new CheckpointError(`${source}: header length ${headerLen} goes beyond the file (${bytes.byteLength} bytes); the file is truncated or not safetensors`);
+    throw new CheckpointError(
+      `${source}: header length ${headerLen} goes beyond the file (${bytes.byteLength} bytes); the file is truncated or not safetensors`,
+    );
   }
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<
+      string,
+      unknown
+    >;
   } catch (e) {
     throw new CheckpointError(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(`${source}: header must be a JSON object`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw new CheckpointError(`${source}: header must be a JSON object`);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
   const tensors: Record<string, RawTensor> = {};
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (
+        entry === null ||
+        typeof entry !== 'object' ||
+        Array.isArray(entry) ||
+        Object.values(entry).some((v) => typeof v !== 'string')
+      ) {
+        throw new CheckpointError(
+          `${source}: __metadata__ must be an object of strings, got ${JSON.stringify(entry)}`,
+        );
+      }
       metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new CheckpointError(`${source}: tensor '${name}' has unknown dtype '${dtype}' (supported: ${Object.keys(BYTES).join(', ')})`);
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new CheckpointError(`${source}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !(offsets[0] <= offsets[1]) || offsets[1] > dataLen) {
-      throw new CheckpointError(`${source}: tensor '${name}' has data_offsets ${JSON.stringify(offsets)} outside the ${dataLen}-byte data section; the file is truncated or corrupt`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new CheckpointError(
+        `${source}: tensor '${name}' must be described by an object with dtype, shape and data_offsets, got ${JSON.stringify(entry)}`,
+      );
+    }
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype))
+      throw new CheckpointError(
+        `${source}: tensor '${name}' has unknown dtype '${dtype}' (supported: ${Object.keys(BYTES).join(', ')})`,
+      );
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw new CheckpointError(`${source}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isInteger(o) && o >= 0) ||
+      !(offsets[0] <= offsets[1]) ||
+      offsets[1] > dataLen
+    ) {
+      throw new CheckpointError(
+        `${source}: tensor '${name}' has data_offsets ${JSON.stringify(offsets)} outside the ${dataLen}-byte data section; the file is truncated or corrupt`,
+      );
     }
     const size = shape.reduce((a, b) => a * b, 1);
     const d = dtype as SafetensorsDtype;
     if (offsets[1] - offsets[0] !== size * BYTES[d]) {
-      throw new CheckpointError(`${source}: tensor '${name}' holds ${offsets[1] - offsets[0]} bytes, but ${d} ${JSON.stringify(shape)} needs ${size * BYTES[d]}`);
+      throw new CheckpointError(
+        `${source}: tensor '${name}' holds ${offsets[1] - offsets[0]} bytes, but ${d} ${JSON.stringify(shape)} needs ${size * BYTES[d]}`,
+      );
     }
     // Copy into an aligned buffer: offsets in the file need not be multiples of the element size.
     const raw = bytes.slice(dataStart + offsets[0], dataStart + offsets[1]);
@@ -110,13 +158,25 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
         out = { dtype: d, shape, data: raw };
         break;
       case 'F16':
-        out = { dtype: d, shape, data: Float32Array.from({ length: size }, (_, i) => halfToFloat(dv.getUint16(2 * i, true))) };
+        out = {
+          dtype: d,
+          shape,
+          data: Float32Array.from({ length: size }, (_, i) => halfToFloat(dv.getUint16(2 * i, true))),
+        };
         break;
       case 'F64':
-        out = { dtype: d, shape, data: Float32Array.from({ length: size }, (_, i) => dv.getFloat64(8 * i, true)) };
+        out = {
+          dtype: d,
+          shape,
+          data: Float32Array.from({ length: size }, (_, i) => dv.getFloat64(8 * i, true)),
+        };
         break;
       case 'I64':
-        out = { dtype: d, shape, data: Int32Array.from({ length: size }, (_, i) => Number(dv.getBigInt64(8 * i, true))) };
+        out = {
+          dtype: d,
+          shape,
+          data: Int32Array.from({ length: size }, (_, i) => Number(dv.getBigInt64(8 * i, true))),
+        };
         break;
     }
     tensors[name] = out;
@@ -133,17 +193,31 @@ export interface EncodeOptions {
 }
 
 /** Serialises raw tensors to safetensors bytes (keys sorted, 8-byte aligned header). */
-export function encodeRawSafetensors(tensors: Record<string, RawTensor>, options: EncodeOptions = {}): Uint8Array {
+export function encodeRawSafetensors(
+  tensors: Record<string, RawTensor>,
+  options: EncodeOptions = {},
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (options.metadata) header.__metadata__ = options.metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
+    if (name === '__metadata__')
+      throw new CheckpointError(
+        `encodeSafetensors: a tensor may not be named '__metadata__' (the format reserves it)`,
+      );
     const t = tensors[name] as RawTensor;
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== size) {
+      throw new CheckpointError(
+        `encodeSafetensors: tensor '${name}' has ${t.data.length} values, but its shape ${JSON.stringify(t.shape)} needs ${size}`,
+      );
+    }
     let chunk: Uint8Array;
-    let dtype = t.dtype;
-    if (t.dtype === 'F16' || (options.half === true && t.dtype === 'F32')) {
+    // Decoded F64/I64 tensors hold narrowed Float32/Int32 data, so they are written as F32/I32.
+    let dtype: SafetensorsDtype = t.dtype === 'F64' ? 'F32' : t.dtype === 'I64' ? 'I32' : t.dtype;
+    if (dtype === 'F16' || (options.half === true && dtype === 'F32')) {
       dtype = 'F16';
       const h = new Uint16Array(t.data.length);
       for (let i = 0; i < h.length; i++) h[i] = floatToHalf(t.data[i] as number);
@@ -155,9 +229,11 @@ export function encodeRawSafetensors(tensors: Record<string, RawTensor>, options
     chunks.push(chunk);
     offset += chunk.byteLength;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
+  // Pad by the UTF-8 byte length (not the string length) so the data section starts 8-byte aligned
+  // even with non-ASCII names.
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   out.set(headerBytes, 8);
@@ -176,14 +252,21 @@ export async function tensorsToRaw(tensors: Record<string, tf.Tensor>): Promise<
     const data = await t.data();
     if (t.dtype === 'float32') out[name] = { dtype: 'F32', shape: [...t.shape], data: data as Float32Array };
     else if (t.dtype === 'int32') out[name] = { dtype: 'I32', shape: [...t.shape], data: data as Int32Array };
-    else if (t.dtype === 'bool') out[name] = { dtype: 'BOOL', shape: [...t.shape], data: Uint8Array.from(data as Uint8Array) };
-    else throw new CheckpointError(`encodeSafetensors: tensor '${name}' has dtype ${t.dtype}, which safetensors cannot hold`);
+    else if (t.dtype === 'bool')
+      out[name] = { dtype: 'BOOL', shape: [...t.shape], data: Uint8Array.from(data as Uint8Array) };
+    else
+      throw new CheckpointError(
+        `encodeSafetensors: tensor '${name}' has dtype ${t.dtype}, which safetensors cannot hold`,
+      );
   }
   return out;
 }
 
 /** Serialises tensors to safetensors bytes; float32 → F32 (or F16 with `half`), int32 → I32, bool → BOOL. */
-export async function encodeSafetensors(tensors: Record<string, tf.Tensor>, options: EncodeOptions = {}): Promise<Uint8Array> {
+export async function encodeSafetensors(
+  tensors: Record<string, tf.Tensor>,
+  options: EncodeOptions = {},
+): Promise<Uint8Array> {
   return encodeRawSafetensors(await tensorsToRaw(tensors), options);
 }
 
@@ -192,7 +275,8 @@ export function rawToTensors(raw: Record<string, RawTensor>): Record<string, tf.
   const out: Record<string, tf.Tensor> = {};
   for (const [name, t] of Object.entries(raw)) {
     if (t.dtype === 'BOOL') out[name] = tf.tensor(t.data, t.shape, 'bool');
-    else if (t.dtype === 'I32' || t.dtype === 'I64' || t.dtype === 'U8') out[name] = tf.tensor(Int32Array.from(t.data), t.shape, 'int32');
+    else if (t.dtype === 'I32' || t.dtype === 'I64' || t.dtype === 'U8')
+      out[name] = tf.tensor(Int32Array.from(t.data), t.shape, 'int32');
     else out[name] = tf.tensor(t.data, t.shape, 'float32');
   }
   return out;

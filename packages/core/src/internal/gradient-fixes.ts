@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 // Replacing a registered gradient makes tfjs warn on the console; libraries must not print.
+/* eslint-disable no-console -- silences tfjs' re-registration warning; prints nothing itself */
 function replaceGradient(config: tf.GradConfig): void {
   const warn = console.warn;
   console.warn = () => {};
@@ -10,6 +11,7 @@ function replaceGradient(config: tf.GradConfig): void {
     console.warn = warn;
   }
 }
+/* eslint-enable no-console */
 
 /**
  * BatchMatMul's stock gradient multiplies with transposeA/transposeB flags, which the wasm backend
@@ -85,12 +87,111 @@ export function sumToShape(grad: tf.Tensor, shape: number[]): tf.Tensor {
   return tf.reshape(tf.sum(grad, axes), shape);
 }
 
-let installed = false;
+/**
+ * StridedSlice has no gradient in tfjs. dx scatters dy back to the sliced positions: per axis, dy is
+ * spread out by the stride (zeros between), flipped for a negative stride, and padded to x's size.
+ */
+function stridedSliceGradient(): tf.GradConfig {
+  return {
+    kernelName: 'StridedSlice',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const a = attrs as unknown as { begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number };
+      return {
+        x: () => {
+          const info = tf.slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+          const counts = x.shape.map((_, i) => {
+            const [b, e, s] = [info.begin[i]!, info.end[i]!, info.strides[i]!];
+            const len = e - b;
+            return len === 0 || len < 0 !== s < 0 ? 0 : Math.trunc(len / s) + (len % s !== 0 ? 1 : 0);
+          });
+          if (counts.some((c) => c === 0)) return tf.zeros(x.shape, x.dtype);
+          let g = tf.reshape(dy as tf.Tensor, counts); // one axis per axis of x
+          for (let i = 0; i < x.rank; i++) {
+            const s = info.strides[i]!;
+            const step = Math.abs(s);
+            const n = counts[i]!;
+            if (s < 0) g = tf.reverse(g, i);
+            const first = s > 0 ? info.begin[i]! : info.begin[i]! + (n - 1) * s; // lowest index taken
+            if (step > 1) g = spreadAxis(g, i, step);
+            const after = x.shape[i]! - first - g.shape[i]!;
+            const pads = g.shape.map((): [number, number] => [0, 0]);
+            pads[i] = [first, Math.max(0, after)];
+            g = tf.pad(g, pads);
+            if (after < 0) g = tf.slice(g, 0, x.shape.map((d, j) => (j === i ? d : -1)));
+          }
+          return g;
+        },
+      };
+    },
+  };
+}
+
+/** Inserts step−1 zeros after each element along `axis`, keeping the length (n−1)·step+1. */
+function spreadAxis(g: tf.Tensor, axis: number, step: number): tf.Tensor {
+  const shape = g.shape;
+  const n = shape[axis]!;
+  const outer = shape.slice(0, axis + 1);
+  const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const padded = tf.pad(tf.reshape(g, [...outer, 1, inner]), [...outer.map((): [number, number] => [0, 0]), [0, step - 1], [0, 0]]);
+  const spread = tf.reshape(padded, [...shape.slice(0, axis), n * step, ...shape.slice(axis + 1)]);
+  return tf.slice(spread, 0, shape.map((d, j) => (j === axis ? (n - 1) * step + 1 : d)));
+}
+
+/**
+ * Conv2D's stock gradient refuses dilation > 1. A dilated convolution is an ordinary one with a filter
+ * spread out by the dilation (zeros between taps), so both gradients follow from the stock backprops of
+ * that spread filter; the filter gradient keeps every d-th tap.
+ */
+function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const { dilations } = attrs as unknown as { dilations: number | [number, number] };
+      const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
+      if (dh === 1 && dw === 1) return stock.gradFunc(dy, saved, attrs);
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as {
+        strides: [number, number] | number;
+        pad: 'valid' | 'same' | number;
+        dataFormat: 'NHWC' | 'NCHW';
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      };
+      const spreadFilter = () => spreadAxis(spreadAxis(filter, 0, dh), 1, dw) as tf.Tensor4D;
+      const g = dy as tf.Tensor4D;
+      return {
+        x: () => tf.conv2dTranspose(g, spreadFilter(), x.shape, strides, pad as 'valid' | 'same', dimRoundingMode),
+        filter: () => {
+          const spread = spreadFilter();
+          const grad = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat, filterShape: spread.shape, ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }) }) as tf.Tensor4D;
+          return tf.stridedSlice(grad, [0, 0, 0, 0], grad.shape, [dh, dw, 1, 1]);
+        },
+      };
+    },
+  };
+}
+
+const originals = new Map<string, tf.GradConfig | undefined>();
 
 /** Registers @ml's gradient replacements once; safe to call many times. */
 export function installGradientFixes(): void {
-  if (installed) return;
-  installed = true;
-  replaceGradient(matMulGradient());
-  replaceGradient(squaredDifferenceGradient());
+  if (originals.size > 0) return;
+  const stockConv = tf.getGradient('Conv2D');
+  const fixes = [matMulGradient(), squaredDifferenceGradient(), stridedSliceGradient()];
+  if (stockConv !== undefined) fixes.push(conv2dGradient(stockConv));
+  for (const fix of fixes) {
+    originals.set(fix.kernelName, tf.getGradient(fix.kernelName));
+    replaceGradient(fix);
+  }
+}
+
+/** Puts tfjs' own gradients back (for benchmarks that compare against plain tfjs). */
+export function uninstallGradientFixes(): void {
+  for (const [name, original] of originals) {
+    if (original !== undefined) replaceGradient(original);
+    else tf.unregisterGradient(name);
+  }
+  originals.clear();
 }

@@ -5,5 +5,7 @@
 import '@tensorflow/tfjs-layers';
 
 import { installGradientFixes } from './gradient-fixes.js';
+import { registerChainedOps } from './register-chained-ops.js';
 
 installGradientFixes();
+registerChainedOps();

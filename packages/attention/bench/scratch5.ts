@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '@ml/core';
+await useBackend('wasm');
+function time(name: string, fn: () => tf.Tensor | tf.Tensor[], reps = 10) {
+  for (let i = 0; i < 2; i++) tf.dispose(fn());
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) tf.dispose(fn());
+  const ms = (performance.now() - t0) / reps;
+  console.log(`${name}: ${ms.toFixed(3)} ms`);
+}
+const a = tf.randomNormal([2048, 128]);
+const b = tf.randomNormal([2048, 512]);
+time('transpose 2048x128', () => tf.transpose(a));
+time('transpose 2048x512', () => tf.transpose(b));
+const c = tf.randomNormal([32, 64, 4, 32]);
+time('[B,T,H,d]->[T,d,B,H] 1,3,0,2', () => tf.transpose(c, [1, 3, 0, 2]));
+time('[B,T,H,d]->[d,B,H,T] 3,0,2,1', () => tf.transpose(c, [3, 0, 2, 1]));
+time('[B,T,H,d]->[T,B,H,d] 1,0,2,3', () => tf.transpose(c, [1, 0, 2, 3]));
+time('[B,T,H,d]->[B,H,T,d] 0,2,1,3', () => tf.transpose(c, [0, 2, 1, 3]));
+time('[B,T,H,d]->[B,H,d,T] 0,2,3,1', () => tf.transpose(c, [0, 2, 3, 1]));
+const p = tf.randomNormal([64, 128, 64]);
+time('P [Tq,G,Tk]->[Tq,Tk,G]', () => tf.transpose(p, [0, 2, 1]));
+time('P [Tq,G,Tk]->[G,Tq,Tk]', () => tf.transpose(p, [1, 0, 2]));
+time('add 2048x512 + bias', () => tf.add(b, tf.zeros([512])));
+time('add 2048x512 + same', () => tf.add(b, b));
+time('relu 2048x512', () => tf.relu(b));
+time('softmax 524k', () => tf.softmax(p));
+time('mul scalar', () => tf.mul(b, 0.5));
+time('erf', () => tf.erf(b));
+time('sum axis0 2048x512', () => tf.sum(b, 0));
+time('mean last axis 2048x128', () => tf.mean(a, -1, true));
+time('fused matmul bias relu', () => tf.fused.matMul({ a, b: tf.randomNormal([128, 512]), bias: tf.zeros([512]), activation: 'relu' }));
+time('matmul', () => tf.matMul(a, tf.randomNormal([128, 512])));

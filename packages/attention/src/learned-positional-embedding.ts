@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { Dropout, Module, Rng, checkPositiveInt, checkProbability, init } from '@ml/core';
+
+import type { PositionalForwardOptions } from './sinusoidal-positional-encoding.js';
+import { positionSlice } from './sinusoidal-positional-encoding.js';
+
+/** Options of {@link LearnedPositionalEmbedding}. */
+export interface LearnedPositionalEmbeddingOptions {
+  /** Model width D. */
+  dim: number;
+  /** Number of positions learned (the longest sequence, offset included). */
+  maxLength: number;
+  /** Standard deviation of the initial values (default 0.02, truncated to [−2, 2] as timm). */
+  std?: number;
+  /** Dropout after adding the embedding, in training mode (default 0). */
+  dropout?: number;
+  /** Randomness for init and dropout; default `new Rng(seed ?? 0)`. */
+  rng?: Rng;
+  seed?: number;
+}
+
+/** Defaults of {@link LearnedPositionalEmbeddingOptions}. */
+export const DEFAULT_LEARNED_POSITIONAL_EMBEDDING_OPTIONS = { std: 0.02, dropout: 0 } as const;
+
+/**
+ * Adds a learned vector per position (parameter `weight` [maxLength, D], like an `nn.Embedding`
+ * looked up by position, as BERT/GPT-2) to a sequence. x [B, T, D] → [B, T, D].
+ */
+export class LearnedPositionalEmbedding extends Module {
+  readonly dim: number;
+  readonly maxLength: number;
+  readonly weight: tf.Variable;
+  readonly dropout: Dropout;
+
+  constructor(options: LearnedPositionalEmbeddingOptions) {
+    super();
+    const where = 'LearnedPositionalEmbedding';
+    checkPositiveInt(where, 'dim', options.dim);
+    checkPositiveInt(where, 'maxLength', options.maxLength);
+    const std = options.std ?? DEFAULT_LEARNED_POSITIONAL_EMBEDDING_OPTIONS.std;
+    const p = options.dropout ?? DEFAULT_LEARNED_POSITIONAL_EMBEDDING_OPTIONS.dropout;
+    checkProbability(where, 'dropout', p);
+    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    this.dim = options.dim;
+    this.maxLength = options.maxLength;
+    this.weight = this.registerParameter('weight', init.truncatedNormal(rng, [options.maxLength, options.dim], 0, std));
+    this.dropout = this.registerModule('dropout', new Dropout({ p, rng: rng.fork() }));
+  }
+
+  /** x [B, T, D] → x + weight[offset … offset+T−1], then dropout. */
+  forward(x: tf.Tensor, options: PositionalForwardOptions = {}): tf.Tensor3D {
+    const slice = positionSlice('LearnedPositionalEmbedding', x, this.dim, this.maxLength, options.offset ?? 0);
+    return tf.tidy(() => this.dropout.forward(tf.add(x, tf.slice(this.weight, [slice.offset, 0], [slice.length, this.dim]))) as tf.Tensor3D);
+  }
+}

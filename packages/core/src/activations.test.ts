@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+
+import { expectParity, expectThrows, fixture } from '../test/helpers.js';
+import { GELU, LeakyReLU, ReLU, Sigmoid, Tanh, gelu } from './activations.js';
+import type { GeluApproximation } from './activations.js';
+import { ConfigError } from './errors.js';
+import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
+
+for (const backend of TEST_BACKENDS) {
+  describe(`activations on ${backend}`, () => {
+    beforeAll(() => onBackend(backend));
+
+    for (const [name, approximate] of [['gelu-exact', 'none'], ['gelu-tanh', 'tanh']] as [string, GeluApproximation][]) {
+      test(`${name} matches PyTorch: output and input gradient over [-6, 6]`, async () => {
+        const f = await fixture(name);
+        const layer = new GELU({ approximate });
+        const x = f.get('x');
+        const out = layer.forward(x);
+        const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layer.forward(v), f.get('dy'))))(x);
+        expectParity(`${name} out`, out, f.get('out'));
+        expectParity(`${name} grad.input`, grad, f.get('grad.input'));
+        tf.dispose([out, grad]);
+        f.dispose();
+      });
+    }
+
+    test('every activation leaks no tensors, forward or gradient', async () => {
+      const x = tf.tensor1d([-2, -0.5, 0.5, 2]);
+      for (const layer of [new ReLU(), new GELU(), new GELU({ approximate: 'tanh' }), new LeakyReLU(), new Sigmoid(), new Tanh()]) {
+        await expectNoTensorLeak(() => layer.forward(x).dispose());
+        await expectNoTensorLeak(() => tf.grad((v: tf.Tensor) => tf.sum(layer.forward(v)))(x).dispose());
+      }
+      x.dispose();
+    });
+  });
+}
+
+describe('activations', () => {
+  beforeAll(() => onBackend('cpu'));
+
+  test('hand-checked values', () => {
+    const x = tf.tensor1d([-2, 0, 3]);
+    expectTensorsClose(new ReLU().forward(x), [0, 0, 3], 0);
+    expectTensorsClose(new LeakyReLU().forward(x), [-0.02, 0, 3], 1e-7);
+    expectTensorsClose(new LeakyReLU({ negativeSlope: 0.2 }).forward(x), [-0.4, 0, 3], 1e-7);
+    expectTensorsClose(new Sigmoid().forward(x), [1 / (1 + Math.exp(2)), 0.5, 1 / (1 + Math.exp(-3))], 1e-6);
+    expectTensorsClose(new Tanh().forward(x), [Math.tanh(-2), 0, Math.tanh(3)], 1e-6);
+    // GELU(1) = Φ(1) = 0.8413447; the tanh form gives 0.8411920.
+    expectTensorsClose(gelu(tf.tensor1d([1])), [0.8413447], 1e-6);
+    expectTensorsClose(gelu(tf.tensor1d([1]), 'tanh'), [0.841192], 1e-6);
+    expect(new GELU().approximate).toBe('none');
+  });
+
+  test('reject invalid options', () => {
+    expectThrows(() => new GELU({ approximate: 'erf' as 'none' }), ConfigError, "GELU: approximate must be 'none' or 'tanh', got 'erf'");
+    expectThrows(() => new LeakyReLU({ negativeSlope: Number.NaN }), ConfigError, 'LeakyReLU: negativeSlope must be finite, got NaN');
+  });
+});

@@ -1,0 +1,19 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Runs `fn` without recording its ops on the gradient tape, like `torch.no_grad()`: tensors it
+ * creates are constants to any surrounding `tf.grad`/`tf.variableGrads`, and the tape keeps none of
+ * their inputs alive. Used for bookkeeping inside a forward pass (BatchNorm's running statistics).
+ * It does not open a `tf.tidy` scope; wrap it in one when `fn` creates intermediates.
+ */
+export function noGrad<T>(fn: () => T): T {
+  // tfjs stops taping while a kernel runs (kernelDepth > 0) so that a kernel's inner ops are not
+  // recorded; raising the same counter is the one switch tfjs has for "do not record".
+  const state = tf.engine().state;
+  state.kernelDepth++;
+  try {
+    return fn();
+  } finally {
+    state.kernelDepth--;
+  }
+}

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ConfigError, ShapeError, formatShape } from '@ml/core';
+
+import { checkState, readAndDispose } from './internal/metric-helpers.js';
+import type { Metric } from './metric.js';
+
+/** Options of {@link Accuracy}. */
+export interface AccuracyOptions {
+  /** Key in logs (default 'accuracy'). */
+  name?: string;
+  /** What binary outputs are: 'logits' (class 1 when ≥ 0) or 'probabilities' (class 1 when ≥ 0.5). Default 'logits'. */
+  from?: 'logits' | 'probabilities';
+  /** Overrides the binary decision threshold implied by `from`. */
+  threshold?: number;
+  /** Targets equal to this class id are not counted (padding tokens); default none. */
+  ignoreIndex?: number;
+}
+
+/** Defaults of {@link AccuracyOptions}. */
+export const DEFAULT_ACCURACY_OPTIONS = { name: 'accuracy', from: 'logits' } as const;
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * The fraction of correct predictions, accumulated over batches.
+ *
+ * - Multiclass: output [..., C] with C > 1; the prediction is the argmax. Target: class ids [...]
+ *   (or [..., 1]), or one-hot / probabilities [..., C] (argmax taken).
+ * - Binary: output [N] or [N, 1] (logits or probabilities, see `from`); target 0/1 of the same size.
+ *
+ * Works for token accuracy too: logits [B, T, C] with ids [B, T] and `ignoreIndex` for padding.
+ */
+export class Accuracy implements Metric {
+  readonly name: string;
+  readonly higherIsBetter = true;
+  readonly threshold: number;
+  readonly ignoreIndex: number | null;
+  #correct = 0;
+  #count = 0;
+
+  constructor(options: AccuracyOptions = {}) {
+    this.name = options.name ?? DEFAULT_ACCURACY_OPTIONS.name;
+    const from = options.from ?? DEFAULT_ACCURACY_OPTIONS.from;
+    if (from !== 'logits' && from !== 'probabilities') throw new ConfigError(`Accuracy: from must be 'logits' or 'probabilities', got '${String(from)}'`);
+    this.threshold = options.threshold ?? (from === 'logits' ? 0 : 0.5);
+    if (!Number.isFinite(this.threshold)) throw new ConfigError(`Accuracy: threshold must be a finite number, got ${this.threshold}`);
+    this.ignoreIndex = options.ignoreIndex ?? null;
+    if (this.ignoreIndex !== null && !Number.isInteger(this.ignoreIndex)) throw new ConfigError(`Accuracy: ignoreIndex must be an integer, got ${this.ignoreIndex}`);
+  }
+
+  async update(output: tf.Tensor, target: tf.Tensor): Promise<void> {
+    const [correct, count] = tf.tidy(() => {
+      const classes = output.rank >= 2 ? (output.shape[output.rank - 1] as number) : 1;
+      let pred: tf.Tensor; // [...] int32 class ids
+      let labels: tf.Tensor; // [...] int32 class ids
+      if (classes > 1) {
+        const lead = output.shape.slice(0, -1);
+        pred = tf.argMax(output, -1);
+        if (sameShape(target.shape, lead)) labels = tf.cast(target, 'int32');
+        else if (sameShape(target.shape, [...lead, 1])) labels = tf.cast(tf.reshape(target, lead), 'int32');
+        else if (sameShape(target.shape, output.shape)) labels = tf.argMax(target, -1);
+        else throw new ShapeError(`Accuracy: for output ${formatShape(output.shape)} the target must be class ids ${formatShape(lead)} or one-hot ${formatShape(output.shape)}, got ${formatShape(target.shape)}`);
+      } else {
+        if (target.size !== output.size) {
+          throw new ShapeError(`Accuracy: binary output ${formatShape(output.shape)} needs a target with ${output.size} elements, got ${formatShape(target.shape)}`);
+        }
+        pred = tf.cast(tf.greaterEqual(tf.reshape(output, [-1]), this.threshold), 'int32'); // [N]
+        const flat = tf.reshape(target, [-1]);
+        labels = flat.dtype === 'int32' ? flat : tf.cast(tf.greaterEqual(flat, 0.5), 'int32'); // [N]
+      }
+      const mask = this.ignoreIndex === null ? tf.onesLike(labels) : tf.cast(tf.notEqual(labels, this.ignoreIndex), 'int32');
+      const hits = tf.mul(tf.cast(tf.equal(pred, labels), 'int32'), mask);
+      return [tf.sum(hits), tf.sum(mask)];
+    });
+    const [c, n] = await readAndDispose([correct, count]);
+    this.#correct += c?.[0] ?? 0;
+    this.#count += n?.[0] ?? 0;
+  }
+
+  result(): number {
+    return this.#count === 0 ? NaN : this.#correct / this.#count;
+  }
+
+  reset(): void {
+    this.#correct = 0;
+    this.#count = 0;
+  }
+
+  state(): number[] {
+    return [this.#correct, this.#count];
+  }
+
+  setState(state: readonly number[]): void {
+    checkState('Accuracy', state, 2);
+    [this.#correct, this.#count] = state as [number, number];
+  }
+}

@@ -1,0 +1,12 @@
+import { KernelRows } from '../src/internal/q-matrix.js';
+const n = 5000, d = Number(process.argv[2] ?? 20);
+const x = new Float64Array(n * d).map(() => Math.random());
+const rows = new KernelRows({ x, n, d }, { kernel: 'rbf', gamma: 0.05, degree: 3, coef0: 0 });
+const out = new Float32Array(n); const y = new Int8Array(n).map(() => (Math.random() < 0.5 ? 1 : -1));
+for (let w = 0; w < 50; w++) rows.fill(w, out, 0, n, y);
+let t0 = performance.now();
+for (let i = 0; i < 2000; i++) rows.fill(i, out, 0, n, y);
+console.log('signed', (((performance.now() - t0) / (2000 * n)) * 1e6).toFixed(2), 'ns/eval');
+t0 = performance.now();
+for (let i = 0; i < 2000; i++) rows.fill(i, out, 0, n, null);
+console.log('unsigned', (((performance.now() - t0) / (2000 * n)) * 1e6).toFixed(2), 'ns/eval');
