@@ -6,7 +6,7 @@ await useBackend('wasm');
 const B = 32, T = 64, D = 128;
 const layer = new TransformerEncoderLayer({ dim: D, heads: 4, dimFeedforward: 512, dropout: 0 });
 const x = tf.randomNormal([B, T, D]);
-(globalThis as any).__ATTN = process.argv[2] ?? 'matmul';
+
 const mode = process.argv[3] ?? 'fwd';
 layer.train(mode !== 'fwd');
 const run = () => mode === 'fwd' ? tf.dispose(layer.forward(x)) : tf.dispose(tf.variableGrads(() => tf.mean(tf.square(layer.forward(x))) as tf.Scalar).grads);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, test } from 'vitest';
 
 import { expectParity, expectThrows, fixture } from '../test/helpers.js';
 import { binaryCrossEntropyWithLogits } from './binary-cross-entropy.js';
@@ -53,6 +53,8 @@ describe('binaryCrossEntropyWithLogits', () => {
     // posWeight 3 triples the positive term: −3·log σ(0) = 3·log 2.
     expectTensorsClose(binaryCrossEntropyWithLogits(tf.tensor1d([0]), tf.tensor1d([1]), { posWeight: 3 }), tf.scalar(3 * Math.log(2)), 1e-6);
     expect(binaryCrossEntropyWithLogits(tf.zeros([2, 3]), tf.zeros([2, 3]), { reduction: 'none' }).shape).toEqual([2, 3]);
+    expectTypeOf(binaryCrossEntropyWithLogits(tf.zeros([2]), tf.zeros([2]))).toEqualTypeOf<tf.Scalar>();
+    expectTypeOf(binaryCrossEntropyWithLogits(tf.zeros([2]), tf.zeros([2]), { reduction: 'none' })).toEqualTypeOf<tf.Tensor>();
   });
 
   test('rejects mismatched shapes and bad options', () => {

@@ -24,7 +24,7 @@ export const DEFAULT_BINARY_CROSS_ENTROPY_OPTIONS = { reduction: 'mean' } as con
  * (1 − t)·x + (1 + (p − 1)·t)·softplus(−x). logits and target (in [0, 1]) share one shape; a tf.Scalar
  * for 'mean'/'sum', that shape for 'none'.
  */
-export function binaryCrossEntropyWithLogits<O extends BinaryCrossEntropyOptions | undefined>(
+export function binaryCrossEntropyWithLogits<O extends BinaryCrossEntropyOptions | undefined = undefined>(
   logits: tf.Tensor,
   target: tf.Tensor,
   options?: O,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, test } from 'vitest';
 
 import { expectParity, expectRejects, expectThrows, fixture } from '../test/helpers.js';
 import { checkLabels, crossEntropy } from './cross-entropy.js';
@@ -90,6 +90,17 @@ describe('crossEntropy', () => {
     expect(Number.isNaN(none[0])).toBe(false);
     await expectRejects(checkLabels(target, 5), DataError, 'crossEntropy: label 5 at flat index 1 is out of range [0, 5) (numClasses 5, ignoreIndex -100)');
     await checkLabels(tf.tensor1d([0, 4, -100], 'int32'), 5);
+  });
+
+  test('returns a tf.Scalar for mean/sum (also in its type) and per-position losses for none', () => {
+    const logits = tf.zeros([2, 3, 4]);
+    const mean = crossEntropy(logits, [[0, 1, 2], [3, 0, 1]]);
+    const none = crossEntropy(logits, [[0, 1, 2], [3, 0, 1]], { reduction: 'none' });
+    const sum = crossEntropy(logits, [[0, 1, 2], [3, 0, 1]], { reduction: 'sum', labelSmoothing: 0.1 });
+    expectTypeOf(mean).toEqualTypeOf<tf.Scalar>();
+    expectTypeOf(sum).toEqualTypeOf<tf.Scalar>();
+    expectTypeOf(none).toEqualTypeOf<tf.Tensor>();
+    expect([mean.shape, sum.shape, none.shape]).toEqual([[], [], [2, 3]]);
   });
 
   test('rejects wrong shapes, dtypes and options', () => {

@@ -53,7 +53,7 @@ function labelCheck(numClasses: number, ignoreIndex: number): { skip: number; co
  * an out-of-range label there makes the loss NaN (so it cannot train silently), and
  * `await checkLabels(target, C)` gives the DataError.
  */
-export function crossEntropy<O extends CrossEntropyOptions | undefined>(logits: tf.Tensor, target: tf.Tensor | PlainIndices, options?: O): ReducedLoss<O> {
+export function crossEntropy<O extends CrossEntropyOptions | undefined = undefined>(logits: tf.Tensor, target: tf.Tensor | PlainIndices, options?: O): ReducedLoss<O> {
   const d = DEFAULT_CROSS_ENTROPY_OPTIONS;
   const ignoreIndex = options?.ignoreIndex ?? d.ignoreIndex;
   const eps = options?.labelSmoothing ?? d.labelSmoothing;

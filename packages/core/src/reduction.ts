@@ -29,10 +29,12 @@ export function checkSameShape(where: string, a: tf.Tensor, aName: string, b: tf
 
 /**
  * What a loss returns for options of type `O`: a tf.Scalar when the reduction is known to be 'mean'
- * or 'sum' (or left at its default), a tf.Tensor otherwise.
+ * or 'sum' (or left at its default), a tf.Tensor when it is, or may be, 'none'.
  */
 export type ReducedLoss<O> = O extends undefined
   ? tf.Scalar
-  : O extends { reduction?: 'mean' | 'sum' | undefined }
-    ? tf.Scalar
-    : tf.Tensor;
+  : 'reduction' extends keyof O
+    ? 'none' extends NonNullable<O['reduction' & keyof O]>
+      ? tf.Tensor
+      : tf.Scalar
+    : tf.Scalar;

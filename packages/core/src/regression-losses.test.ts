@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, test } from 'vitest';
 
 import { expectParity, expectThrows, fixture } from '../test/helpers.js';
 import { ConfigError, ShapeError } from './errors.js';
@@ -54,6 +54,11 @@ describe('regression losses', () => {
     // Huber δ = 1: ½·1² = 0.5 (at the kink), 0, 1·(2 − ½) = 1.5.
     expectTensorsClose(huberLoss(p, t, { reduction: 'none' }), [0.5, 0, 1.5], 1e-6);
     expect(mseLoss(p, t).shape).toEqual([]);
+    expectTypeOf(mseLoss(p, t)).toEqualTypeOf<tf.Scalar>();
+    expectTypeOf(huberLoss(p, t, { delta: 2 })).toEqualTypeOf<tf.Scalar>();
+    expectTypeOf(l1Loss(p, t, { reduction: 'none' })).toEqualTypeOf<tf.Tensor>();
+    const someReduction: { reduction: 'mean' | 'none' } = { reduction: 'mean' };
+    expectTypeOf(mseLoss(p, t, someReduction)).toEqualTypeOf<tf.Tensor>();
   });
 
   test('reject mismatched shapes and bad options', () => {

@@ -30,7 +30,7 @@ function elementwise(where: string, pred: tf.Tensor, target: tf.Tensor, reductio
  * Mean squared error, like `torch.nn.functional.mse_loss`: (pred − target)², reduced.
  * pred and target share one shape (no broadcasting); a tf.Scalar for 'mean'/'sum', that shape for 'none'.
  */
-export function mseLoss<O extends RegressionLossOptions | undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
+export function mseLoss<O extends RegressionLossOptions | undefined = undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
   return elementwise('mseLoss', pred, target, options?.reduction, () => tf.squaredDifference(pred, target)) as ReducedLoss<O>;
 }
 
@@ -38,7 +38,7 @@ export function mseLoss<O extends RegressionLossOptions | undefined>(pred: tf.Te
  * Mean absolute error (L1), like `torch.nn.functional.l1_loss`: |pred − target|, reduced.
  * Shapes as {@link mseLoss}.
  */
-export function l1Loss<O extends RegressionLossOptions | undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
+export function l1Loss<O extends RegressionLossOptions | undefined = undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
   return elementwise('l1Loss', pred, target, options?.reduction, () => tf.abs(tf.sub(pred, target))) as ReducedLoss<O>;
 }
 
@@ -46,7 +46,7 @@ export function l1Loss<O extends RegressionLossOptions | undefined>(pred: tf.Ten
  * Huber loss, like `torch.nn.functional.huber_loss`: ½d² where |d| < delta, delta·(|d| − ½delta)
  * elsewhere, with d = pred − target (default delta 1). Shapes as {@link mseLoss}.
  */
-export function huberLoss<O extends HuberLossOptions | undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
+export function huberLoss<O extends HuberLossOptions | undefined = undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
   const delta = options?.delta ?? DEFAULT_REGRESSION_LOSS_OPTIONS.delta;
   if (!(delta > 0 && Number.isFinite(delta))) throw new ConfigError(`huberLoss: delta must be a positive number, got ${delta}`);
   return elementwise('huberLoss', pred, target, options?.reduction, () => {

@@ -15,7 +15,8 @@ const REPS = 200;
 async function augmentWithTf(images: tf.Tensor4D, rng: Rng): Promise<tf.Tensor4D> {
   const [n, h, w] = images.shape;
   const params = new Float32Array(n * 8);
-  for (let i = 0; i < n; i++) params.set([...drawInverseAffine({ ...DEFAULT_AUGMENT_OPTIONS }, rng, h, w), 0, 0], i * 8);
+  for (let i = 0; i < n; i++)
+    params.set([...drawInverseAffine({ ...DEFAULT_AUGMENT_OPTIONS }, rng, h, w), 0, 0], i * 8);
   return tf.tidy(() => tf.image.transform(images, tf.tensor2d(params, [n, 8]), 'bilinear', 'constant', 0));
 }
 
@@ -44,6 +45,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
   tf.dispose([a, b]);
   const loop = await time(`${backend}: typed-array augmentImages`, () => augmentImages(images, rngA));
   const op = await time(`${backend}: tf.image.transform`, () => augmentWithTf(images, rngB));
-  console.log(`${backend}: max |typed-array − tf| = ${diff.toExponential(2)}; tf/typed-array time ratio ${(op / loop).toFixed(2)}; tensors leaked: ${tf.memory().numTensors - before}`);
+  console.log(
+    `${backend}: max |typed-array − tf| = ${diff.toExponential(2)}; tf/typed-array time ratio ${(op / loop).toFixed(2)}; tensors leaked: ${tf.memory().numTensors - before}`,
+  );
   images.dispose();
 }

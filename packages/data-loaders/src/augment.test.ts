@@ -16,18 +16,21 @@ const W = 10;
 function testImages(n: number, c = 1): tf.Tensor4D {
   const v = new Float32Array(n * H * W * c);
   for (let i = 0; i < n; i++)
-    for (let y = 2; y < H - 2; y++) for (let x = 2; x < W - 2; x++) for (let k = 0; k < c; k++) v[((i * H + y) * W + x) * c + k] = (((i + 1) * (3 * y + x) + k) % 7) / 7;
+    for (let y = 2; y < H - 2; y++)
+      for (let x = 2; x < W - 2; x++)
+        for (let k = 0; k < c; k++) v[((i * H + y) * W + x) * c + k] = (((i + 1) * (3 * y + x) + k) % 7) / 7;
   return tf.tensor4d(v, [n, H, W, c]);
 }
 
 /** Shift of `img` by whole pixels (dx, dy) with 0 fill. */
 function shifted(img: Float32Array, dx: number, dy: number): Float32Array {
   const out = new Float32Array(img.length);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const sx = x - dx;
-    const sy = y - dy;
-    if (sx >= 0 && sx < W && sy >= 0 && sy < H) out[y * W + x] = img[sy * W + sx] as number;
-  }
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const sx = x - dx;
+      const sy = y - dy;
+      if (sx >= 0 && sx < W && sy >= 0 && sy < H) out[y * W + x] = img[sy * W + sx] as number;
+    }
   return out;
 }
 
@@ -41,9 +44,12 @@ for (const backend of TEST_BACKENDS) {
 
     it('is the identity with every range at zero, and leaks nothing', async () => {
       const x = testImages(3, 2);
-      const y = await expectNoTensorLeak(() => augmentImages(x, new Rng(0), { rotation: 0, zoom: [1, 1], shift: 0 }), 1);
+      const y = await expectNoTensorLeak(
+        () => augmentImages(x, new Rng(0), { rotation: 0, zoom: [1, 1], shift: 0 }),
+        1,
+      );
       expect(y.shape).toEqual([3, H, W, 2]);
-      expect(same(await y.data() as Float32Array, await x.data() as Float32Array)).toBe(true);
+      expect(same((await y.data()) as Float32Array, (await x.data()) as Float32Array)).toBe(true);
       tf.dispose([x, y]);
     });
 
@@ -59,7 +65,9 @@ for (const backend of TEST_BACKENDS) {
           const a = src.subarray(i * H * W, (i + 1) * H * W) as Float32Array;
           const b = out.subarray(i * H * W, (i + 1) * H * W) as Float32Array;
           let match: string | null = null;
-          for (let dy = -r; dy <= r && match === null; dy++) for (let dx = -r; dx <= r && match === null; dx++) if (same(shifted(a, dx, dy), b)) match = `${dx},${dy}`;
+          for (let dy = -r; dy <= r && match === null; dy++)
+            for (let dx = -r; dx <= r && match === null; dx++)
+              if (same(shifted(a, dx, dy), b)) match = `${dx},${dy}`;
           expect(match).not.toBeNull();
           found.add(match!);
         }
@@ -71,9 +79,14 @@ for (const backend of TEST_BACKENDS) {
 
     it('horizontal flips mirror about half of the images', async () => {
       const x = testImages(40);
-      const y = await augmentImages(x, new Rng(2), { rotation: 0, zoom: [1, 1], shift: 0, flip: 'horizontal' });
+      const y = await augmentImages(x, new Rng(2), {
+        rotation: 0,
+        zoom: [1, 1],
+        shift: 0,
+        flip: 'horizontal',
+      });
       const mirroredT = tf.reverse(x, 2);
-    const mirrored = await mirroredT.data();
+      const mirrored = await mirroredT.data();
       const src = await x.data();
       const out = await y.data();
       let flips = 0;
@@ -92,7 +105,8 @@ for (const backend of TEST_BACKENDS) {
       const n = 20;
       const size = 41;
       const v = new Float32Array(n * size * size);
-      for (let i = 0; i < n; i++) for (let y = 15; y <= 25; y++) for (let x = 15; x <= 25; x++) v[(i * size + y) * size + x] = 1;
+      for (let i = 0; i < n; i++)
+        for (let y = 15; y <= 25; y++) for (let x = 15; x <= 25; x++) v[(i * size + y) * size + x] = 1;
       const x = tf.tensor4d(v, [n, size, size, 1]);
       const zoomedT = await augmentImages(x, new Rng(3), { rotation: 0, zoom: [1.1, 1.3], shift: 0 });
       const rotatedT = await augmentImages(x, new Rng(3), { rotation: 30, zoom: [1, 1], shift: 0 });
@@ -139,7 +153,8 @@ describe('augmentImages vs tf.image.transform (wasm)', () => {
     const ours = await augmentImages(x, new Rng(5), DEFAULT_AUGMENT_OPTIONS);
     const rng = new Rng(5);
     const params = new Float32Array(6 * 8);
-    for (let i = 0; i < 6; i++) params.set(drawInverseAffine({ ...DEFAULT_AUGMENT_OPTIONS }, rng, H, W), i * 8);
+    for (let i = 0; i < 6; i++)
+      params.set(drawInverseAffine({ ...DEFAULT_AUGMENT_OPTIONS }, rng, H, W), i * 8);
     const ref = tf.tidy(() => tf.image.transform(x, tf.tensor2d(params, [6, 8]), 'bilinear', 'constant', 0));
     const diff = (await tf.max(tf.abs(tf.sub(ours, ref))).data())[0] as number;
     expect(diff).toBeLessThan(1e-4);
@@ -175,12 +190,20 @@ describe('augmentBatch in a DataLoader', () => {
 
   it('bad input is a named error', async () => {
     expect(() => augmentBatch({ rotation: -1 })).toThrow(ConfigError);
-    expect(() => augmentBatch({ rotation: -1 })).toThrow('augmentImages: rotation must be in [0, 180] degrees, got -1');
-    expect(() => augmentBatch({ shift: 1.5 })).toThrow('augmentImages: shift must be an integer ≥ 0, got 1.5');
-    expect(() => augmentBatch({ zoom: [1.2, 1] })).toThrow('augmentImages: zoom must be [lo, hi] with 0 < lo ≤ hi, got [1.2,1]');
+    expect(() => augmentBatch({ rotation: -1 })).toThrow(
+      'augmentImages: rotation must be in [0, 180] degrees, got -1',
+    );
+    expect(() => augmentBatch({ shift: 1.5 })).toThrow(
+      'augmentImages: shift must be an integer ≥ 0, got 1.5',
+    );
+    expect(() => augmentBatch({ zoom: [1.2, 1] })).toThrow(
+      'augmentImages: zoom must be [lo, hi] with 0 < lo ≤ hi, got [1.2,1]',
+    );
     const flat = tf.zeros([2, 28, 28]);
     await expect(augmentImages(flat, new Rng(0))).rejects.toThrow(ShapeError);
-    await expect(augmentImages(flat, new Rng(0))).rejects.toThrow('augmentImages: images must be [N, H, W, C], got [2, 28, 28]');
+    await expect(augmentImages(flat, new Rng(0))).rejects.toThrow(
+      'augmentImages: images must be [N, H, W, C], got [2, 28, 28]',
+    );
     flat.dispose();
   });
 });

@@ -25,26 +25,54 @@ export interface AugmentOptions {
 }
 
 /** Seed 002's augmentation: rotate ±15°, zoom 1–1.1, shift ±3 px, no flip, no pad-crop, fill 0. */
-export const DEFAULT_AUGMENT_OPTIONS = { rotation: 15, zoom: [1, 1.1], shift: 3, flip: 'none', padCrop: 0, fill: 0 } as const;
+export const DEFAULT_AUGMENT_OPTIONS = {
+  rotation: 15,
+  zoom: [1, 1.1],
+  shift: 3,
+  flip: 'none',
+  padCrop: 0,
+  fill: 0,
+} as const;
 
 function resolve(options: AugmentOptions): ResolvedAugment {
   const o = { ...DEFAULT_AUGMENT_OPTIONS, ...options } as ResolvedAugment;
-  if (!(Number.isFinite(o.rotation) && o.rotation >= 0 && o.rotation <= 180)) throw new ConfigError(`augmentImages: rotation must be in [0, 180] degrees, got ${o.rotation}`);
-  if (!Array.isArray(o.zoom) || o.zoom.length !== 2 || !(o.zoom[0] > 0 && o.zoom[0] <= o.zoom[1] && Number.isFinite(o.zoom[1]))) {
-    throw new ConfigError(`augmentImages: zoom must be [lo, hi] with 0 < lo ≤ hi, got ${JSON.stringify(o.zoom)}`);
+  if (!(Number.isFinite(o.rotation) && o.rotation >= 0 && o.rotation <= 180))
+    throw new ConfigError(`augmentImages: rotation must be in [0, 180] degrees, got ${o.rotation}`);
+  if (
+    !Array.isArray(o.zoom) ||
+    o.zoom.length !== 2 ||
+    !(o.zoom[0] > 0 && o.zoom[0] <= o.zoom[1] && Number.isFinite(o.zoom[1]))
+  ) {
+    throw new ConfigError(
+      `augmentImages: zoom must be [lo, hi] with 0 < lo ≤ hi, got ${JSON.stringify(o.zoom)}`,
+    );
   }
   for (const key of ['shift', 'padCrop'] as const) {
-    if (!(Number.isInteger(o[key]) && o[key] >= 0)) throw new ConfigError(`augmentImages: ${key} must be an integer ≥ 0, got ${o[key]}`);
+    if (!(Number.isInteger(o[key]) && o[key] >= 0))
+      throw new ConfigError(`augmentImages: ${key} must be an integer ≥ 0, got ${o[key]}`);
   }
-  if (!['none', 'horizontal', 'vertical', 'both'].includes(o.flip)) throw new ConfigError(`augmentImages: flip must be 'none', 'horizontal', 'vertical' or 'both', got ${String(o.flip)}`);
+  if (!['none', 'horizontal', 'vertical', 'both'].includes(o.flip))
+    throw new ConfigError(
+      `augmentImages: flip must be 'none', 'horizontal', 'vertical' or 'both', got ${String(o.flip)}`,
+    );
   if (!Number.isFinite(o.fill)) throw new ConfigError(`augmentImages: fill must be finite, got ${o.fill}`);
   return o;
 }
 
 /** Bilinear resampling of one HWC image through an inverse affine map; outside pixels read `fill`. */
-function warp(src: Float32Array, dst: Float32Array, offset: number, h: number, w: number, ch: number, m: readonly number[], fill: number): void {
+function warp(
+  src: Float32Array,
+  dst: Float32Array,
+  offset: number,
+  h: number,
+  w: number,
+  ch: number,
+  m: readonly number[],
+  fill: number,
+): void {
   const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
-  const read = (yy: number, xx: number, k: number): number => (yy < 0 || yy >= h || xx < 0 || xx >= w ? fill : (src[offset + (yy * w + xx) * ch + k] as number));
+  const read = (yy: number, xx: number, k: number): number =>
+    yy < 0 || yy >= h || xx < 0 || xx >= w ? fill : (src[offset + (yy * w + xx) * ch + k] as number);
   const row = w * ch;
   for (let y = 0; y < h; y++) {
     let xs = b * y + c; // input x of output (0, y); steps by a per output column
@@ -91,13 +119,22 @@ function warp(src: Float32Array, dst: Float32Array, offset: number, h: number, w
  * value), and on wasm this loop measured faster (0.77 vs 1.11 ms per batch of 50 28×28 images,
  * bench/augment.ts). Same result on every backend.
  */
-export async function augmentImages(images: tf.Tensor, rng: Rng, options: AugmentOptions = {}): Promise<tf.Tensor4D> {
-  if (images.rank !== 4) throw new ShapeError(`augmentImages: images must be [N, H, W, C], got ${formatShape(images.shape)}`);
+export async function augmentImages(
+  images: tf.Tensor,
+  rng: Rng,
+  options: AugmentOptions = {},
+): Promise<tf.Tensor4D> {
+  if (images.rank !== 4)
+    throw new ShapeError(`augmentImages: images must be [N, H, W, C], got ${formatShape(images.shape)}`);
   const o = resolve(options);
   const [n, h, w, ch] = images.shape as [number, number, number, number];
-  const src = images.dtype === 'float32' ? ((await images.data()) as Float32Array) : Float32Array.from(await images.data());
+  const src =
+    images.dtype === 'float32'
+      ? ((await images.data()) as Float32Array)
+      : Float32Array.from(await images.data());
   const dst = new Float32Array(src.length);
-  for (let i = 0; i < n; i++) warp(src, dst, i * h * w * ch, h, w, ch, drawInverseAffine(o, rng, h, w), o.fill);
+  for (let i = 0; i < n; i++)
+    warp(src, dst, i * h * w * ch, h, w, ch, drawInverseAffine(o, rng, h, w), o.fill);
   return tf.tensor4d(dst, [n, h, w, ch], 'float32'); // [N, H, W, C]
 }
 
@@ -106,11 +143,14 @@ export async function augmentImages(images: tf.Tensor, rng: Rng, options: Augmen
  * batch's own seeded rng (so epoch e, batch b always gets the same augmentation):
  * `new DataLoader(ds, { shuffle: true, transform: augmentBatch() })`.
  */
-export function augmentBatch(options: AugmentOptions = {}): <B extends readonly tf.Tensor[]>(batch: B, context: BatchContext) => Promise<B> {
+export function augmentBatch(
+  options: AugmentOptions = {},
+): <B extends readonly tf.Tensor[]>(batch: B, context: BatchContext) => Promise<B> {
   resolve(options); // fail at construction, not in the middle of an epoch
   return async (batch, context) => {
     const [images, ...rest] = batch;
-    if (images === undefined) throw new ShapeError('augmentBatch: the batch must be [images, ...], got an empty array');
+    if (images === undefined)
+      throw new ShapeError('augmentBatch: the batch must be [images, ...], got an empty array');
     return [await augmentImages(images, context.rng, options), ...rest] as unknown as typeof batch;
   };
 }

@@ -5,7 +5,16 @@ import { DataError, formatShape } from '@ml/core';
 import { isPlainObject } from './internal/tensors.js';
 
 /** Typed arrays the default collate stacks into tensors. */
-export type NumericArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint8ClampedArray | Uint16Array | Uint32Array;
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Uint16Array
+  | Uint32Array;
 
 /**
  * The batch type {@link defaultCollate} builds from items of type T: tensors stack to one tensor
@@ -45,7 +54,12 @@ function collateAt(items: readonly unknown[], path: string): unknown {
     new DataError(`defaultCollate: item ${i}${path} must be ${what} like item 0, got ${describe(items[i])}`);
   if (first instanceof tf.Tensor) {
     items.forEach((t, i) => {
-      if (!(t instanceof tf.Tensor) || t.dtype !== first.dtype || t.shape.length !== first.shape.length || t.shape.some((d: number, k: number) => d !== first.shape[k])) {
+      if (
+        !(t instanceof tf.Tensor) ||
+        t.dtype !== first.dtype ||
+        t.shape.length !== first.shape.length ||
+        t.shape.some((d: number, k: number) => d !== first.shape[k])
+      ) {
         throw mismatch(i, describe(first));
       }
     });
@@ -57,14 +71,19 @@ function collateAt(items: readonly unknown[], path: string): unknown {
       return Number(v);
     });
     // JavaScript has one number type: integral values become int32 (class ids), others float32.
-    const integral = typeof first === 'boolean' || values.every((v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31);
+    const integral =
+      typeof first === 'boolean' || values.every((v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31);
     return tf.tensor1d(values, integral ? 'int32' : 'float32'); // [B]
   }
   if (ArrayBuffer.isView(first)) {
     const a0 = first as NumericArray;
     const out = new (dtypeOfArray(a0) === 'float32' ? Float32Array : Int32Array)(items.length * a0.length);
     items.forEach((a, i) => {
-      if (!ArrayBuffer.isView(a) || (a as NumericArray).length !== a0.length || dtypeOfArray(a as NumericArray) !== dtypeOfArray(a0)) {
+      if (
+        !ArrayBuffer.isView(a) ||
+        (a as NumericArray).length !== a0.length ||
+        dtypeOfArray(a as NumericArray) !== dtypeOfArray(a0)
+      ) {
         throw mismatch(i, `a ${a0.constructor.name} of length ${a0.length}`);
       }
       out.set(a as NumericArray, i * a0.length);
@@ -79,20 +98,33 @@ function collateAt(items: readonly unknown[], path: string): unknown {
   }
   if (Array.isArray(first)) {
     items.forEach((v, i) => {
-      if (!Array.isArray(v) || v.length !== first.length) throw mismatch(i, `an array of length ${first.length}`);
+      if (!Array.isArray(v) || v.length !== first.length)
+        throw mismatch(i, `an array of length ${first.length}`);
     });
-    return first.map((_, k) => collateAt(items.map((v) => (v as unknown[])[k]), `${path}[${k}]`));
+    return first.map((_, k) =>
+      collateAt(
+        items.map((v) => (v as unknown[])[k]),
+        `${path}[${k}]`,
+      ),
+    );
   }
   if (isPlainObject(first)) {
     const keys = Object.keys(first);
     const out: Record<string, unknown> = {};
     items.forEach((v, i) => {
-      if (!isPlainObject(v) || keys.some((k) => !(k in v))) throw mismatch(i, `an object with keys ${keys.join(', ')}`);
+      if (!isPlainObject(v) || keys.some((k) => !(k in v)))
+        throw mismatch(i, `an object with keys ${keys.join(', ')}`);
     });
-    for (const k of keys) out[k] = collateAt(items.map((v) => (v as Record<string, unknown>)[k]), `${path}.${k}`);
+    for (const k of keys)
+      out[k] = collateAt(
+        items.map((v) => (v as Record<string, unknown>)[k]),
+        `${path}.${k}`,
+      );
     return out;
   }
-  throw new DataError(`defaultCollate: item 0${path} is ${describe(first)}; expected a tensor, number, boolean, typed array, string, array or plain object`);
+  throw new DataError(
+    `defaultCollate: item 0${path} is ${describe(first)}; expected a tensor, number, boolean, typed array, string, array or plain object`,
+  );
 }
 
 /**

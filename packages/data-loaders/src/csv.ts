@@ -49,27 +49,39 @@ function quote(s: string): string {
 export function parseCsv(input: string | Uint8Array, options: ParseCsvOptions = {}): CsvTable {
   const o = { ...DEFAULT_PARSE_CSV_OPTIONS, ...options };
   const name = o.name;
-  if (typeof o.delimiter !== 'string' || o.delimiter.length === 0) throw new ConfigError(`parseCsv: delimiter must be a non-empty string, got ${String(o.delimiter)}`);
+  if (typeof o.delimiter !== 'string' || o.delimiter.length === 0)
+    throw new ConfigError(`parseCsv: delimiter must be a non-empty string, got ${String(o.delimiter)}`);
   let text: string;
   if (typeof input === 'string') text = input;
   else {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(input);
     } catch (e) {
-      throw new DataError(`parseCsv: ${name} is not valid UTF-8 text (${(e as Error).message})`, { cause: e });
+      throw new DataError(`parseCsv: ${name} is not valid UTF-8 text (${(e as Error).message})`, {
+        cause: e,
+      });
     }
   }
-  const parsed = Papa.parse<string[]>(text, { header: false, delimiter: o.delimiter, skipEmptyLines: true, dynamicTyping: false });
+  const parsed = Papa.parse<string[]>(text, {
+    header: false,
+    delimiter: o.delimiter,
+    skipEmptyLines: true,
+    dynamicTyping: false,
+  });
   const fatal = parsed.errors.find((e) => e.type === 'Quotes');
   if (fatal !== undefined) {
-    throw new DataError(`parseCsv: ${name} has a quoting error in data row ${(fatal.row ?? 0) + (o.header ? 0 : 1)}: ${fatal.message}`);
+    throw new DataError(
+      `parseCsv: ${name} has a quoting error in data row ${(fatal.row ?? 0) + (o.header ? 0 : 1)}: ${fatal.message}`,
+    );
   }
   const rows = parsed.data;
   if (rows.length === 0 || (o.header && rows.length === 1 && (rows[0] as string[]).length === 0)) {
     throw new DataError(`parseCsv: ${name} has no rows`);
   }
   const width = (rows[0] as string[]).length;
-  const columns = o.header ? (rows[0] as string[]).map((c) => c.trim()) : Array.from({ length: width }, (_, k) => String(k));
+  const columns = o.header
+    ? (rows[0] as string[]).map((c) => c.trim())
+    : Array.from({ length: width }, (_, k) => String(k));
   const seen = new Set<string>();
   columns.forEach((c, k) => {
     if (c.length === 0) throw new DataError(`parseCsv: ${name} header column ${k + 1} has an empty name`);
@@ -77,29 +89,40 @@ export function parseCsv(input: string | Uint8Array, options: ParseCsvOptions = 
     seen.add(c);
   });
   for (const k of Object.keys(o.types ?? {})) {
-    if (!seen.has(k)) throw new ConfigError(`parseCsv: types names column '${k}', which ${name} does not have (columns: ${columns.join(', ')})`);
+    if (!seen.has(k))
+      throw new ConfigError(
+        `parseCsv: types names column '${k}', which ${name} does not have (columns: ${columns.join(', ')})`,
+      );
   }
   if (o.labelColumn !== undefined && !seen.has(o.labelColumn)) {
-    throw new ConfigError(`parseCsv: labelColumn '${o.labelColumn}' is not a column of ${name} (columns: ${columns.join(', ')})`);
+    throw new ConfigError(
+      `parseCsv: labelColumn '${o.labelColumn}' is not a column of ${name} (columns: ${columns.join(', ')})`,
+    );
   }
   const body = o.header ? rows.slice(1) : rows;
   body.forEach((r, i) => {
     if (r.length !== width) {
-      throw new DataError(`parseCsv: ${name} data row ${i + 1} has ${r.length} fields, expected ${width} (${o.header ? 'as the header' : 'as row 1'})`);
+      throw new DataError(
+        `parseCsv: ${name} data row ${i + 1} has ${r.length} fields, expected ${width} (${o.header ? 'as the header' : 'as row 1'})`,
+      );
     }
   });
   const values: Record<string, Float64Array | string[]> = {};
   columns.forEach((c, k) => {
     const cells = body.map((r) => (r[k] as string).trim());
     let type = o.types?.[c];
-    if (type === undefined) type = c === o.labelColumn && !cells.every((s) => DECIMAL.test(s)) ? 'string' : 'number';
+    if (type === undefined)
+      type = c === o.labelColumn && !cells.every((s) => DECIMAL.test(s)) ? 'string' : 'number';
     if (type === 'string') {
       values[c] = cells;
       return;
     }
     const out = new Float64Array(cells.length);
     cells.forEach((s, i) => {
-      if (!DECIMAL.test(s)) throw new DataError(`parseCsv: ${name} data row ${i + 1}, column '${c}' must be a number, got ${quote(s)}`);
+      if (!DECIMAL.test(s))
+        throw new DataError(
+          `parseCsv: ${name} data row ${i + 1}, column '${c}' must be a number, got ${quote(s)}`,
+        );
       out[i] = Number(s);
     });
     values[c] = out;
@@ -143,11 +166,17 @@ export interface CsvTensors {
  */
 export function csvToTensors(table: CsvTable, options: CsvToTensorsOptions = {}): CsvTensors {
   const label = table.labelColumn;
-  const featureNames = options.featureColumns ?? table.columns.filter((c) => c !== label && table.values[c] instanceof Float64Array);
+  const featureNames =
+    options.featureColumns ??
+    table.columns.filter((c) => c !== label && table.values[c] instanceof Float64Array);
   featureNames.forEach((c) => {
     const col = table.values[c];
-    if (col === undefined) throw new ConfigError(`csvToTensors: featureColumns names '${c}', which the table does not have (columns: ${table.columns.join(', ')})`);
-    if (!(col instanceof Float64Array)) throw new ConfigError(`csvToTensors: feature column '${c}' must be a number column, it holds strings`);
+    if (col === undefined)
+      throw new ConfigError(
+        `csvToTensors: featureColumns names '${c}', which the table does not have (columns: ${table.columns.join(', ')})`,
+      );
+    if (!(col instanceof Float64Array))
+      throw new ConfigError(`csvToTensors: feature column '${c}' must be a number column, it holds strings`);
   });
   const n = table.rowCount;
   const f = featureNames.length;
@@ -162,11 +191,17 @@ export function csvToTensors(table: CsvTable, options: CsvToTensorsOptions = {})
     if (Array.isArray(col)) {
       const classNames = [...new Set(col)].sort();
       const ids = new Map(classNames.map((c, k) => [c, k]));
-      out.labels = tf.tensor1d(col.map((c) => ids.get(c) as number), 'int32');
+      out.labels = tf.tensor1d(
+        col.map((c) => ids.get(c) as number),
+        'int32',
+      );
       out.classNames = classNames;
     } else {
       const integral = col.every((v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31);
-      out.labels = tf.tensor1d(integral ? Int32Array.from(col) : Float32Array.from(col), integral ? 'int32' : 'float32');
+      out.labels = tf.tensor1d(
+        integral ? Int32Array.from(col) : Float32Array.from(col),
+        integral ? 'int32' : 'float32',
+      );
     }
   }
   return out;

@@ -56,7 +56,8 @@ describe('DataLoader', () => {
     expect((await epochIds(b)).flat()).toEqual(a0);
     expect(a1).not.toEqual(a0);
     expect((await epochIds(c)).flat()).not.toEqual(a0);
-    for (const order of [a0, a1]) expect([...order].sort((p, q) => p - q)).toEqual(Array.from({ length: 23 }, (_, i) => i));
+    for (const order of [a0, a1])
+      expect([...order].sort((p, q) => p - q)).toEqual(Array.from({ length: 23 }, (_, i) => i));
     // Epoch 1 replayed directly (as after a resume) matches the sequential run.
     expect((await epochIds(b, 1)).flat()).toEqual(a1);
     b.setEpoch(1);
@@ -92,7 +93,16 @@ describe('DataLoader', () => {
 
   it('custom collate builds the batch from plain items', async () => {
     const words = new ArrayDataset(['a', 'bb', 'ccc', 'dddd', 'eeeee']);
-    const loader = new DataLoader(words, { batchSize: 2, collate: (items) => ({ lengths: tf.tensor1d(items.map((w) => w.length), 'int32'), words: items }) });
+    const loader = new DataLoader(words, {
+      batchSize: 2,
+      collate: (items) => ({
+        lengths: tf.tensor1d(
+          items.map((w) => w.length),
+          'int32',
+        ),
+        words: items,
+      }),
+    });
     const got: { lengths: number[]; words: string[] }[] = [];
     for await (const b of loader) {
       got.push({ lengths: Array.from(await b.lengths.data()), words: b.words });
@@ -155,7 +165,10 @@ describe('DataLoader', () => {
   });
 
   it('errors from collate surface in order and free prefetched batches', async () => {
-    const bad = new DataLoader(ds.map((item, i) => (i === 9 ? (tf.dispose(item), null) : item)), { batchSize: 4, prefetch: 2 });
+    const bad = new DataLoader(
+      ds.map((item, i) => (i === 9 ? (tf.dispose(item), null) : item)),
+      { batchSize: 4, prefetch: 2 },
+    );
     const before = tf.memory().numTensors;
     let batches = 0;
     await expect(
@@ -172,10 +185,20 @@ describe('DataLoader', () => {
 
   it('rejects bad options with ConfigError', () => {
     expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow(ConfigError);
-    expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow('DataLoader: batchSize must be a positive integer, got 0');
-    expect(() => new DataLoader(ds, { batchSize: -3 })).toThrow('DataLoader: batchSize must be a positive integer, got -3');
-    expect(() => new DataLoader(ds, { batchSize: 2.5 })).toThrow('DataLoader: batchSize must be a positive integer, got 2.5');
-    expect(() => new DataLoader(ds, { prefetch: -1 })).toThrow('DataLoader: prefetch must be an integer ≥ 0, got -1');
-    expect(() => new DataLoader(ds).setEpoch(-1)).toThrow('DataLoader.setEpoch: epoch must be an integer ≥ 0, got -1');
+    expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow(
+      'DataLoader: batchSize must be a positive integer, got 0',
+    );
+    expect(() => new DataLoader(ds, { batchSize: -3 })).toThrow(
+      'DataLoader: batchSize must be a positive integer, got -3',
+    );
+    expect(() => new DataLoader(ds, { batchSize: 2.5 })).toThrow(
+      'DataLoader: batchSize must be a positive integer, got 2.5',
+    );
+    expect(() => new DataLoader(ds, { prefetch: -1 })).toThrow(
+      'DataLoader: prefetch must be an integer ≥ 0, got -1',
+    );
+    expect(() => new DataLoader(ds).setEpoch(-1)).toThrow(
+      'DataLoader.setEpoch: epoch must be an integer ≥ 0, got -1',
+    );
   });
 });

@@ -74,9 +74,12 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   constructor(dataset: DatasetLike<T>, options: DataLoaderOptions<T, B> = {}) {
     const o = { ...DEFAULT_DATA_LOADER_OPTIONS, ...options };
     checkPositiveInt('DataLoader', 'batchSize', o.batchSize);
-    if (!Number.isInteger(o.prefetch) || o.prefetch < 0) throw new ConfigError(`DataLoader: prefetch must be an integer ≥ 0, got ${o.prefetch}`);
-    if (!Number.isFinite(o.seed)) throw new ConfigError(`DataLoader: seed must be a finite number, got ${o.seed}`);
-    if (!Number.isInteger(dataset.length) || dataset.length < 0) throw new ConfigError(`DataLoader: dataset.length must be an integer ≥ 0, got ${dataset.length}`);
+    if (!Number.isInteger(o.prefetch) || o.prefetch < 0)
+      throw new ConfigError(`DataLoader: prefetch must be an integer ≥ 0, got ${o.prefetch}`);
+    if (!Number.isFinite(o.seed))
+      throw new ConfigError(`DataLoader: seed must be a finite number, got ${o.seed}`);
+    if (!Number.isInteger(dataset.length) || dataset.length < 0)
+      throw new ConfigError(`DataLoader: dataset.length must be an integer ≥ 0, got ${dataset.length}`);
     this.dataset = dataset;
     this.batchSize = o.batchSize;
     this.shuffle = o.shuffle;
@@ -100,13 +103,15 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
 
   /** Makes the next `for await` pass run epoch `epoch` (e.g. after resuming from a checkpoint). */
   setEpoch(epoch: number): void {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new ConfigError(`DataLoader.setEpoch: epoch must be an integer ≥ 0, got ${epoch}`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new ConfigError(`DataLoader.setEpoch: epoch must be an integer ≥ 0, got ${epoch}`);
     this.nextEpochIndex = epoch;
   }
 
   /** The item indices of epoch `epoch` in visiting order (before dropping a last partial batch). */
   order(epoch: number): number[] {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new ConfigError(`DataLoader.order: epoch must be an integer ≥ 0, got ${epoch}`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new ConfigError(`DataLoader.order: epoch must be an integer ≥ 0, got ${epoch}`);
     const n = this.dataset.length;
     if (!this.shuffle) return Array.from({ length: n }, (_, i) => i);
     return deriveRng(this.seed, 2 * epoch + ORDER_STREAM).permutation(n);
@@ -116,7 +121,8 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   batchIndices(epoch: number): number[][] {
     const order = this.order(epoch);
     const batches: number[][] = [];
-    for (let b = 0; b < this.length; b++) batches.push(order.slice(b * this.batchSize, (b + 1) * this.batchSize));
+    for (let b = 0; b < this.length; b++)
+      batches.push(order.slice(b * this.batchSize, (b + 1) * this.batchSize));
     return batches;
   }
 
@@ -187,7 +193,10 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       disposeExcept(batch, out);
       batch = out;
     }
-    if (batch === undefined) throw new DataError(`DataLoader: collate/transform returned undefined for batch ${context.batchIndex} of epoch ${context.epoch}`);
+    if (batch === undefined)
+      throw new DataError(
+        `DataLoader: collate/transform returned undefined for batch ${context.batchIndex} of epoch ${context.epoch}`,
+      );
     return batch;
   }
 }

@@ -30,9 +30,15 @@ describe('Dataset views', () => {
   it('rejects bad indices with ConfigError naming the view', () => {
     expect(() => base.get(4)).toThrow(ConfigError);
     expect(() => base.get(4)).toThrow('ArrayDataset: index must be an integer in [0, 4), got 4');
-    expect(() => base.subset([0, 7])).toThrow('Dataset.subset: indices[1] must be an integer in [0, 4), got 7');
-    expect(() => base.map((x) => x).get(-1)).toThrow('Dataset.map: index must be an integer in [0, 4), got -1');
-    expect(() => base.concat(base).get(8)).toThrow('Dataset.concat: index must be an integer in [0, 8), got 8');
+    expect(() => base.subset([0, 7])).toThrow(
+      'Dataset.subset: indices[1] must be an integer in [0, 4), got 7',
+    );
+    expect(() => base.map((x) => x).get(-1)).toThrow(
+      'Dataset.map: index must be an integer in [0, 4), got -1',
+    );
+    expect(() => base.concat(base).get(8)).toThrow(
+      'Dataset.concat: index must be an integer in [0, 8), got 8',
+    );
   });
 });
 
@@ -41,7 +47,11 @@ for (const backend of TEST_BACKENDS) {
     beforeAll(() => onBackend(backend));
 
     it('get returns owned slices and getBatch gathers in one go', async () => {
-      const x = tf.tensor2d([[0, 1], [2, 3], [4, 5]]);
+      const x = tf.tensor2d([
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ]);
       const y = tf.tensor1d([7, 8, 9], 'int32');
       const ds = new TensorDataset([x, y]);
       expect(ds.length).toBe(3);
@@ -51,7 +61,10 @@ for (const backend of TEST_BACKENDS) {
       expect(await item[1]?.array()).toBe(8);
       tf.dispose(item);
       const batch = await expectNoTensorLeak(() => ds.getBatch([2, 0]), 2);
-      expect(await batch[0]?.array()).toEqual([[4, 5], [0, 1]]);
+      expect(await batch[0]?.array()).toEqual([
+        [4, 5],
+        [0, 1],
+      ]);
       expect(batch[1]?.dtype).toBe('int32');
       expect(await batch[1]?.array()).toEqual([9, 7]);
       tf.dispose(batch);
@@ -68,7 +81,9 @@ for (const backend of TEST_BACKENDS) {
       const a = tf.zeros([3, 2]);
       const b = tf.zeros([4]);
       expect(() => new TensorDataset([a, b])).toThrow(ShapeError);
-      expect(() => new TensorDataset([a, b])).toThrow('TensorDataset: every tensor must have the same first dim (3), tensors[1] has shape [4]');
+      expect(() => new TensorDataset([a, b])).toThrow(
+        'TensorDataset: every tensor must have the same first dim (3), tensors[1] has shape [4]',
+      );
       expect(() => new TensorDataset([])).toThrow('TensorDataset: needs at least one tensor, got none');
       tf.dispose([a, b]);
     });

@@ -106,12 +106,18 @@ class SubsetDataset<T> extends Dataset<T> {
     super();
     indices.forEach((index, k) => {
       if (!Number.isInteger(index) || index < 0 || index >= source.length) {
-        throw new ConfigError(`Dataset.subset: indices[${k}] must be an integer in [0, ${source.length}), got ${index}`);
+        throw new ConfigError(
+          `Dataset.subset: indices[${k}] must be an integer in [0, ${source.length}), got ${index}`,
+        );
       }
     });
     this.indices = indices.slice();
     const batch = source.getBatch?.bind(source);
-    if (batch !== undefined) this.getBatch = (idx) => batch(idx.map((i) => (checkIndex('Dataset.subset', i, this.indices.length), this.indices[i] as number)));
+    if (batch !== undefined)
+      this.getBatch = (idx) =>
+        batch(
+          idx.map((i) => (checkIndex('Dataset.subset', i, this.indices.length), this.indices[i] as number)),
+        );
   }
 
   get length(): number {
@@ -185,7 +191,9 @@ export class TensorDataset extends Dataset<tf.Tensor[]> {
     const n = (tensors[0] as tf.Tensor).shape[0];
     tensors.forEach((t, k) => {
       if (t.rank === 0 || t.shape[0] !== n) {
-        throw new ShapeError(`TensorDataset: every tensor must have the same first dim (${n ?? 'none'}), tensors[${k}] has shape ${formatShape(t.shape)}`);
+        throw new ShapeError(
+          `TensorDataset: every tensor must have the same first dim (${n ?? 'none'}), tensors[${k}] has shape ${formatShape(t.shape)}`,
+        );
       }
     });
     this.tensors = tensors.slice();

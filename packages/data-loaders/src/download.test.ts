@@ -6,7 +6,9 @@ import { defaultDataDir, downloadVerified, sha256Hex } from './download.js';
 
 describe('download helpers', () => {
   it('sha256Hex matches the FIPS 180-2 test vector', async () => {
-    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 
   it('defaultDataDir honours ML_DATA_DIR, then XDG_CACHE_HOME', async () => {
@@ -29,9 +31,15 @@ describe('download helpers', () => {
     const offline = async (): Promise<never> => {
       throw new Error('getaddrinfo ENOTFOUND example.invalid');
     };
-    const attempt = downloadVerified('https://example.invalid/data', { name: 'f.gz', sha256: '0'.repeat(64) }, offline);
+    const attempt = downloadVerified(
+      'https://example.invalid/data',
+      { name: 'f.gz', sha256: '0'.repeat(64) },
+      offline,
+    );
     await expect(attempt).rejects.toThrow(DataError);
-    await expect(downloadVerified('https://example.invalid/data', { name: 'f.gz', sha256: '0'.repeat(64) }, offline)).rejects.toThrow(
+    await expect(
+      downloadVerified('https://example.invalid/data', { name: 'f.gz', sha256: '0'.repeat(64) }, offline),
+    ).rejects.toThrow(
       'download: cannot get https://example.invalid/data/f.gz (getaddrinfo ENOTFOUND example.invalid)',
     );
   });

@@ -8,7 +8,9 @@ export interface RemoteFile {
 }
 
 /** The `fetch` a loader uses: the global one by default, a custom one for proxies or tests. */
-export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; statusText?: string; arrayBuffer(): Promise<ArrayBuffer> }>;
+export type FetchLike = (
+  url: string,
+) => Promise<{ ok: boolean; status: number; statusText?: string; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 /** True in Node (and Bun/Deno's Node layer), where datasets are cached on disk. */
 export function hasFileSystem(): boolean {
@@ -42,10 +44,15 @@ function joinUrl(baseUrl: string, name: string): string {
  * Downloads `baseUrl/file.name` and checks its SHA-256; a network failure, an HTTP error or a checksum
  * mismatch is a DataError (nothing is returned or written then).
  */
-export async function downloadVerified(baseUrl: string, file: RemoteFile, fetchImpl?: FetchLike): Promise<Uint8Array> {
+export async function downloadVerified(
+  baseUrl: string,
+  file: RemoteFile,
+  fetchImpl?: FetchLike,
+): Promise<Uint8Array> {
   const url = joinUrl(baseUrl, file.name);
   const doFetch = fetchImpl ?? (globalThis.fetch as unknown as FetchLike | undefined);
-  if (doFetch === undefined) throw new ConfigError(`download: no fetch() available to get ${url}; pass options.fetch`);
+  if (doFetch === undefined)
+    throw new ConfigError(`download: no fetch() available to get ${url}; pass options.fetch`);
   let bytes: Uint8Array;
   try {
     const res = await doFetch(url);
@@ -56,7 +63,9 @@ export async function downloadVerified(baseUrl: string, file: RemoteFile, fetchI
   }
   const actual = await sha256Hex(bytes);
   if (actual !== file.sha256.toLowerCase()) {
-    throw new DataError(`download: checksum mismatch for ${url}: SHA-256 must be ${file.sha256}, got ${actual} (${bytes.length} bytes); the file was not saved`);
+    throw new DataError(
+      `download: checksum mismatch for ${url}: SHA-256 must be ${file.sha256}, got ${actual} (${bytes.length} bytes); the file was not saved`,
+    );
   }
   return bytes;
 }
@@ -94,12 +103,15 @@ export async function cachedFile(file: RemoteFile, options: CachedFileOptions): 
     try {
       return { path, bytes: new Uint8Array(await fs.readFile(path)), downloadedFrom: null };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataError(`cachedFile: cannot read ${path} (${(e as Error).message})`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new DataError(`cachedFile: cannot read ${path} (${(e as Error).message})`, { cause: e });
     }
   }
   const path = join(options.dir, file.name);
   if (options.download === false) {
-    throw new DataError(`cachedFile: ${path} is missing and download is false; put ${file.name} (SHA-256 ${file.sha256}) there or allow downloading from ${options.baseUrl}`);
+    throw new DataError(
+      `cachedFile: ${path} is missing and download is false; put ${file.name} (SHA-256 ${file.sha256}) there or allow downloading from ${options.baseUrl}`,
+    );
   }
   const bytes = await downloadVerified(options.baseUrl, file, options.fetch);
   await fs.mkdir(options.dir, { recursive: true });

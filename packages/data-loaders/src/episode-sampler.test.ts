@@ -47,7 +47,8 @@ describe('EpisodeSampler', () => {
     expect(e2.supportIndices).toEqual(seq[2]!.supportIndices);
     [e0, e1, e2].forEach((e) => e.dispose());
     const counts = new Map<number, number>();
-    for (let i = 0; i < 300; i++) for (const c of a.indices(i).classIds) counts.set(c, (counts.get(c) ?? 0) + 1);
+    for (let i = 0; i < 300; i++)
+      for (const c of a.indices(i).classIds) counts.set(c, (counts.get(c) ?? 0) + 1);
     expect(counts.size).toBe(10); // every class gets drawn
   });
 
@@ -59,12 +60,24 @@ describe('EpisodeSampler', () => {
 
   it('a K-shot request larger than a class has is a DataError', () => {
     const uneven = [...labels.slice(0, 79), 0]; // class 9 now has 7 examples
-    expect(() => new EpisodeSampler({ data, labels: uneven, ways: 5, shots: 5, queries: 3 })).toThrow(DataError);
-    expect(() => new EpisodeSampler({ data, labels: uneven, ways: 5, shots: 5, queries: 3 })).toThrow('EpisodeSampler: class 9 has 7 examples, fewer than shots + queries = 5 + 3 = 8');
-    expect(() => new EpisodeSampler({ data, labels, ways: 11, shots: 1, queries: 1 })).toThrow('EpisodeSampler: ways (11) must be ≤ the number of classes to draw from (10)');
-    expect(() => new EpisodeSampler({ data, labels, ways: 2, shots: 1, queries: 1, classes: [3, 42] })).toThrow('EpisodeSampler: class 42 has 0 examples');
-    expect(() => new EpisodeSampler({ data, labels: labels.slice(1), ways: 2, shots: 1 })).toThrow(ShapeError);
+    expect(() => new EpisodeSampler({ data, labels: uneven, ways: 5, shots: 5, queries: 3 })).toThrow(
+      DataError,
+    );
+    expect(() => new EpisodeSampler({ data, labels: uneven, ways: 5, shots: 5, queries: 3 })).toThrow(
+      'EpisodeSampler: class 9 has 7 examples, fewer than shots + queries = 5 + 3 = 8',
+    );
+    expect(() => new EpisodeSampler({ data, labels, ways: 11, shots: 1, queries: 1 })).toThrow(
+      'EpisodeSampler: ways (11) must be ≤ the number of classes to draw from (10)',
+    );
+    expect(
+      () => new EpisodeSampler({ data, labels, ways: 2, shots: 1, queries: 1, classes: [3, 42] }),
+    ).toThrow('EpisodeSampler: class 42 has 0 examples');
+    expect(() => new EpisodeSampler({ data, labels: labels.slice(1), ways: 2, shots: 1 })).toThrow(
+      ShapeError,
+    );
     expect(() => new EpisodeSampler({ data, labels, ways: 0, shots: 1 })).toThrow(ConfigError);
-    expect(() => new EpisodeSampler({ data, labels, ways: 2, shots: 0 })).toThrow('EpisodeSampler: shots must be a positive integer, got 0');
+    expect(() => new EpisodeSampler({ data, labels, ways: 2, shots: 0 })).toThrow(
+      'EpisodeSampler: shots must be a positive integer, got 0',
+    );
   });
 });

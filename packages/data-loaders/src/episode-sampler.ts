@@ -65,14 +65,18 @@ export class EpisodeSampler {
     checkPositiveInt('EpisodeSampler', 'ways', ways);
     checkPositiveInt('EpisodeSampler', 'shots', shots);
     checkPositiveInt('EpisodeSampler', 'queries', queries);
-    if (!Number.isFinite(seed)) throw new ConfigError(`EpisodeSampler: seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed))
+      throw new ConfigError(`EpisodeSampler: seed must be a finite number, got ${seed}`);
     if (data.rank === 0 || data.shape[0] !== labels.length) {
-      throw new ShapeError(`EpisodeSampler: data must be [N, ...] with N = labels.length (${labels.length}), got ${formatShape(data.shape)}`);
+      throw new ShapeError(
+        `EpisodeSampler: data must be [N, ...] with N = labels.length (${labels.length}), got ${formatShape(data.shape)}`,
+      );
     }
     const byClass = new Map<number, number[]>();
     for (let i = 0; i < labels.length; i++) {
       const y = labels[i] as number;
-      if (!Number.isInteger(y)) throw new DataError(`EpisodeSampler: labels[${i}] must be an integer class id, got ${y}`);
+      if (!Number.isInteger(y))
+        throw new DataError(`EpisodeSampler: labels[${i}] must be an integer class id, got ${y}`);
       const list = byClass.get(y) ?? [];
       list.push(i);
       byClass.set(y, list);
@@ -82,10 +86,15 @@ export class EpisodeSampler {
     for (const c of pool) {
       const count = byClass.get(c)?.length ?? 0;
       if (count < shots + queries) {
-        throw new DataError(`EpisodeSampler: class ${c} has ${count} examples, fewer than shots + queries = ${shots} + ${queries} = ${shots + queries}`);
+        throw new DataError(
+          `EpisodeSampler: class ${c} has ${count} examples, fewer than shots + queries = ${shots} + ${queries} = ${shots + queries}`,
+        );
       }
     }
-    if (pool.length < ways) throw new DataError(`EpisodeSampler: ways (${ways}) must be ≤ the number of classes to draw from (${pool.length})`);
+    if (pool.length < ways)
+      throw new DataError(
+        `EpisodeSampler: ways (${ways}) must be ≤ the number of classes to draw from (${pool.length})`,
+      );
     this.ways = ways;
     this.shots = shots;
     this.queries = queries;
@@ -97,7 +106,8 @@ export class EpisodeSampler {
 
   /** The rows of episode `index` (no tensors): class ids, support rows and query rows. */
   indices(index: number): { classIds: number[]; supportIndices: number[]; queryIndices: number[] } {
-    if (!Number.isInteger(index) || index < 0) throw new ConfigError(`EpisodeSampler.indices: index must be an integer ≥ 0, got ${index}`);
+    if (!Number.isInteger(index) || index < 0)
+      throw new ConfigError(`EpisodeSampler.indices: index must be an integer ≥ 0, got ${index}`);
     const rng = deriveRng(this.seed, index);
     const classIds = rng.shuffle(this.classes.slice()).slice(0, this.ways);
     const supportIndices: number[] = [];
@@ -118,14 +128,24 @@ export class EpisodeSampler {
   /** Episode `index` (deterministic for the sampler's seed). */
   episode(index: number): Episode {
     const { classIds, supportIndices, queryIndices } = this.indices(index);
-    const localLabels = (per: number): Int32Array => Int32Array.from({ length: this.ways * per }, (_, i) => Math.floor(i / per));
+    const localLabels = (per: number): Int32Array =>
+      Int32Array.from({ length: this.ways * per }, (_, i) => Math.floor(i / per));
     const [support, query, supportLabels, queryLabels] = tf.tidy(() => [
       tf.gather(this.data, tf.tensor1d(supportIndices, 'int32')), // [N·K, ...]
       tf.gather(this.data, tf.tensor1d(queryIndices, 'int32')), // [N·Q, ...]
       tf.tensor1d(localLabels(this.shots), 'int32'), // [N·K]
       tf.tensor1d(localLabels(this.queries), 'int32'), // [N·Q]
     ]) as [tf.Tensor, tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-    return { support, query, supportLabels, queryLabels, classIds, supportIndices, queryIndices, dispose: () => tf.dispose([support, query, supportLabels, queryLabels]) };
+    return {
+      support,
+      query,
+      supportLabels,
+      queryLabels,
+      classIds,
+      supportIndices,
+      queryIndices,
+      dispose: () => tf.dispose([support, query, supportLabels, queryLabels]),
+    };
   }
 
   /** The next episode: 0, 1, 2, … since construction (or since {@link EpisodeSampler.reset}). */
@@ -135,7 +155,8 @@ export class EpisodeSampler {
 
   /** Makes {@link EpisodeSampler.next} continue at episode `index` (default 0). */
   reset(index = 0): void {
-    if (!Number.isInteger(index) || index < 0) throw new ConfigError(`EpisodeSampler.reset: index must be an integer ≥ 0, got ${index}`);
+    if (!Number.isInteger(index) || index < 0)
+      throw new ConfigError(`EpisodeSampler.reset: index must be an integer ≥ 0, got ${index}`);
     this.counter = index;
   }
 }

@@ -7,17 +7,29 @@ import { DataError } from '@ml/core';
 import { onBackend } from '@ml/core/testing';
 
 import { sha256Hex } from './download.js';
-import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, FASHION_MNIST_MIRROR, fashionMnist } from './fashion-mnist.js';
+import {
+  DEBIAN_FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_MIRROR,
+  fashionMnist,
+} from './fashion-mnist.js';
 import { encodeIdx } from './idx.js';
 
-async function summary(data: Awaited<ReturnType<typeof fashionMnist>>): Promise<{ counts: number[]; byteSum: number; first: number[]; centre: number }> {
+async function summary(
+  data: Awaited<ReturnType<typeof fashionMnist>>,
+): Promise<{ counts: number[]; byteSum: number; first: number[]; centre: number }> {
   const y = await data.labels.data();
   const counts = new Array<number>(10).fill(0);
   for (const v of y) counts[v] = (counts[v] as number) + 1;
   const px = await data.images.data();
   let byteSum = 0;
   for (let i = 0; i < px.length; i++) byteSum += Math.round((px[i] as number) * 255);
-  return { counts, byteSum, first: Array.from(y.subarray(0, 10)), centre: Math.round((px[14 * 28 + 14] as number) * 255) };
+  return {
+    counts,
+    byteSum,
+    first: Array.from(y.subarray(0, 10)),
+    centre: Math.round((px[14 * 28 + 14] as number) * 255),
+  };
 }
 
 describe('fashionMnist from the Debian dataset-fashion-mnist files', () => {
@@ -52,8 +64,14 @@ describe('fashionMnist from the Debian dataset-fashion-mnist files', () => {
 
   it('downloads from a mirror through a custom fetch when the directory lacks the files', async () => {
     const files: Record<string, Uint8Array> = {
-      't10k-images-idx3-ubyte.gz': encodeIdx({ dtype: 'uint8', shape: [2, 28, 28], data: new Uint8Array(2 * 784).fill(255) }, { gzip: true }),
-      't10k-labels-idx1-ubyte.gz': encodeIdx({ dtype: 'uint8', shape: [2], data: Uint8Array.of(8, 1) }, { gzip: true }),
+      't10k-images-idx3-ubyte.gz': encodeIdx(
+        { dtype: 'uint8', shape: [2, 28, 28], data: new Uint8Array(2 * 784).fill(255) },
+        { gzip: true },
+      ),
+      't10k-labels-idx1-ubyte.gz': encodeIdx(
+        { dtype: 'uint8', shape: [2], data: Uint8Array.of(8, 1) },
+        { gzip: true },
+      ),
     };
     const checksums: Record<string, string> = {};
     for (const [k, v] of Object.entries(files)) checksums[k] = await sha256Hex(v);
@@ -61,15 +79,24 @@ describe('fashionMnist from the Debian dataset-fashion-mnist files', () => {
     const fetch = async (url: string) => {
       asked.push(url);
       const body = files[url.slice(FASHION_MNIST_MIRROR.length)];
-      return { ok: body !== undefined, status: body ? 200 : 404, arrayBuffer: async () => (body ?? new Uint8Array()).slice().buffer };
+      return {
+        ok: body !== undefined,
+        status: body ? 200 : 404,
+        arrayBuffer: async () => (body ?? new Uint8Array()).slice().buffer,
+      };
     };
     const dir = await mkdtemp(join(tmpdir(), 'fashion-'));
     const data = await fashionMnist({ dir, split: 'test', fetch, checksums });
-    expect(asked).toEqual([`${FASHION_MNIST_MIRROR}t10k-images-idx3-ubyte.gz`, `${FASHION_MNIST_MIRROR}t10k-labels-idx1-ubyte.gz`]);
+    expect(asked).toEqual([
+      `${FASHION_MNIST_MIRROR}t10k-images-idx3-ubyte.gz`,
+      `${FASHION_MNIST_MIRROR}t10k-labels-idx1-ubyte.gz`,
+    ]);
     expect(data.source).toBe(`download:${FASHION_MNIST_MIRROR}`);
     expect(Array.from(await data.labels.data())).toEqual([8, 1]);
     expect((await data.images.data())[100]).toBe(1);
     data.dispose();
-    await expect(fashionMnist({ dir: await mkdtemp(join(tmpdir(), 'fashion-')), split: 'test', fetch })).rejects.toThrow(DataError);
+    await expect(
+      fashionMnist({ dir: await mkdtemp(join(tmpdir(), 'fashion-')), split: 'test', fetch }),
+    ).rejects.toThrow(DataError);
   });
 });

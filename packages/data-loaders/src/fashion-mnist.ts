@@ -1,4 +1,10 @@
-import { datasetCacheDir, loadIdxImages, type IdxImageOptions, type IdxSplitFiles, type ImageClassificationData } from './image-dataset.js';
+import {
+  datasetCacheDir,
+  loadIdxImages,
+  type IdxImageOptions,
+  type IdxSplitFiles,
+  type ImageClassificationData,
+} from './image-dataset.js';
 
 /** The mirror {@link fashionMnist} downloads from by default (Zalando's S3 bucket). */
 export const FASHION_MNIST_MIRROR = 'https://fashion-mnist.s3.eu-central-1.amazonaws.com/';
@@ -12,17 +18,40 @@ export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
  */
 export const FASHION_MNIST_FILES: Readonly<Record<'train' | 'test', IdxSplitFiles>> = {
   train: {
-    images: { name: 'train-images-idx3-ubyte.gz', sha256: '3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84' },
-    labels: { name: 'train-labels-idx1-ubyte.gz', sha256: 'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845' },
+    images: {
+      name: 'train-images-idx3-ubyte.gz',
+      sha256: '3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84',
+    },
+    labels: {
+      name: 'train-labels-idx1-ubyte.gz',
+      sha256: 'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845',
+    },
   },
   test: {
-    images: { name: 't10k-images-idx3-ubyte.gz', sha256: '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073' },
-    labels: { name: 't10k-labels-idx1-ubyte.gz', sha256: '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5' },
+    images: {
+      name: 't10k-images-idx3-ubyte.gz',
+      sha256: '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073',
+    },
+    labels: {
+      name: 't10k-labels-idx1-ubyte.gz',
+      sha256: '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5',
+    },
   },
 };
 
 /** Fashion-MNIST's class names, by label id. */
-export const FASHION_MNIST_CLASSES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES: readonly string[] = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 async function defaultFashionDir(): Promise<string> {
   const { access } = await import('node:fs/promises');
@@ -42,5 +71,9 @@ async function defaultFashionDir(): Promise<string> {
  * `defaultDataDir()/fashion-mnist`, where missing files are downloaded and checked.
  */
 export async function fashionMnist(options: IdxImageOptions = {}): Promise<ImageClassificationData> {
-  return loadIdxImages('fashionMnist', FASHION_MNIST_FILES, FASHION_MNIST_CLASSES, { ...options, defaultBaseUrl: FASHION_MNIST_MIRROR, defaultDir: defaultFashionDir });
+  return loadIdxImages('fashionMnist', FASHION_MNIST_FILES, FASHION_MNIST_CLASSES, {
+    ...options,
+    defaultBaseUrl: FASHION_MNIST_MIRROR,
+    defaultDir: defaultFashionDir,
+  });
 }

@@ -52,7 +52,9 @@ describe('IDX reader', () => {
     expect(ti.dtype).toBe('int32');
     expect(Array.from(await ti.data())).toEqual([-(2 ** 31), 70000, 2 ** 31 - 1]);
     tf.dispose([t, ti]);
-    await expect(readIdxFile(join(dir, 'missing'))).rejects.toThrow(`readIdxFile: cannot read ${join(dir, 'missing')}`);
+    await expect(readIdxFile(join(dir, 'missing'))).rejects.toThrow(
+      `readIdxFile: cannot read ${join(dir, 'missing')}`,
+    );
   });
 
   it('truncated data names the file and the byte offset', () => {
@@ -61,14 +63,22 @@ describe('IDX reader', () => {
     expect(() => readIdx(full.subarray(0, 20), { name: 'train-images' })).toThrow(
       'readIdx: train-images is truncated at byte offset 20: dims [2, 3, 2] of uint8 need 12 data bytes after the 16-byte header (up to byte offset 28), found 4',
     );
-    expect(() => readIdx(full.subarray(0, 9), { name: 'f' })).toThrow('readIdx: f is truncated at byte offset 9: its header of 3 dims needs 16 bytes');
-    expect(() => readIdx(full.subarray(0, 2), { name: 'f' })).toThrow('readIdx: f is truncated at byte offset 2: the 4-byte magic number needs bytes 0–3');
+    expect(() => readIdx(full.subarray(0, 9), { name: 'f' })).toThrow(
+      'readIdx: f is truncated at byte offset 9: its header of 3 dims needs 16 bytes',
+    );
+    expect(() => readIdx(full.subarray(0, 2), { name: 'f' })).toThrow(
+      'readIdx: f is truncated at byte offset 2: the 4-byte magic number needs bytes 0–3',
+    );
   });
 
   it('a wrong magic number is a DataError', () => {
     const bad = Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0);
-    expect(() => readIdx(bad, { name: 'a.zip' })).toThrow('readIdx: a.zip has a wrong magic number 0x504b0304 at byte offset 0: expected 0x0000TTNN');
-    expect(() => readIdx(Uint8Array.of(0, 0, 0x0a, 1, 0, 0, 0, 0), { name: 'b' })).toThrow('wrong magic number 0x00000a01');
+    expect(() => readIdx(bad, { name: 'a.zip' })).toThrow(
+      'readIdx: a.zip has a wrong magic number 0x504b0304 at byte offset 0: expected 0x0000TTNN',
+    );
+    expect(() => readIdx(Uint8Array.of(0, 0, 0x0a, 1, 0, 0, 0, 0), { name: 'b' })).toThrow(
+      'wrong magic number 0x00000a01',
+    );
   });
 
   it('dims that disagree with the file size are a DataError', () => {
@@ -82,12 +92,22 @@ describe('IDX reader', () => {
 
   it('broken gzip is a DataError', () => {
     const gz = gzipSync(encodeIdx(samples[0]!));
-    expect(() => readIdx(gz.subarray(0, gz.length - 12), { name: 'x.gz' })).toThrow('readIdx: x.gz is not valid gzip data');
+    expect(() => readIdx(gz.subarray(0, gz.length - 12), { name: 'x.gz' })).toThrow(
+      'readIdx: x.gz is not valid gzip data',
+    );
   });
 
   it('property: random bytes (raw or behind a gzip magic) return data or throw DataError, quickly', () => {
-    const idxLike = fc.tuple(fc.constantFrom(8, 9, 11, 12, 13, 14), fc.integer({ min: 0, max: 4 }), fc.uint8Array({ maxLength: 64 })).map(([code, rank, rest]) => Uint8Array.from([0, 0, code, rank, ...rest]));
-    const gzLike = fc.uint8Array({ maxLength: 256 }).map((rest) => Uint8Array.from([0x1f, 0x8b, 8, 0, ...rest]));
+    const idxLike = fc
+      .tuple(
+        fc.constantFrom(8, 9, 11, 12, 13, 14),
+        fc.integer({ min: 0, max: 4 }),
+        fc.uint8Array({ maxLength: 64 }),
+      )
+      .map(([code, rank, rest]) => Uint8Array.from([0, 0, code, rank, ...rest]));
+    const gzLike = fc
+      .uint8Array({ maxLength: 256 })
+      .map((rest) => Uint8Array.from([0x1f, 0x8b, 8, 0, ...rest]));
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 256 }), idxLike, gzLike), (bytes) => {
         try {

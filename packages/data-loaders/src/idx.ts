@@ -18,8 +18,22 @@ export interface IdxArray {
   data: IdxData;
 }
 
-const CODES: Record<number, IdxDtype> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
-const CODE_OF: Record<IdxDtype, number> = { uint8: 0x08, int8: 0x09, int16: 0x0b, int32: 0x0c, float32: 0x0d, float64: 0x0e };
+const CODES: Record<number, IdxDtype> = {
+  0x08: 'uint8',
+  0x09: 'int8',
+  0x0b: 'int16',
+  0x0c: 'int32',
+  0x0d: 'float32',
+  0x0e: 'float64',
+};
+const CODE_OF: Record<IdxDtype, number> = {
+  uint8: 0x08,
+  int8: 0x09,
+  int16: 0x0b,
+  int32: 0x0c,
+  float32: 0x0d,
+  float64: 0x0e,
+};
 const BYTES: Record<IdxDtype, number> = { uint8: 1, int8: 1, int16: 2, int32: 4, float32: 4, float64: 8 };
 
 /** Options of {@link readIdx}. */
@@ -74,17 +88,23 @@ export function readIdx(bytes: Uint8Array | ArrayBuffer, options: ReadIdxOptions
   if (isGzip(raw)) raw = gunzip(raw, 'readIdx', name);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (raw.length < 4) {
-    throw new DataError(`readIdx: ${name} is truncated at byte offset ${raw.length}: the 4-byte magic number needs bytes 0–3`);
+    throw new DataError(
+      `readIdx: ${name} is truncated at byte offset ${raw.length}: the 4-byte magic number needs bytes 0–3`,
+    );
   }
   const magic = view.getUint32(0, false);
   const dtype = CODES[raw[2] as number];
   if (raw[0] !== 0 || raw[1] !== 0 || dtype === undefined) {
-    throw new DataError(`readIdx: ${name} has a wrong magic number ${hex(magic, 8)} at byte offset 0: expected 0x0000TTNN with type code TT in 08/09/0b/0c/0d/0e and NN dims`);
+    throw new DataError(
+      `readIdx: ${name} has a wrong magic number ${hex(magic, 8)} at byte offset 0: expected 0x0000TTNN with type code TT in 08/09/0b/0c/0d/0e and NN dims`,
+    );
   }
   const rank = raw[3] as number;
   const headerEnd = 4 + 4 * rank;
   if (raw.length < headerEnd) {
-    throw new DataError(`readIdx: ${name} is truncated at byte offset ${raw.length}: its header of ${rank} dims needs ${headerEnd} bytes`);
+    throw new DataError(
+      `readIdx: ${name} is truncated at byte offset ${raw.length}: its header of ${rank} dims needs ${headerEnd} bytes`,
+    );
   }
   const shape: number[] = [];
   for (let k = 0; k < rank; k++) shape.push(view.getUint32(4 + 4 * k, false));
@@ -92,10 +112,14 @@ export function readIdx(bytes: Uint8Array | ArrayBuffer, options: ReadIdxOptions
   const dataBytes = count * BYTES[dtype];
   const available = raw.length - headerEnd;
   if (available < dataBytes) {
-    throw new DataError(`readIdx: ${name} is truncated at byte offset ${raw.length}: dims ${formatShape(shape)} of ${dtype} need ${dataBytes} data bytes after the ${headerEnd}-byte header (up to byte offset ${headerEnd + dataBytes}), found ${available}`);
+    throw new DataError(
+      `readIdx: ${name} is truncated at byte offset ${raw.length}: dims ${formatShape(shape)} of ${dtype} need ${dataBytes} data bytes after the ${headerEnd}-byte header (up to byte offset ${headerEnd + dataBytes}), found ${available}`,
+    );
   }
   if (available > dataBytes) {
-    throw new DataError(`readIdx: ${name} has ${available - dataBytes} bytes after the data end at byte offset ${headerEnd + dataBytes}: dims ${formatShape(shape)} of ${dtype} disagree with the file size (${raw.length} bytes)`);
+    throw new DataError(
+      `readIdx: ${name} has ${available - dataBytes} bytes after the data end at byte offset ${headerEnd + dataBytes}: dims ${formatShape(shape)} of ${dtype} disagree with the file size (${raw.length} bytes)`,
+    );
   }
   return { dtype, shape, data: decodeValues(view, headerEnd, dtype, count) };
 }
@@ -120,12 +144,20 @@ export interface EncodeIdxOptions {
 /** Encodes an array as an IDX file (optionally gzipped): the inverse of {@link readIdx}. */
 export function encodeIdx(array: IdxArray, options: EncodeIdxOptions = {}): Uint8Array {
   const { dtype, shape, data } = array;
-  if (CODE_OF[dtype] === undefined) throw new ConfigError(`encodeIdx: dtype must be one of ${Object.keys(CODE_OF).join(', ')}, got ${String(dtype)}`);
+  if (CODE_OF[dtype] === undefined)
+    throw new ConfigError(
+      `encodeIdx: dtype must be one of ${Object.keys(CODE_OF).join(', ')}, got ${String(dtype)}`,
+    );
   if (shape.length > 255 || shape.some((d) => !Number.isInteger(d) || d < 0 || d > 0xffffffff)) {
-    throw new ConfigError(`encodeIdx: shape must be at most 255 dims, each an integer in [0, 2^32), got ${formatShape(shape)}`);
+    throw new ConfigError(
+      `encodeIdx: shape must be at most 255 dims, each an integer in [0, 2^32), got ${formatShape(shape)}`,
+    );
   }
   const count = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== count) throw new ConfigError(`encodeIdx: data must have ${count} values for shape ${formatShape(shape)}, got ${data.length}`);
+  if (data.length !== count)
+    throw new ConfigError(
+      `encodeIdx: data must have ${count} values for shape ${formatShape(shape)}, got ${data.length}`,
+    );
   const headerEnd = 4 + 4 * shape.length;
   const out = new Uint8Array(headerEnd + count * BYTES[dtype]);
   const view = new DataView(out.buffer);
@@ -158,5 +190,9 @@ export function idxToTensor(array: IdxArray, options: { scale?: number } = {}): 
     return tf.tensor(out, shape, 'float32');
   }
   const floating = array.dtype === 'float32' || array.dtype === 'float64';
-  return tf.tensor(floating ? Float32Array.from(data) : Int32Array.from(data), shape, floating ? 'float32' : 'int32');
+  return tf.tensor(
+    floating ? Float32Array.from(data) : Int32Array.from(data),
+    shape,
+    floating ? 'float32' : 'int32',
+  );
 }

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, DataError, formatShape } from '@ml/core';
 
-import { cachedFile, defaultDataDir, downloadVerified, hasFileSystem, type FetchLike, type RemoteFile } from './download.js';
+import {
+  cachedFile,
+  defaultDataDir,
+  downloadVerified,
+  hasFileSystem,
+  type FetchLike,
+  type RemoteFile,
+} from './download.js';
 import { readIdx } from './idx.js';
 
 /** A labelled image set as tensors the caller owns (call `dispose()` when done). */
@@ -56,19 +63,36 @@ function pixelsToTensor(bytes: Uint8Array, shape: [number, number, number, numbe
  * Builds an {@link ImageClassificationData} from decoded pixel bytes [N, H, W] and label bytes [N]:
  * checks the counts agree and the labels are below `classNames.length`.
  */
-export function imageData(where: string, pixels: Uint8Array, shape: readonly number[], labels: ArrayLike<number>, classNames: readonly string[], split: 'train' | 'test', source: string): ImageClassificationData {
-  if (shape.length !== 3) throw new DataError(`${where}: images must be [N, H, W], got ${formatShape(shape)}`);
+export function imageData(
+  where: string,
+  pixels: Uint8Array,
+  shape: readonly number[],
+  labels: ArrayLike<number>,
+  classNames: readonly string[],
+  split: 'train' | 'test',
+  source: string,
+): ImageClassificationData {
+  if (shape.length !== 3)
+    throw new DataError(`${where}: images must be [N, H, W], got ${formatShape(shape)}`);
   const [n, h, w] = shape as [number, number, number];
   if (labels.length !== n) throw new DataError(`${where}: ${n} images but ${labels.length} labels`);
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const y = labels[i] as number;
-    if (!Number.isInteger(y) || y < 0 || y >= classNames.length) throw new DataError(`${where}: label ${i} must be an integer in [0, ${classNames.length}), got ${y}`);
+    if (!Number.isInteger(y) || y < 0 || y >= classNames.length)
+      throw new DataError(`${where}: label ${i} must be an integer in [0, ${classNames.length}), got ${y}`);
     ids[i] = y;
   }
   const images = pixelsToTensor(pixels, [n, h, w, 1]); // [N, H, W, 1]
   const labelTensor = tf.tensor1d(ids, 'int32'); // [N]
-  return { images, labels: labelTensor, classNames, split, source, dispose: () => tf.dispose([images, labelTensor]) };
+  return {
+    images,
+    labels: labelTensor,
+    classNames,
+    split,
+    source,
+    dispose: () => tf.dispose([images, labelTensor]),
+  };
 }
 
 /** Loads one split of an IDX image dataset from `dir`, downloading missing files (see {@link IdxImageOptions}). */
@@ -79,30 +103,55 @@ export async function loadIdxImages(
   options: IdxImageOptions & { defaultBaseUrl: string; defaultDir: () => Promise<string> },
 ): Promise<ImageClassificationData> {
   const split = options.split ?? 'train';
-  if (split !== 'train' && split !== 'test') throw new ConfigError(`${where}: split must be 'train' or 'test', got ${String(split)}`);
+  if (split !== 'train' && split !== 'test')
+    throw new ConfigError(`${where}: split must be 'train' or 'test', got ${String(split)}`);
   const baseUrl = options.baseUrl ?? options.defaultBaseUrl;
-  const withSum = (f: RemoteFile): RemoteFile => ({ name: f.name, sha256: options.checksums?.[f.name] ?? f.sha256 });
+  const withSum = (f: RemoteFile): RemoteFile => ({
+    name: f.name,
+    sha256: options.checksums?.[f.name] ?? f.sha256,
+  });
   const wanted = [withSum(files[split].images), withSum(files[split].labels)];
   let source: string;
   let blobs: { bytes: Uint8Array; name: string }[];
   if (hasFileSystem()) {
     const dir = options.dir ?? (await options.defaultDir());
     const got = [];
-    for (const f of wanted) got.push(await cachedFile(f, { dir, baseUrl, download: options.download ?? true, ...(options.fetch ? { fetch: options.fetch } : {}) }));
+    for (const f of wanted)
+      got.push(
+        await cachedFile(f, {
+          dir,
+          baseUrl,
+          download: options.download ?? true,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
+      );
     source = got.some((g) => g.downloadedFrom !== null) ? `download:${baseUrl}` : `idx:${dir}`;
     blobs = got.map((g) => ({ bytes: g.bytes, name: g.path }));
   } else {
     // Browsers have no cache dir here: fetch (verified) into memory; the HTTP cache does the rest.
-    if (options.download === false) throw new ConfigError(`${where}: download is false and there is no file system to read '${options.dir ?? ''}' from`);
+    if (options.download === false)
+      throw new ConfigError(
+        `${where}: download is false and there is no file system to read '${options.dir ?? ''}' from`,
+      );
     blobs = [];
-    for (const f of wanted) blobs.push({ bytes: await downloadVerified(baseUrl, f, options.fetch), name: f.name });
+    for (const f of wanted)
+      blobs.push({ bytes: await downloadVerified(baseUrl, f, options.fetch), name: f.name });
     source = `download:${baseUrl}`;
   }
-  const [imageBlob, labelBlob] = blobs as [{ bytes: Uint8Array; name: string }, { bytes: Uint8Array; name: string }];
+  const [imageBlob, labelBlob] = blobs as [
+    { bytes: Uint8Array; name: string },
+    { bytes: Uint8Array; name: string },
+  ];
   const images = readIdx(imageBlob.bytes, { name: imageBlob.name });
   const labels = readIdx(labelBlob.bytes, { name: labelBlob.name });
-  if (images.dtype !== 'uint8' || images.shape.length !== 3) throw new DataError(`${where}: ${imageBlob.name} must hold uint8 images [N, H, W], got ${images.dtype} ${formatShape(images.shape)}`);
-  if (labels.dtype !== 'uint8' || labels.shape.length !== 1) throw new DataError(`${where}: ${labelBlob.name} must hold uint8 labels [N], got ${labels.dtype} ${formatShape(labels.shape)}`);
+  if (images.dtype !== 'uint8' || images.shape.length !== 3)
+    throw new DataError(
+      `${where}: ${imageBlob.name} must hold uint8 images [N, H, W], got ${images.dtype} ${formatShape(images.shape)}`,
+    );
+  if (labels.dtype !== 'uint8' || labels.shape.length !== 1)
+    throw new DataError(
+      `${where}: ${labelBlob.name} must hold uint8 labels [N], got ${labels.dtype} ${formatShape(labels.shape)}`,
+    );
   return imageData(where, images.data as Uint8Array, images.shape, labels.data, classNames, split, source);
 }
 

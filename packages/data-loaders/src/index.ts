@@ -15,10 +15,23 @@ export type { CachedFile, CachedFileOptions, FetchLike, RemoteFile } from './dow
 export type { IdxImageOptions, IdxSplitFiles, ImageClassificationData } from './image-dataset.js';
 export { MNIST_CLASSES, MNIST_FILES, MNIST_MIRROR, mnist } from './mnist.js';
 export type { MnistOptions } from './mnist.js';
-export { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, FASHION_MNIST_MIRROR, fashionMnist } from './fashion-mnist.js';
+export {
+  DEBIAN_FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_MIRROR,
+  fashionMnist,
+} from './fashion-mnist.js';
 export { IRIS_FEATURES, iris } from './iris.js';
 export type { IrisData, IrisOptions } from './iris.js';
-export { DEFAULT_TOY_TRANSLATION_OPTIONS, LETTERS, LETTER_NAMES, TOY_SPECIAL_IDS, TOY_SPECIAL_TOKENS, toyTranslation } from './toy-translation.js';
+export {
+  DEFAULT_TOY_TRANSLATION_OPTIONS,
+  LETTERS,
+  LETTER_NAMES,
+  TOY_SPECIAL_IDS,
+  TOY_SPECIAL_TOKENS,
+  toyTranslation,
+} from './toy-translation.js';
 export type { ToyTranslationData, ToyTranslationOptions } from './toy-translation.js';
 export { DEFAULT_MACKEY_GLASS_OPTIONS, mackeyGlass } from './mackey-glass.js';
 export type { MackeyGlassData, MackeyGlassOptions } from './mackey-glass.js';

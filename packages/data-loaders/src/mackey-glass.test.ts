@@ -40,6 +40,8 @@ describe('mackeyGlass', () => {
     expect(() => mackeyGlass({ tau: 0 })).toThrow(ConfigError);
     expect(() => mackeyGlass({ tau: 0 })).toThrow('mackeyGlass: tau must be a finite number > 0, got 0');
     expect(() => mackeyGlass({ dt: 0.3 })).toThrow('mackeyGlass: dt must divide 1 (0.1, 0.05, …), got 0.3');
-    expect(() => mackeyGlass({ length: -1 })).toThrow('mackeyGlass: length must be a positive integer, got -1');
+    expect(() => mackeyGlass({ length: -1 })).toThrow(
+      'mackeyGlass: length must be a positive integer, got -1',
+    );
   });
 });

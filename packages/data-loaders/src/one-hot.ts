@@ -13,7 +13,10 @@ export async function oneHot(labels: tf.Tensor, numClasses: number): Promise<tf.
   const values = await labels.data();
   for (let i = 0; i < values.length; i++) {
     const y = values[i] as number;
-    if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new DataError(`oneHot: labels[${i}] must be an integer in [0, ${numClasses}), got ${y}`);
+    if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+      throw new DataError(`oneHot: labels[${i}] must be an integer in [0, ${numClasses}), got ${y}`);
   }
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, numClasses), 'float32') as tf.Tensor2D); // [N, C]
+  return tf.tidy(
+    () => tf.cast(tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, numClasses), 'float32') as tf.Tensor2D,
+  ); // [N, C]
 }

@@ -10,12 +10,24 @@ describe('scalers', () => {
   beforeAll(() => onBackend('cpu'));
 
   it('MinMaxScaler fits per feature, handles a constant feature, inverts, serialises', async () => {
-    const x = tf.tensor2d([[1, 5, 7], [3, 5, 9], [2, 5, 8]]);
+    const x = tf.tensor2d([
+      [1, 5, 7],
+      [3, 5, 9],
+      [2, 5, 8],
+    ]);
     const s = await MinMaxScaler.fit(x);
     expect(s.min).toEqual([1, 5, 7]);
     expect(s.max).toEqual([3, 5, 9]);
     const y = await expectNoTensorLeak(() => s.transform(x), 1);
-    expectTensorsClose(y, tf.tensor2d([[0, 0, 0], [1, 0, 1], [0.5, 0, 0.5]]), 1e-6);
+    expectTensorsClose(
+      y,
+      tf.tensor2d([
+        [0, 0, 0],
+        [1, 0, 1],
+        [0.5, 0, 0.5],
+      ]),
+      1e-6,
+    );
     const back = s.inverseTransform(y);
     expectTensorsClose(back, x, 1e-5);
     const ranged = new MinMaxScaler({ ...s.toJSON(), featureRange: [-1, 1] });
@@ -44,9 +56,15 @@ describe('scalers', () => {
 
   it('bad data and states are named errors', () => {
     expect(() => MinMaxScaler.fitValues([1, NaN], 1)).toThrow(DataError);
-    expect(() => MinMaxScaler.fitValues([1, NaN], 1)).toThrow('MinMaxScaler.fitValues: value at row 1, feature 0 must be finite, got NaN');
-    expect(() => StandardScaler.fitValues([1, 2, 3], 2)).toThrow('StandardScaler.fitValues: needs a non-empty [N, 2] array, got 3 values');
+    expect(() => MinMaxScaler.fitValues([1, NaN], 1)).toThrow(
+      'MinMaxScaler.fitValues: value at row 1, feature 0 must be finite, got NaN',
+    );
+    expect(() => StandardScaler.fitValues([1, 2, 3], 2)).toThrow(
+      'StandardScaler.fitValues: needs a non-empty [N, 2] array, got 3 values',
+    );
     expect(() => new MinMaxScaler({ min: [2], max: [1] })).toThrow(ConfigError);
-    expect(() => new MinMaxScaler({ min: [0], max: [1], featureRange: [1, 0] })).toThrow('MinMaxScaler: featureRange must be [lo, hi] with lo < hi, got [1, 0]');
+    expect(() => new MinMaxScaler({ min: [0], max: [1], featureRange: [1, 0] })).toThrow(
+      'MinMaxScaler: featureRange must be [lo, hi] with lo < hi, got [1, 0]',
+    );
   });
 });

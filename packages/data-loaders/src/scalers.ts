@@ -3,8 +3,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError, ShapeError, formatShape } from '@ml/core';
 
 /** Per-feature statistics over values laid out [N, F] row-major; NaN/∞ are a DataError. */
-function columnStats(where: string, values: ArrayLike<number>, features: number): { min: number[]; max: number[]; mean: number[]; std: number[] } {
-  if (!Number.isInteger(features) || features <= 0) throw new ConfigError(`${where}: features must be a positive integer, got ${features}`);
+function columnStats(
+  where: string,
+  values: ArrayLike<number>,
+  features: number,
+): { min: number[]; max: number[]; mean: number[]; std: number[] } {
+  if (!Number.isInteger(features) || features <= 0)
+    throw new ConfigError(`${where}: features must be a positive integer, got ${features}`);
   if (values.length === 0 || values.length % features !== 0) {
     throw new ShapeError(`${where}: needs a non-empty [N, ${features}] array, got ${values.length} values`);
   }
@@ -16,7 +21,10 @@ function columnStats(where: string, values: ArrayLike<number>, features: number)
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     const f = i % features;
-    if (!Number.isFinite(v)) throw new DataError(`${where}: value at row ${Math.floor(i / features)}, feature ${f} must be finite, got ${v}`);
+    if (!Number.isFinite(v))
+      throw new DataError(
+        `${where}: value at row ${Math.floor(i / features)}, feature ${f} must be finite, got ${v}`,
+      );
     if (v < (min[f] as number)) min[f] = v;
     if (v > (max[f] as number)) max[f] = v;
     sum[f] = (sum[f] as number) + v;
@@ -58,18 +66,29 @@ export class MinMaxScaler {
 
   constructor(state: MinMaxScalerState) {
     const { min, max, featureRange = [0, 1] } = state;
-    if (min.length === 0 || min.length !== max.length) throw new ConfigError(`MinMaxScaler: min and max must be non-empty and of equal length, got ${min.length} and ${max.length}`);
+    if (min.length === 0 || min.length !== max.length)
+      throw new ConfigError(
+        `MinMaxScaler: min and max must be non-empty and of equal length, got ${min.length} and ${max.length}`,
+      );
     min.forEach((m, f) => {
-      if (!(Number.isFinite(m) && Number.isFinite(max[f] as number) && m <= (max[f] as number))) throw new ConfigError(`MinMaxScaler: feature ${f} needs finite min ≤ max, got ${m} and ${max[f]}`);
+      if (!(Number.isFinite(m) && Number.isFinite(max[f] as number) && m <= (max[f] as number)))
+        throw new ConfigError(`MinMaxScaler: feature ${f} needs finite min ≤ max, got ${m} and ${max[f]}`);
     });
-    if (!(featureRange[0] < featureRange[1])) throw new ConfigError(`MinMaxScaler: featureRange must be [lo, hi] with lo < hi, got [${featureRange.join(', ')}]`);
+    if (!(featureRange[0] < featureRange[1]))
+      throw new ConfigError(
+        `MinMaxScaler: featureRange must be [lo, hi] with lo < hi, got [${featureRange.join(', ')}]`,
+      );
     this.min = min.slice();
     this.max = max.slice();
     this.featureRange = [featureRange[0], featureRange[1]];
   }
 
   /** Fits to values laid out [N, features] (row-major), e.g. a series with features = 1. */
-  static fitValues(values: ArrayLike<number>, features = 1, featureRange: [number, number] = [0, 1]): MinMaxScaler {
+  static fitValues(
+    values: ArrayLike<number>,
+    features = 1,
+    featureRange: [number, number] = [0, 1],
+  ): MinMaxScaler {
     const { min, max } = columnStats('MinMaxScaler.fitValues', values, features);
     return new MinMaxScaler({ min, max, featureRange });
   }
@@ -90,7 +109,10 @@ export class MinMaxScaler {
   }
 
   private check(where: string, x: tf.Tensor): void {
-    if (this.features !== 1 && lastDim(x) !== this.features) throw new ShapeError(`MinMaxScaler.${where}: input last dim must be ${this.features}, got ${formatShape(x.shape)}`);
+    if (this.features !== 1 && lastDim(x) !== this.features)
+      throw new ShapeError(
+        `MinMaxScaler.${where}: input last dim must be ${this.features}, got ${formatShape(x.shape)}`,
+      );
   }
 
   /** Scales a tensor [..., F] → float32 [..., F]. */
@@ -111,19 +133,29 @@ export class MinMaxScaler {
   transformValues(values: ArrayLike<number>): Float32Array {
     const { scale, offset } = this.coefficients();
     const f = this.features;
-    return Float32Array.from({ length: values.length }, (_, i) => (values[i] as number) * (scale[i % f] as number) + (offset[i % f] as number));
+    return Float32Array.from(
+      { length: values.length },
+      (_, i) => (values[i] as number) * (scale[i % f] as number) + (offset[i % f] as number),
+    );
   }
 
   /** Undoes {@link MinMaxScaler.transformValues}. */
   inverseTransformValues(values: ArrayLike<number>): Float32Array {
     const { scale, offset } = this.coefficients();
     const f = this.features;
-    return Float32Array.from({ length: values.length }, (_, i) => ((values[i] as number) - (offset[i % f] as number)) / (scale[i % f] as number));
+    return Float32Array.from(
+      { length: values.length },
+      (_, i) => ((values[i] as number) - (offset[i % f] as number)) / (scale[i % f] as number),
+    );
   }
 
   /** The JSON-serialisable state (load with `new MinMaxScaler(state)`). */
   toJSON(): MinMaxScalerState {
-    return { min: this.min.slice(), max: this.max.slice(), featureRange: [this.featureRange[0], this.featureRange[1]] };
+    return {
+      min: this.min.slice(),
+      max: this.max.slice(),
+      featureRange: [this.featureRange[0], this.featureRange[1]],
+    };
   }
 }
 
@@ -145,10 +177,15 @@ export class StandardScaler {
 
   constructor(state: StandardScalerState) {
     if (state.mean.length === 0 || state.mean.length !== state.std.length) {
-      throw new ConfigError(`StandardScaler: mean and std must be non-empty and of equal length, got ${state.mean.length} and ${state.std.length}`);
+      throw new ConfigError(
+        `StandardScaler: mean and std must be non-empty and of equal length, got ${state.mean.length} and ${state.std.length}`,
+      );
     }
     state.std.forEach((s, f) => {
-      if (!(Number.isFinite(s) && s >= 0) || !Number.isFinite(state.mean[f] as number)) throw new ConfigError(`StandardScaler: feature ${f} needs a finite mean and std ≥ 0, got ${state.mean[f]} and ${s}`);
+      if (!(Number.isFinite(s) && s >= 0) || !Number.isFinite(state.mean[f] as number))
+        throw new ConfigError(
+          `StandardScaler: feature ${f} needs a finite mean and std ≥ 0, got ${state.mean[f]} and ${s}`,
+        );
     });
     this.mean = state.mean.slice();
     this.std = state.std.map((s) => s || 1);
@@ -170,7 +207,10 @@ export class StandardScaler {
   }
 
   private check(where: string, x: tf.Tensor): void {
-    if (this.features !== 1 && lastDim(x) !== this.features) throw new ShapeError(`StandardScaler.${where}: input last dim must be ${this.features}, got ${formatShape(x.shape)}`);
+    if (this.features !== 1 && lastDim(x) !== this.features)
+      throw new ShapeError(
+        `StandardScaler.${where}: input last dim must be ${this.features}, got ${formatShape(x.shape)}`,
+      );
   }
 
   /** Standardises a tensor [..., F] → float32 [..., F]. */
@@ -188,13 +228,19 @@ export class StandardScaler {
   /** Standardises values laid out [N, F] row-major. */
   transformValues(values: ArrayLike<number>): Float32Array {
     const f = this.features;
-    return Float32Array.from({ length: values.length }, (_, i) => ((values[i] as number) - (this.mean[i % f] as number)) / (this.std[i % f] as number));
+    return Float32Array.from(
+      { length: values.length },
+      (_, i) => ((values[i] as number) - (this.mean[i % f] as number)) / (this.std[i % f] as number),
+    );
   }
 
   /** Undoes {@link StandardScaler.transformValues}. */
   inverseTransformValues(values: ArrayLike<number>): Float32Array {
     const f = this.features;
-    return Float32Array.from({ length: values.length }, (_, i) => (values[i] as number) * (this.std[i % f] as number) + (this.mean[i % f] as number));
+    return Float32Array.from(
+      { length: values.length },
+      (_, i) => (values[i] as number) * (this.std[i % f] as number) + (this.mean[i % f] as number),
+    );
   }
 
   /** The JSON-serialisable state. */

@@ -18,14 +18,21 @@ describe('splits', () => {
     expect([...a, ...b, ...c].sort((p, q) => p - q)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(splitIndices(100, [0.7, 0.2, 0.1], { seed: 1 })).toEqual([a, b, c]);
     expect(splitIndices(100, [0.7, 0.2, 0.1], { seed: 2 })[0]).not.toEqual(a);
-    expect(splitIndices(5, [2, 3], { shuffle: false })).toEqual([[0, 1], [2, 3, 4]]);
+    expect(splitIndices(5, [2, 3], { shuffle: false })).toEqual([
+      [0, 1],
+      [2, 3, 4],
+    ]);
   });
 
   it('stratified split keeps class proportions within one item per class', () => {
     // 3 classes of sizes 50, 30, 20 (imbalanced), stored in class order.
     const labels = [...Array(50).fill(0), ...Array(30).fill(1), ...Array(20).fill(2)] as number[];
     const groups = splitIndices(100, [0.6, 0.2, 0.2], { seed: 7, stratify: labels });
-    const expected = [[30, 18, 12], [10, 6, 4], [10, 6, 4]];
+    const expected = [
+      [30, 18, 12],
+      [10, 6, 4],
+      [10, 6, 4],
+    ];
     groups.forEach((g, k) => {
       const counts = [0, 1, 2].map((c) => g.filter((i) => labels[i] === c).length);
       counts.forEach((n, c) => expect(Math.abs(n - (expected[k]![c] as number))).toBeLessThanOrEqual(1));
@@ -44,8 +51,14 @@ describe('splits', () => {
 
   it('bad sizes and labels are ConfigErrors', () => {
     expect(() => splitCounts(10, [0.5, 0.6])).toThrow(ConfigError);
-    expect(() => splitCounts(10, [4, 5])).toThrow('splitCounts: sizes must be fractions summing to 1 or integer counts summing to the dataset length (10), got [4, 5] (sum 9)');
-    expect(() => splitCounts(10, [-1, 11])).toThrow('splitCounts: sizes[0] must be a finite number ≥ 0, got -1');
-    expect(() => splitIndices(4, [2, 2], { stratify: [0, 1] })).toThrow('splitIndices: stratify must have one label per item (4), got 2');
+    expect(() => splitCounts(10, [4, 5])).toThrow(
+      'splitCounts: sizes must be fractions summing to 1 or integer counts summing to the dataset length (10), got [4, 5] (sum 9)',
+    );
+    expect(() => splitCounts(10, [-1, 11])).toThrow(
+      'splitCounts: sizes[0] must be a finite number ≥ 0, got -1',
+    );
+    expect(() => splitIndices(4, [2, 2], { stratify: [0, 1] })).toThrow(
+      'splitIndices: stratify must have one label per item (4), got 2',
+    );
   });
 });

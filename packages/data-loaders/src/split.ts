@@ -26,7 +26,8 @@ export const DEFAULT_SPLIT_OPTIONS = { seed: 0, shuffle: true } as const;
 export function splitCounts(n: number, sizes: readonly number[], where = 'splitCounts'): number[] {
   if (sizes.length === 0) throw new ConfigError(`${where}: sizes must not be empty`);
   sizes.forEach((s, i) => {
-    if (!Number.isFinite(s) || s < 0) throw new ConfigError(`${where}: sizes[${i}] must be a finite number ≥ 0, got ${s}`);
+    if (!Number.isFinite(s) || s < 0)
+      throw new ConfigError(`${where}: sizes[${i}] must be a finite number ≥ 0, got ${s}`);
   });
   const total = sizes.reduce((a, b) => a + b, 0);
   if (Math.abs(total - 1) < 1e-6 && sizes.every((s) => s <= 1)) {
@@ -36,7 +37,9 @@ export function splitCounts(n: number, sizes: readonly number[], where = 'splitC
     return counts;
   }
   if (sizes.some((s) => !Number.isInteger(s)) || total !== n) {
-    throw new ConfigError(`${where}: sizes must be fractions summing to 1 or integer counts summing to the dataset length (${n}), got [${sizes.join(', ')}] (sum ${total})`);
+    throw new ConfigError(
+      `${where}: sizes must be fractions summing to 1 or integer counts summing to the dataset length (${n}), got [${sizes.join(', ')}] (sum ${total})`,
+    );
   }
   return sizes.slice();
 }
@@ -47,17 +50,22 @@ export function splitCounts(n: number, sizes: readonly number[], where = 'splitC
  */
 export function splitIndices(n: number, sizes: readonly number[], options: SplitOptions = {}): number[][] {
   const { seed, shuffle } = { ...DEFAULT_SPLIT_OPTIONS, ...options };
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`splitIndices: n must be an integer ≥ 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`splitIndices: n must be an integer ≥ 0, got ${n}`);
   const counts = splitCounts(n, sizes, 'splitIndices');
   const rng = new Rng(seed);
   let order: number[];
   if (options.stratify !== undefined) {
     const labels = options.stratify;
-    if (labels.length !== n) throw new ConfigError(`splitIndices: stratify must have one label per item (${n}), got ${labels.length}`);
+    if (labels.length !== n)
+      throw new ConfigError(
+        `splitIndices: stratify must have one label per item (${n}), got ${labels.length}`,
+      );
     const byClass = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
       const y = labels[i] as number;
-      if (!Number.isFinite(y)) throw new ConfigError(`splitIndices: stratify[${i}] must be a finite number, got ${y}`);
+      if (!Number.isFinite(y))
+        throw new ConfigError(`splitIndices: stratify[${i}] must be a finite number, got ${y}`);
       const list = byClass.get(y) ?? [];
       list.push(i);
       byClass.set(y, list);
@@ -92,7 +100,11 @@ export function splitIndices(n: number, sizes: readonly number[], options: Split
  * (`[0.8, 0.1, 0.1]`) or counts summing to its length (`[120, 15, 15]`); seeded, optionally stratified
  * by `options.stratify` labels.
  */
-export function randomSplit<T>(dataset: DatasetLike<T>, sizes: readonly number[], options: SplitOptions = {}): Dataset<T>[] {
+export function randomSplit<T>(
+  dataset: DatasetLike<T>,
+  sizes: readonly number[],
+  options: SplitOptions = {},
+): Dataset<T>[] {
   const ds = Dataset.from(dataset);
   return splitIndices(ds.length, sizes, options).map((idx) => ds.subset(idx));
 }

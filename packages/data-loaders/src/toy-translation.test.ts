@@ -48,7 +48,9 @@ describe('toyTranslation (seed 000)', () => {
     const rate = (noise: number): number => {
       const d = toyTranslation({ n: 4000, noise, seed: 11 });
       let right = 0;
-      d.srcTokens.forEach((s, i) => s.forEach((name, j) => (right += LETTERS[LETTER_NAMES.indexOf(name)] === d.tgtTokens[i]![j] ? 1 : 0)));
+      d.srcTokens.forEach((s, i) =>
+        s.forEach((name, j) => (right += LETTERS[LETTER_NAMES.indexOf(name)] === d.tgtTokens[i]![j] ? 1 : 0)),
+      );
       d.dispose();
       return right / (4000 * 6);
     };
@@ -71,6 +73,8 @@ describe('toyTranslation (seed 000)', () => {
     expect(() => toyTranslation({ noise: 1.5 })).toThrow(ConfigError);
     expect(() => toyTranslation({ noise: 1.5 })).toThrow('toyTranslation: noise must be in [0, 1], got 1.5');
     expect(() => toyTranslation({ n: 0 })).toThrow('toyTranslation: n must be a positive integer, got 0');
-    expect(() => toyTranslation({ seqLen: 2.5 })).toThrow('toyTranslation: seqLen must be a positive integer, got 2.5');
+    expect(() => toyTranslation({ seqLen: 2.5 })).toThrow(
+      'toyTranslation: seqLen must be a positive integer, got 2.5',
+    );
   });
 });

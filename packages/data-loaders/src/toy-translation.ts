@@ -6,7 +6,34 @@ import { ConfigError, Rng, checkPositiveInt } from '@ml/core';
  * Seed 000's source tokens: the English names of the letters a–z, spelled exactly as in the seed
  * (including its '∫' in 'eit∫' and '∧' in 'd∧blju:'), so that results line up with the tutorial.
  */
-export const LETTER_NAMES: readonly string[] = ['ei', 'bi:', 'si:', 'di:', 'i:', 'ef', 'dʒi:', 'eit∫', 'ai', 'dʒei', 'kei', 'el', 'em', 'en', 'əu', 'pi:', 'kju:', 'ɑ:', 'es', 'ti:', 'ju:', 'vi:', 'd∧blju:', 'eks', 'wai', 'zi:'];
+export const LETTER_NAMES: readonly string[] = [
+  'ei',
+  'bi:',
+  'si:',
+  'di:',
+  'i:',
+  'ef',
+  'dʒi:',
+  'eit∫',
+  'ai',
+  'dʒei',
+  'kei',
+  'el',
+  'em',
+  'en',
+  'əu',
+  'pi:',
+  'kju:',
+  'ɑ:',
+  'es',
+  'ti:',
+  'ju:',
+  'vi:',
+  'd∧blju:',
+  'eks',
+  'wai',
+  'zi:',
+];
 
 /** Seed 000's target tokens: the letters a–z; `LETTERS[i]` is the letter named `LETTER_NAMES[i]`. */
 export const LETTERS: readonly string[] = 'abcdefghijklmnopqrstuvwxyz'.split('');
@@ -36,7 +63,13 @@ export interface ToyTranslationOptions {
 }
 
 /** Defaults of {@link ToyTranslationOptions}: seed 000's t = 1000, seq_len = 6, r = 0.9. */
-export const DEFAULT_TOY_TRANSLATION_OPTIONS = { n: 1000, seqLen: 6, noise: 0.1, seed: 0, vocabOrder: 'frequency' } as const;
+export const DEFAULT_TOY_TRANSLATION_OPTIONS = {
+  n: 1000,
+  seqLen: 6,
+  noise: 0.1,
+  seed: 0,
+  vocabOrder: 'frequency',
+} as const;
 
 /** The toy letter-name → letter set: raw tokens, vocabularies and id tensors (int32, caller-owned). */
 export interface ToyTranslationData {
@@ -57,12 +90,18 @@ export interface ToyTranslationData {
   dispose(): void;
 }
 
-function vocabulary(order: 'frequency' | 'alphabet', sentences: string[][], alphabet: readonly string[]): string[] {
+function vocabulary(
+  order: 'frequency' | 'alphabet',
+  sentences: string[][],
+  alphabet: readonly string[],
+): string[] {
   if (order === 'alphabet') return [...TOY_SPECIAL_TOKENS, ...alphabet];
   // Python's sorted(Counter(...).items(), key=count, reverse=True) is stable over first appearance.
   const counts = new Map<string, number>();
   for (const s of sentences) for (const t of s) counts.set(t, (counts.get(t) ?? 0) + 1);
-  const ranked = [...counts.entries()].map(([t, c], first) => ({ t, c, first })).sort((a, b) => b.c - a.c || a.first - b.first);
+  const ranked = [...counts.entries()]
+    .map(([t, c], first) => ({ t, c, first }))
+    .sort((a, b) => b.c - a.c || a.first - b.first);
   return [...TOY_SPECIAL_TOKENS, ...ranked.map((r) => r.t)];
 }
 
@@ -86,8 +125,12 @@ export function toyTranslation(options: ToyTranslationOptions = {}): ToyTranslat
   const { n, seqLen, noise, seed, vocabOrder } = { ...DEFAULT_TOY_TRANSLATION_OPTIONS, ...options };
   checkPositiveInt('toyTranslation', 'n', n);
   checkPositiveInt('toyTranslation', 'seqLen', seqLen);
-  if (typeof noise !== 'number' || !(noise >= 0 && noise <= 1)) throw new ConfigError(`toyTranslation: noise must be in [0, 1], got ${noise}`);
-  if (vocabOrder !== 'frequency' && vocabOrder !== 'alphabet') throw new ConfigError(`toyTranslation: vocabOrder must be 'frequency' or 'alphabet', got ${String(vocabOrder)}`);
+  if (typeof noise !== 'number' || !(noise >= 0 && noise <= 1))
+    throw new ConfigError(`toyTranslation: noise must be in [0, 1], got ${noise}`);
+  if (vocabOrder !== 'frequency' && vocabOrder !== 'alphabet')
+    throw new ConfigError(
+      `toyTranslation: vocabOrder must be 'frequency' or 'alphabet', got ${String(vocabOrder)}`,
+    );
   const rng = new Rng(seed);
   const srcTokens: string[][] = [];
   const tgtTokens: string[][] = [];
@@ -105,9 +148,30 @@ export function toyTranslation(options: ToyTranslationOptions = {}): ToyTranslat
   const srcVocab = vocabulary(vocabOrder, srcTokens, LETTER_NAMES);
   const tgtVocab = vocabulary(vocabOrder, tgtTokens, LETTERS);
   const { pad, bos, eos } = TOY_SPECIAL_IDS;
-  const encoderInput = tf.tensor2d(ids(srcVocab, srcTokens.map((s) => [...s, TOY_SPECIAL_TOKENS[pad] as string])), [n, seqLen + 1], 'int32'); // [n, L+1]
-  const decoderInput = tf.tensor2d(ids(tgtVocab, tgtTokens.map((t) => [TOY_SPECIAL_TOKENS[bos] as string, ...t])), [n, seqLen + 1], 'int32'); // [n, L+1]
-  const decoderOutput = tf.tensor2d(ids(tgtVocab, tgtTokens.map((t) => [...t, TOY_SPECIAL_TOKENS[eos] as string])), [n, seqLen + 1], 'int32'); // [n, L+1]
+  const encoderInput = tf.tensor2d(
+    ids(
+      srcVocab,
+      srcTokens.map((s) => [...s, TOY_SPECIAL_TOKENS[pad] as string]),
+    ),
+    [n, seqLen + 1],
+    'int32',
+  ); // [n, L+1]
+  const decoderInput = tf.tensor2d(
+    ids(
+      tgtVocab,
+      tgtTokens.map((t) => [TOY_SPECIAL_TOKENS[bos] as string, ...t]),
+    ),
+    [n, seqLen + 1],
+    'int32',
+  ); // [n, L+1]
+  const decoderOutput = tf.tensor2d(
+    ids(
+      tgtVocab,
+      tgtTokens.map((t) => [...t, TOY_SPECIAL_TOKENS[eos] as string]),
+    ),
+    [n, seqLen + 1],
+    'int32',
+  ); // [n, L+1]
   return {
     srcTokens,
     tgtTokens,

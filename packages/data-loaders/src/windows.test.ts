@@ -47,8 +47,14 @@ describe('windows', () => {
 
   it('bad options are ConfigErrors', () => {
     expect(() => windows([1, 2, 3, 4], { lookback: 3, trainFraction: 0.5 })).toThrow(ConfigError);
-    expect(() => windows([1, 2, 3, 4], { lookback: 3, trainFraction: 0.5 })).toThrow('windows: the training part (2 of 4 steps) must hold at least lookback + horizon = 4 steps');
-    expect(() => windows([1, 2], { lookback: 0 })).toThrow('windows: lookback must be a positive integer, got 0');
-    expect(() => windows([1, 2], { lookback: 1, trainFraction: 0 })).toThrow('windows: trainFraction must be in (0, 1], got 0');
+    expect(() => windows([1, 2, 3, 4], { lookback: 3, trainFraction: 0.5 })).toThrow(
+      'windows: the training part (2 of 4 steps) must hold at least lookback + horizon = 4 steps',
+    );
+    expect(() => windows([1, 2], { lookback: 0 })).toThrow(
+      'windows: lookback must be a positive integer, got 0',
+    );
+    expect(() => windows([1, 2], { lookback: 1, trainFraction: 0 })).toThrow(
+      'windows: trainFraction must be in (0, 1], got 0',
+    );
   });
 });

@@ -19,7 +19,12 @@ export interface WindowsOptions {
 }
 
 /** Defaults of {@link WindowsOptions}. */
-export const DEFAULT_WINDOWS_OPTIONS = { horizon: 1, stride: 1, trainFraction: 0.8, scale: 'minmax' } as const;
+export const DEFAULT_WINDOWS_OPTIONS = {
+  horizon: 1,
+  stride: 1,
+  trainFraction: 0.8,
+  scale: 'minmax',
+} as const;
 
 /** Input/target windows of one part of a series (tensors the caller owns). */
 export interface WindowSet {
@@ -68,21 +73,31 @@ export function windows(series: ArrayLike<number>, options: WindowsOptions): Win
   checkPositiveInt('windows', 'lookback', lookback);
   checkPositiveInt('windows', 'horizon', horizon);
   checkPositiveInt('windows', 'stride', stride);
-  if (!(trainFraction > 0 && trainFraction <= 1)) throw new ConfigError(`windows: trainFraction must be in (0, 1], got ${trainFraction}`);
-  if (scale !== 'minmax' && scale !== 'standard' && scale !== 'none') throw new ConfigError(`windows: scale must be 'minmax', 'standard' or 'none', got ${String(scale)}`);
+  if (!(trainFraction > 0 && trainFraction <= 1))
+    throw new ConfigError(`windows: trainFraction must be in (0, 1], got ${trainFraction}`);
+  if (scale !== 'minmax' && scale !== 'standard' && scale !== 'none')
+    throw new ConfigError(`windows: scale must be 'minmax', 'standard' or 'none', got ${String(scale)}`);
   const length = series.length;
   const splitIndex = Math.floor(length * trainFraction);
   if (splitIndex < lookback + horizon) {
-    throw new ConfigError(`windows: the training part (${splitIndex} of ${length} steps) must hold at least lookback + horizon = ${lookback + horizon} steps`);
+    throw new ConfigError(
+      `windows: the training part (${splitIndex} of ${length} steps) must hold at least lookback + horizon = ${lookback + horizon} steps`,
+    );
   }
   const train = Float32Array.from({ length: splitIndex }, (_, i) => series[i] as number);
-  const scaler = scale === 'minmax' ? MinMaxScaler.fitValues(train) : scale === 'standard' ? StandardScaler.fitValues(train) : null;
+  const scaler =
+    scale === 'minmax'
+      ? MinMaxScaler.fitValues(train)
+      : scale === 'standard'
+        ? StandardScaler.fitValues(train)
+        : null;
   const raw = Float32Array.from(series);
   const scaled = scaler ? scaler.transformValues(raw) : raw;
   const trainStarts: number[] = [];
   for (let s = 0; s + lookback + horizon <= splitIndex; s += stride) trainStarts.push(s);
   const testStarts: number[] = [];
-  for (let s = Math.max(0, splitIndex - lookback); s + lookback + horizon <= length; s += stride) testStarts.push(s);
+  for (let s = Math.max(0, splitIndex - lookback); s + lookback + horizon <= length; s += stride)
+    testStarts.push(s);
   const trainSet = windowSet(scaled, trainStarts, lookback, horizon);
   const testSet = windowSet(scaled, testStarts, lookback, horizon);
   return {

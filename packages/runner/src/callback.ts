@@ -28,6 +28,8 @@ export interface FitContext {
   readonly step: number;
   /** Batches done in the current epoch. */
   readonly batch: number;
+  /** True when fit has a valLoader (validation runs after epochs or every `evalEvery` steps). */
+  readonly hasValidation: boolean;
   /** Batches per epoch when the loader knows its length, else null. */
   readonly batchesPerEpoch: number | null;
   /** Everything recorded so far. */

@@ -4,7 +4,7 @@ import { CheckpointError, ConfigError, checkPositiveInt } from '@ml/core';
 
 import type { Callback, CallbackState, FitContext } from './callback.js';
 import type { Logs } from './history.js';
-import { checkValidationRan, improves, monitored, resolveMode, watchesValidation } from './internal/monitor.js';
+import { checkMonitorHasValidation, improves, monitored, resolveMode, watchesValidation } from './internal/monitor.js';
 import type { MonitorMode } from './internal/monitor.js';
 
 /** Options of {@link EarlyStopping}. */
@@ -68,6 +68,7 @@ export class EarlyStopping implements Callback {
   }
 
   onFitStart(ctx: FitContext): void {
+    checkMonitorHasValidation('EarlyStopping', this.monitor, ctx);
     // A resumed fit has had loadStateDict called already; a fresh one forgets any earlier fit.
     if (ctx.step === 0) {
       this.#state = { best: null, wait: 0, bestEpoch: 0, bestStep: 0 };
@@ -80,7 +81,6 @@ export class EarlyStopping implements Callback {
   }
 
   onEpochEnd(ctx: FitContext, logs: Logs): void {
-    checkValidationRan('EarlyStopping', this.monitor, ctx);
     if (!watchesValidation(this.monitor)) this.#check(ctx, logs);
   }
 

@@ -3,7 +3,7 @@ import type { LrSchedule, ReduceLROnPlateauState } from '@ml/core';
 
 import type { Callback, CallbackState, FitContext } from './callback.js';
 import type { Logs } from './history.js';
-import { checkValidationRan, monitored, watchesValidation } from './internal/monitor.js';
+import { checkMonitorHasValidation, monitored, watchesValidation } from './internal/monitor.js';
 
 /** Options of {@link LrScheduler}. */
 export interface LrSchedulerOptions {
@@ -45,7 +45,9 @@ export class LrScheduler implements Callback {
   }
 
   onFitStart(ctx: FitContext): void {
-    if (this.schedule instanceof ReduceLROnPlateau) ctx.optimizer.lr = this.schedule.lr;
+    if (!(this.schedule instanceof ReduceLROnPlateau)) return;
+    checkMonitorHasValidation('LrScheduler', this.monitor, ctx);
+    ctx.optimizer.lr = this.schedule.lr;
   }
 
   onEpochStart(ctx: FitContext): void {
@@ -61,9 +63,7 @@ export class LrScheduler implements Callback {
   }
 
   onEpochEnd(ctx: FitContext, logs: Logs): void {
-    if (!(this.schedule instanceof ReduceLROnPlateau)) return;
-    checkValidationRan('LrScheduler', this.monitor, ctx);
-    if (!watchesValidation(this.monitor)) ctx.optimizer.lr = this.schedule.observe(monitored('LrScheduler', this.monitor, logs));
+    if (this.schedule instanceof ReduceLROnPlateau && !watchesValidation(this.monitor)) ctx.optimizer.lr = this.schedule.observe(monitored('LrScheduler', this.monitor, logs));
   }
 
   stateDict(): CallbackState {

@@ -2,7 +2,7 @@ import { CheckpointError, ConfigError, checkPositiveInt } from '@ml/core';
 
 import type { Callback, CallbackState, FitContext } from './callback.js';
 import type { Logs } from './history.js';
-import { checkValidationRan, improves, monitored, resolveMode, watchesValidation } from './internal/monitor.js';
+import { checkMonitorHasValidation, improves, monitored, resolveMode, watchesValidation } from './internal/monitor.js';
 import type { MonitorMode } from './internal/monitor.js';
 
 /** Options of {@link ModelCheckpoint}. */
@@ -79,6 +79,7 @@ export class ModelCheckpoint implements Callback {
   }
 
   onFitStart(ctx: FitContext): void {
+    if (this.monitor !== null) checkMonitorHasValidation('ModelCheckpoint', this.monitor, ctx);
     if (ctx.step === 0) this.#state = { best: null, bestEpoch: 0, bestStep: 0 };
   }
 
@@ -91,10 +92,7 @@ export class ModelCheckpoint implements Callback {
   }
 
   onEpochEnd(ctx: FitContext, logs: Logs): void {
-    if (this.monitor !== null) {
-      checkValidationRan('ModelCheckpoint', this.monitor, ctx);
-      if (!watchesValidation(this.monitor)) this.#track(ctx, logs);
-    }
+    if (this.monitor !== null && !watchesValidation(this.monitor)) this.#track(ctx, logs);
     if (this.everyEpochs !== null && (ctx.epoch + 1) % this.everyEpochs === 0) this.#request(ctx, false);
   }
 

@@ -247,6 +247,7 @@ class FitRun implements FitContext {
     readonly optimizer: Optimizer,
     readonly epochs: number,
     readonly batchesPerEpoch: number | null,
+    readonly hasValidation: boolean,
   ) {}
 
   stop(reason: string): void {
@@ -513,7 +514,7 @@ export class Runner<M extends Module = Module, B = unknown> {
     if (this.#busy) throw new ConfigError(`${where}: this runner is already fitting or evaluating; await it first`);
     this.#busy = true;
     const fit = { ...options, logEvery };
-    const run = new FitRun(this.model, this.optimizer, options.epochs, loaderLength(train));
+    const run = new FitRun(this.model, this.optimizer, options.epochs, loaderLength(train), options.valLoader !== undefined);
     try {
       if (options.resume !== undefined) await this.#restore(options.resume, run);
       await this.#loop(train, run, fit);

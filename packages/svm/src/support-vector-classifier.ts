@@ -290,7 +290,7 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
   get dualCoef(): number[][] {
     const m = this.fitted('dualCoef');
     const sign = m.classes.length === 2 ? -1 : 1;
-    return toRows(m.svCoef.map((v) => sign * v), m.classes.length - 1, m.support.length);
+    return toRows(m.svCoef.map((v) => (v === 0 ? 0 : sign * v)), m.classes.length - 1, m.support.length);
   }
 
   /** Intercept per class pair (scikit-learn's `intercept_`: −ρ, sign flipped for two classes). */
@@ -370,7 +370,7 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
     const precomputed = est.options.kernel === 'precomputed';
     const sv = precomputed ? new Float64Array(0) : jsonRows(j.supportVectors, nSV, nFeatures, 'model.supportVectors', where);
     const sign = k === 2 ? -1 : 1;
-    const svCoef = jsonRows(j.dualCoef, k - 1, nSV, 'model.dualCoef', where).map((v) => sign * v);
+    const svCoef = jsonRows(j.dualCoef, k - 1, nSV, 'model.dualCoef', where).map((v) => (v === 0 ? 0 : sign * v));
     const pairs = (k * (k - 1)) / 2;
     const rho = jsonNumbers(j.intercept, pairs, 'model.intercept', where).map((v) => (v === 0 ? 0 : -sign * v));
     const probA = j.probA == null ? null : jsonNumbers(j.probA, pairs, 'model.probA', where);

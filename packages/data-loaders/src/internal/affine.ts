@@ -3,14 +3,26 @@ import type { Rng } from '@ml/core';
 import type { FlipMode } from '../augment.js';
 
 /** AugmentOptions with every default filled in and checked. */
-export type ResolvedAugment = { rotation: number; zoom: readonly [number, number]; shift: number; flip: FlipMode; padCrop: number; fill: number };
+export type ResolvedAugment = {
+  rotation: number;
+  zoom: readonly [number, number];
+  shift: number;
+  flip: FlipMode;
+  padCrop: number;
+  fill: number;
+};
 
 /**
  * Draws one image's parameters and returns the inverse map output (x, y) → input (x, y) as an affine
  * matrix [a, b, c, d, e, f]: xIn = a·x + b·y + c, yIn = d·x + e·y + f. Forward order (as seed 002):
  * flip, rotate about the centre, zoom about the centre, shift (+ pad-crop offset).
  */
-export function drawInverseAffine(o: ResolvedAugment, rng: Rng, h: number, w: number): [number, number, number, number, number, number] {
+export function drawInverseAffine(
+  o: ResolvedAugment,
+  rng: Rng,
+  h: number,
+  w: number,
+): [number, number, number, number, number, number] {
   const theta = o.rotation > 0 ? (rng.uniform(-o.rotation, o.rotation) * Math.PI) / 180 : 0;
   const s = o.zoom[0] < o.zoom[1] ? rng.uniform(o.zoom[0], o.zoom[1]) : o.zoom[0];
   let tx = o.shift > 0 ? rng.int(2 * o.shift + 1) - o.shift : 0;
@@ -38,4 +50,3 @@ export function drawInverseAffine(o: ResolvedAugment, rng: Rng, h: number, w: nu
   if (flipY) [d, e, f] = [-d, -e, h - 1 - f];
   return [a, b, c, d, e, f];
 }
-

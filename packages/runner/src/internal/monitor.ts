@@ -42,9 +42,9 @@ export function monitored(where: string, monitor: string, logs: Logs): number {
   return value;
 }
 
-/** At an epoch end: a `val_` monitor with no validation ever run means fit got no valLoader. */
-export function checkValidationRan(where: string, monitor: string, ctx: FitContext): void {
-  if (watchesValidation(monitor) && ctx.history.validations.length === 0) {
+/** A `val_` monitor needs fit to have a valLoader. */
+export function checkMonitorHasValidation(where: string, monitor: string, ctx: FitContext): void {
+  if (watchesValidation(monitor) && !ctx.hasValidation) {
     throw new ConfigError(`${where}: monitor '${monitor}' needs validation, but fit has no valLoader`);
   }
 }

@@ -90,7 +90,8 @@ export function trainBinary(source: TrainingSource, idx: ArrayLike<number>, y: I
   const res = solveSmo({ Q, p, y, alpha, C, eps: settings.tol, shrinking: settings.shrinking, maxIter: settings.maxIter, nu: nu !== null });
   const scale = nu === null ? 1 : 1 / res.r;
   const coef = new Float64Array(l);
-  for (let i = 0; i < l; i++) coef[i] = (res.alpha[i] as number) * (y[i] as number) * scale;
+  // JSON has no −0: keep zero coefficients +0 so saved models compare equal.
+  for (let i = 0; i < l; i++) coef[i] = res.alpha[i] === 0 ? 0 : (res.alpha[i] as number) * (y[i] as number) * scale;
   return { coef, rho: res.rho * scale, iterations: res.iterations, converged: res.converged };
 }
 
@@ -363,6 +364,6 @@ export function trainRegressor(source: TrainingSource, target: Float64Array, C: 
   }
   const res = solveSmo({ Q, p, y, alpha: alpha2, C: Cs, eps: settings.tol, shrinking: settings.shrinking, maxIter: settings.maxIter, nu: nu !== null });
   const coef = new Float64Array(l);
-  for (let i = 0; i < l; i++) coef[i] = (res.alpha[i] as number) - (res.alpha[i + l] as number);
+  for (let i = 0; i < l; i++) coef[i] = (res.alpha[i] as number) - (res.alpha[i + l] as number) || 0;
   return { coef, rho: res.rho, iterations: res.iterations, converged: res.converged };
 }
