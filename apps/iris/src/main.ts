@@ -121,7 +121,10 @@ export async function runIris(options: IrisDemoOptions): Promise<IrisMetrics> {
   fnnModel.dispose();
   softmaxModel.dispose();
 
-  const shown = (p: string): string => relative(process.cwd(), p) || '.';
+  const shown = (p: string): string => {
+    const r = relative(process.cwd(), p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
   console.log(`\ntest accuracy — FNN ${metrics.fnn_test_accuracy.toFixed(4)} · softmax regression ${metrics.softmax_test_accuracy.toFixed(4)} · SVM ${metrics.svm_test_accuracy.toFixed(4)}`);
   console.log(`wrote ${shown(metricsPath)}, curves ${shown(join(options.out, 'fnn-curves.svg'))} and ${shown(join(options.out, 'softmax-curves.svg'))}, history *.jsonl/*.csv and checkpoints in ${shown(join(options.out, 'checkpoints'))}`);
   return metrics;

@@ -83,6 +83,21 @@ async function activate(name: BackendName): Promise<void> {
     throw new BackendError(`useBackend: tf.setBackend('${name}') returned false; the active backend is still '${tf.getBackend()}'`);
   }
   await tf.ready();
+  if (name === 'cpu') quietFirstUse();
+}
+
+// tfjs-backend-cpu prints a "use tfjs-node" banner on its first tensor in Node; libraries must not print,
+// and the user chose cpu on purpose. The banner is skipped when tfjs' PROD flag is set, so set it for that
+// first write only.
+function quietFirstUse(): void {
+  const env = tf.env();
+  const prod = env.getBool('PROD');
+  env.set('PROD', true);
+  try {
+    tf.dispose(tf.zeros([1]));
+  } finally {
+    env.set('PROD', prod);
+  }
 }
 
 /**

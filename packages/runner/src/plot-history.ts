@@ -146,14 +146,18 @@ function drawPanel(panel: string, series: CurveSeries[], w: number, h: number, c
     .x((p) => x(p[0]))
     .y((p) => y(p[1]))
     .digits(2);
+  // Legend box top right, drawn over the grid but under nothing else the reader needs.
+  const legendTop = y1 + 5;
+  const paths: string[] = [];
+  const legend: string[] = [`<rect x="${x1 - 136}" y="${legendTop}" width="130" height="${16 * series.length + 4}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`];
   series.forEach((s, k) => {
     const color = s.dashed ? colors.val : colors.train;
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
-    out.push(`<path class="series" data-series="${escapeXml(s.key)}" data-points="${s.points.length}" d="${path(s.points) ?? ''}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
-    if (s.points.length <= 40) for (const p of s.points) out.push(`<circle cx="${fmt(x(p[0]))}" cy="${fmt(y(p[1]))}" r="2.5" fill="${color}"/>`);
-    const ly = y1 + 14 + 16 * k;
-    out.push(`<line x1="${x1 - 130}" x2="${x1 - 106}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
-    out.push(`<text x="${x1 - 100}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
+    paths.push(`<path class="series" data-series="${escapeXml(s.key)}" data-points="${s.points.length}" d="${path(s.points) ?? ''}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    if (s.points.length <= 40) for (const p of s.points) paths.push(`<circle cx="${fmt(x(p[0]))}" cy="${fmt(y(p[1]))}" r="2.5" fill="${color}"/>`);
+    const ly = legendTop + 10 + 16 * k;
+    legend.push(`<line x1="${x1 - 130}" x2="${x1 - 106}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
+    legend.push(`<text x="${x1 - 100}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
-  return out.join('\n');
+  return [...out, ...paths, ...legend].join('\n');
 }

@@ -11,8 +11,8 @@ export { DEFAULT_BAYES_ACCURACY_OPTIONS, bayesTokenAccuracy, sequenceAccuracy, t
 export type { AccuracyCounts, BayesAccuracyOptions, TeacherForcedAccuracyOptions } from './accuracy.js';
 export { DEFAULT_SEQ2SEQ_TRANSFORMER_OPTIONS, EncoderDecoder, SEQ2SEQ_CONFIGS, Seq2SeqStepDecoder, Seq2SeqTransformer } from './seq2seq-transformer.js';
 export type { Seq2SeqConfigName, Seq2SeqTransformerConfig, Seq2SeqTransformerOptions } from './seq2seq-transformer.js';
-export { DEFAULT_TEACHER_FORCED_LOSS_OPTIONS, teacherForcedLoss } from './teacher-forcing.js';
-export type { TeacherForcedLossOptions } from './teacher-forcing.js';
+export { DEFAULT_TEACHER_FORCED_LOSS_OPTIONS, teacherForcedLoss, teacherForcedStep } from './teacher-forcing.js';
+export type { TeacherForcedLossOptions, TeacherForcedStepOutput } from './teacher-forcing.js';
 export { DEFAULT_TRANSLATE_OPTIONS, translate } from './translate.js';
 export type { TranslateOptions } from './translate.js';
 export { evaluateTranslation } from './evaluate.js';

@@ -27,3 +27,26 @@ export function teacherForcedLoss(model: Seq2SeqTransformer, batch: Seq2SeqBatch
     return crossEntropy(logits, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }) as tf.Scalar;
   });
 }
+
+/** What {@link teacherForcedStep} returns: the shape of @ml/runner's `StepOutput`. */
+export interface TeacherForcedStepOutput {
+  /** Scalar training loss. */
+  loss: tf.Scalar;
+  /** Logits [B, T, V]. */
+  output: tf.Tensor3D;
+  /** `batch.tgtOut` [B, T] (the batch's own tensor, not a copy). */
+  target: tf.Tensor2D;
+}
+
+/**
+ * One teacher-forced step that also hands back the logits and targets for metrics: plug it into
+ * @ml/runner as `step: (batch, { model }) => teacherForcedStep(model, batch)`. The loss is
+ * {@link teacherForcedLoss}'s; the logits come from the same forward pass.
+ */
+export function teacherForcedStep(model: Seq2SeqTransformer, batch: Seq2SeqBatch, options: TeacherForcedLossOptions = {}): TeacherForcedStepOutput {
+  const labelSmoothing = options.labelSmoothing ?? DEFAULT_TEACHER_FORCED_LOSS_OPTIONS.labelSmoothing;
+  checkProbability('teacherForcedStep', 'labelSmoothing', labelSmoothing);
+  const output = model.forward(batch.src, batch.tgtIn); // [B, T, V]
+  const loss = tf.tidy(() => crossEntropy(output, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }) as tf.Scalar);
+  return { loss, output, target: batch.tgtOut };
+}

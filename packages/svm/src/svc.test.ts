@@ -1,5 +1,7 @@
-import { ConfigError } from '@ml/core';
-import { describe, expect, it } from 'vitest';
+import { CheckpointError, ConfigError, ShapeError } from '@ml/core';
+import { expectNoTensorLeak, onBackend } from '@ml/core/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadSvmFixture, type SvmFixture } from '../test/fixtures.js';
 import { kernelMatrix } from './kernel.js';
@@ -178,4 +180,66 @@ describe('SVC.predictProba (Platt scaling with internal 5-fold CV)', () => {
       for (const a of svc.probA) expect(a).toBeLessThan(-1);
     });
   }
+});
+
+describe('SVC with tf.Tensor inputs', () => {
+  beforeAll(() => onBackend('cpu'));
+
+  it('fit / predict / decisionFunction / predictProba / score read tensors, match the array path and leak no tensors', async () => {
+    const f = loadSvmFixture('iris');
+    const xTrain = f.matrix('x_train');
+    const xTest = f.matrix('x_test');
+    const xt = tf.tensor2d(Float32Array.from(xTrain.data), xTrain.shape);
+    const yt = tf.tensor1d(f.values('y_train'), 'int32');
+    const xs = tf.tensor2d(Float32Array.from(xTest.data), xTest.shape);
+    const ys = tf.tensor2d(f.values('y_test'), [45, 1]);
+    const svc = await expectNoTensorLeak(() => new SVC({ probability: true }).fit(xt, yt));
+    const ref = new SVC({ probability: true }).fitSync(xTrain, f.values('y_train'));
+    expect(await expectNoTensorLeak(() => svc.predict(xs))).toEqual(ref.predictSync(xTest));
+    expect(await expectNoTensorLeak(() => svc.decisionFunction(xs))).toEqual(ref.decisionFunctionSync(xTest));
+    expect(await expectNoTensorLeak(() => svc.predictProba(xs))).toEqual(ref.predictProbaSync(xTest));
+    expect(await expectNoTensorLeak(() => svc.score(xs, ys))).toBe(f.meta<number>('rbf.accuracy'));
+    await expect(svc.predict(tf.tensor1d([1, 2, 3, 4]))).rejects.toThrow(new ShapeError('SVC.predict: x tensor must have shape [n, d], got [4]'));
+    tf.dispose([xt, yt, xs, ys]);
+  });
+});
+
+describe('SVC options and state errors', () => {
+  const x = [[0, 0], [1, 1], [0, 1], [1, 0]];
+  const y = [0, 1, 0, 1];
+
+  it('names the option, the rule and the value', () => {
+    expect(() => new SVC({ C: 0 })).toThrow(new ConfigError('SVC: C must be a finite number > 0, got 0'));
+    expect(() => new SVC({ C: -1 })).toThrow(ConfigError);
+    expect(() => new SVC({ kernel: 'cubic' as never })).toThrow(new ConfigError(`SVC: kernel must be one of 'linear', 'poly', 'rbf', 'sigmoid', 'precomputed', got "cubic"`));
+    expect(() => new SVC({ gamma: 0 })).toThrow(new ConfigError(`SVC: gamma must be 'scale', 'auto' or a finite number > 0, got 0`));
+    expect(() => new SVC({ gamma: -2 })).toThrow(ConfigError);
+    expect(() => new SVC({ gamma: 'median' as never })).toThrow(new ConfigError(`SVC: gamma must be 'scale', 'auto' or a finite number > 0, got 'median'`));
+    expect(() => new SVC({ degree: 1.5 })).toThrow(new ConfigError('SVC: degree must be an integer ≥ 0, got 1.5'));
+    expect(() => new SVC({ tol: 0 })).toThrow(new ConfigError('SVC: tol must be a finite number > 0, got 0'));
+    expect(() => new SVC({ maxIter: 0 })).toThrow(new ConfigError('SVC: maxIter must be a positive integer or Infinity, got 0'));
+    expect(() => new SVC({ cacheSize: -1 })).toThrow(new ConfigError('SVC: cacheSize (MB) must be a finite number > 0, got -1'));
+    expect(() => new SVC({ classWeight: { 1: 0 } })).toThrow(new ConfigError('SVC: classWeight[1] must be a finite number > 0, got 0'));
+    expect(() => new SVC({ decisionFunctionShape: 'ovo', breakTies: true })).toThrow(new ConfigError(`SVC: breakTies needs decisionFunctionShape 'ovr', got 'ovo'`));
+    expect(() => new SVC({ classWeight: { 5: 2 } }).fitSync(x, y)).toThrow(new ConfigError('SVC.fit: classWeight names class 5, which is not in y (classes 0, 1)'));
+  });
+
+  it('refuses to predict before fit, and a precomputed kernel that is not square', () => {
+    expect(() => new SVC().predictSync(x)).toThrow(new ConfigError('SVC.predict: the model is not fitted; call fit() first'));
+    expect(() => new SVC().nSupport).toThrow(new ConfigError('SVC.nSupport: the model is not fitted; call fit() first'));
+    expect(() => new SVC({ kernel: 'precomputed' }).fitSync(x, y)).toThrow(new ShapeError('SVC.fit: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got [4, 2]'));
+    const pre = new SVC({ kernel: 'precomputed' }).fitSync(kernelMatrix(x, x, { kernel: 'linear' }), y);
+    expect(() => pre.predictSync(x)).toThrow(new ShapeError('SVC.predict: x must have 4 columns (one per training row, precomputed kernel), got shape [4, 2]'));
+  });
+
+  it('fromJSON refuses documents that are not a saved SVC', () => {
+    const json = new SVC().fitSync(x, y).toJSON();
+    expect(() => SVC.fromJSON(null)).toThrow(new CheckpointError('SVC.fromJSON: expected an object from toJSON(), got null'));
+    expect(() => SVC.fromJSON({ ...json, format: 'libsvm' })).toThrow(new CheckpointError(`SVC.fromJSON: format must be 'ml-svm', got "libsvm"`));
+    expect(() => SVC.fromJSON({ ...json, type: 'SVR' })).toThrow(new CheckpointError('SVC.fromJSON: the document holds a "SVR", not a SVC'));
+    const model = json.model as NonNullable<typeof json.model>;
+    expect(() => SVC.fromJSON({ ...json, model: { ...model, intercept: [] } })).toThrow(new CheckpointError('SVC.fromJSON: model.intercept must have 1 values, got 0'));
+    expect(() => SVC.fromJSON({ ...json, model: { ...model, supportVectors: model.supportVectors.slice(1) } })).toThrow(CheckpointError);
+    expect(() => SVC.fromJSON({ ...json, model: { ...model, dualCoef: [model.dualCoef[0]?.map(() => 'x')] } })).toThrow(/SVC\.fromJSON: model\.dualCoef\[0\]\[0\] must be a finite number, got "x"/);
+  });
 });
