@@ -18,17 +18,19 @@ const CONFIGS = ['demo', ...Object.keys(SEQ2SEQ_CONFIGS)];
 
 const USAGE = `Usage:
   main.ts [options]                      train on seed 000's toy set, evaluate, write outputs
-  main.ts translate [SENTENCE ...]       translate letter names with the trained checkpoint
-                                         (no sentence: read one per line from stdin)
+  main.ts [translate] SENTENCE ...       translate letter names with the trained checkpoint
+  main.ts translate                      read sentences from stdin, one per line
 
 Training options:
   --out DIR          output folder (default apps/translate/out)
   --t N              sentence pairs to generate (default ${DEFAULT_DEMO_OPTIONS.t})
   --seq-len N        tokens per sentence (default ${DEFAULT_DEMO_OPTIONS.seqLen})
   --noise P          probability a target letter is replaced at random (default ${DEFAULT_DEMO_OPTIONS.noise}, i.e. r = 0.9)
+  --crop P           share of training pairs cut to a random span, so that any length translates (default ${DEFAULT_DEMO_OPTIONS.crop})
   --epochs N         default: about 1000 optimizer steps (20 epochs for t = 1000)
   --batch-size N     default ${DEFAULT_DEMO_OPTIONS.batchSize}
   --config NAME      ${CONFIGS.join(' | ')} (default demo: d_model 64, 4 heads, 1+1 layers; base: seed 000's 512/8/6+6/2048)
+  --dropout P        model dropout (default: the config's; demo 0.2)
   --warmup N         Noam warmup steps (default ${DEFAULT_DEMO_OPTIONS.warmup}); --lr-factor F (default ${DEFAULT_DEMO_OPTIONS.lrFactor})
   --seed N           default ${DEFAULT_DEMO_OPTIONS.seed}
   --backend NAME     ${BACKENDS.join(' | ')} (default ${DEFAULT_DEMO_OPTIONS.backend})
@@ -38,7 +40,8 @@ Translate options:
   --checkpoint FILE  default <out>/model.safetensors
   --beam N           beam width (default 1: greedy)
 
-Example: main.ts translate "ei bi: si:"   →   a b c`;
+Examples: pnpm demo                              (train; same as pnpm demo translate)
+          pnpm demo translate "ei bi: si:"        →  a b c`;
 
 class UsageError extends Error {}
 
@@ -72,8 +75,10 @@ async function main(argv: string[]): Promise<void> {
       'seq-len': { type: 'string' },
       noise: { type: 'string' },
       epochs: { type: 'string' },
+      crop: { type: 'string' },
       'batch-size': { type: 'string' },
       config: { type: 'string' },
+      dropout: { type: 'string' },
       warmup: { type: 'string' },
       'lr-factor': { type: 'string' },
       seed: { type: 'string' },
@@ -90,15 +95,15 @@ async function main(argv: string[]): Promise<void> {
   }
   const out = values.out === undefined ? DEFAULT_OUT : resolve(values.out);
   const backend = oneOf<BackendName | 'auto'>('backend', values.backend, BACKENDS) ?? DEFAULT_DEMO_OPTIONS.backend;
-  const [command, ...rest] = positionals;
-
-  if (command === 'translate') {
+  // Any sentence on the command line means "translate it" (`pnpm demo translate "ei bi: si:"` passes
+  // only the sentence); the word `translate` alone asks for sentences on stdin.
+  if (positionals.length > 0) {
+    const sentences = positionals[0] === 'translate' ? positionals.slice(1) : positionals;
     const checkpoint = values.checkpoint === undefined ? join(out, 'model.safetensors') : resolve(values.checkpoint);
     if (!existsSync(checkpoint)) throw new UsageError(`no checkpoint at ${checkpoint}; train one first with \`pnpm demo\` (or pass --checkpoint FILE)`);
-    await runTranslate({ checkpoint, sentences: rest, beam: int('beam', values.beam, 1) ?? 1, backend });
+    await runTranslate({ checkpoint, sentences, beam: int('beam', values.beam, 1) ?? 1, backend });
     return;
   }
-  if (command !== undefined) throw new UsageError(`unknown command '${command}' (the only command is 'translate')`);
 
   const options: DemoOptions = {
     ...DEFAULT_DEMO_OPTIONS,
@@ -107,9 +112,11 @@ async function main(argv: string[]): Promise<void> {
     t: int('t', values.t, 10) ?? DEFAULT_DEMO_OPTIONS.t,
     seqLen: int('seq-len', values['seq-len'], 1) ?? DEFAULT_DEMO_OPTIONS.seqLen,
     noise: num('noise', values.noise, 0, 1) ?? DEFAULT_DEMO_OPTIONS.noise,
+    crop: num('crop', values.crop, 0, 1) ?? DEFAULT_DEMO_OPTIONS.crop,
     epochs: int('epochs', values.epochs, 1),
     batchSize: int('batch-size', values['batch-size'], 1) ?? DEFAULT_DEMO_OPTIONS.batchSize,
     config: oneOf<DemoOptions['config']>('config', values.config, CONFIGS) ?? DEFAULT_DEMO_OPTIONS.config,
+    dropout: num('dropout', values.dropout, 0, 0.99),
     warmup: int('warmup', values.warmup, 1) ?? DEFAULT_DEMO_OPTIONS.warmup,
     lrFactor: num('lr-factor', values['lr-factor'], Number.MIN_VALUE, 100) ?? DEFAULT_DEMO_OPTIONS.lrFactor,
     seed: int('seed', values.seed, 0) ?? DEFAULT_DEMO_OPTIONS.seed,

@@ -1,6 +1,7 @@
 """PyTorch side of bench/encoder-layer.ts: times nn.TransformerEncoderLayer on 1 CPU thread.
 
-Reads the config as JSON from argv[1]; prints {"forwardMs": [...], "trainMs": [...]} (one median per round).
+Reads the config as JSON from argv[1]; prints {"forward": {"wallMs": [...], "cpuMs": [...]}, "train": {...}}
+with one median per round.
 """
 import json
 import statistics
@@ -32,24 +33,26 @@ def train_step():
     opt.step()
 
 
-def rounds(fn, iters):
-    out = []
+def rounds(fn):
+    out = {'wallMs': [], 'cpuMs': []}
     for _ in range(cfg['rounds']):
-        times = []
-        for _ in range(iters):
-            t0 = time.perf_counter()
+        wall, cpu = [], []
+        for _ in range(cfg['iters']):
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
-            times.append((time.perf_counter() - t0) * 1e3)
-        out.append(statistics.median(times))
+            wall.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
+        out['wallMs'].append(statistics.median(wall))
+        out['cpuMs'].append(statistics.median(cpu))
     return out
 
 
 layer.eval()
 for _ in range(cfg['warmup']):
     forward()
-fwd = rounds(forward, cfg['iters'])
+fwd = rounds(forward)
 layer.train()
 for _ in range(cfg['warmup']):
     train_step()
-train = rounds(train_step, cfg['iters'])
-print(json.dumps({'forwardMs': fwd, 'trainMs': train, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
+train = rounds(train_step)
+print(json.dumps({'forward': fwd, 'train': train, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))

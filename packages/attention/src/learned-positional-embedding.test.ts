@@ -22,7 +22,9 @@ for (const backend of TEST_BACKENDS) {
       const { value, grads } = tf.variableGrads(() => tf.sum(pos.forward(x, { offset: 2 })) as tf.Scalar);
       const g = (await (grads[pos.weight.name] as tf.Tensor).array()) as number[][];
       expect(g.map((row) => row[0])).toEqual([0, 0, 2, 2, 2, 0]);
-      expect(() => pos.forward(x, { offset: 4 })).toThrow('LearnedPositionalEmbedding: positions 4…6 of input [2, 3, 4] exceed maxLength 6');
+      expect(() => pos.forward(x, { offset: 4 })).toThrow(
+        'LearnedPositionalEmbedding: positions 4…6 of input [2, 3, 4] exceed maxLength 6',
+      );
       tf.dispose([x, value, ...Object.values(grads)]);
       pos.dispose();
     });

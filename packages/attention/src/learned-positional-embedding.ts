@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { Dropout, Module, Rng, checkPositiveInt, checkProbability, init } from '@ml/core';
 
+import { positionSlice } from './internal/position-slice.js';
 import type { PositionalForwardOptions } from './sinusoidal-positional-encoding.js';
-import { positionSlice } from './sinusoidal-positional-encoding.js';
 
 /** Options of {@link LearnedPositionalEmbedding}. */
 export interface LearnedPositionalEmbeddingOptions {
@@ -44,13 +44,27 @@ export class LearnedPositionalEmbedding extends Module {
     const rng = options.rng ?? new Rng(options.seed ?? 0);
     this.dim = options.dim;
     this.maxLength = options.maxLength;
-    this.weight = this.registerParameter('weight', init.truncatedNormal(rng, [options.maxLength, options.dim], 0, std));
+    this.weight = this.registerParameter(
+      'weight',
+      init.truncatedNormal(rng, [options.maxLength, options.dim], 0, std),
+    );
     this.dropout = this.registerModule('dropout', new Dropout({ p, rng: rng.fork() }));
   }
 
   /** x [B, T, D] → x + weight[offset … offset+T−1], then dropout. */
   forward(x: tf.Tensor, options: PositionalForwardOptions = {}): tf.Tensor3D {
-    const slice = positionSlice('LearnedPositionalEmbedding', x, this.dim, this.maxLength, options.offset ?? 0);
-    return tf.tidy(() => this.dropout.forward(tf.add(x, tf.slice(this.weight, [slice.offset, 0], [slice.length, this.dim]))) as tf.Tensor3D);
+    const slice = positionSlice(
+      'LearnedPositionalEmbedding',
+      x,
+      this.dim,
+      this.maxLength,
+      options.offset ?? 0,
+    );
+    return tf.tidy(
+      () =>
+        this.dropout.forward(
+          tf.add(x, tf.slice(this.weight, [slice.offset, 0], [slice.length, this.dim])),
+        ) as tf.Tensor3D,
+    );
   }
 }

@@ -48,7 +48,12 @@ describe('MultiHeadAttention parameters', () => {
 
   test('a state dict with PyTorch names loads; a wrong name is rejected', () => {
     const m = new MultiHeadAttention({ dim: 4, heads: 2 });
-    const sd = { in_proj_weight: tf.ones([12, 4]), in_proj_bias: tf.zeros([12]), 'out_proj.weight': tf.eye(4), 'out_proj.bias': tf.zeros([4]) };
+    const sd = {
+      in_proj_weight: tf.ones([12, 4]),
+      in_proj_bias: tf.zeros([12]),
+      'out_proj.weight': tf.eye(4),
+      'out_proj.bias': tf.zeros([4]),
+    };
     m.loadStateDict(sd);
     expect(m.inProjWeight?.dataSync()[0]).toBe(1);
     expect(() => m.loadStateDict({ ...sd, q_proj_weight: tf.zeros([4, 4]) })).toThrow(CheckpointError);
@@ -61,12 +66,18 @@ describe('MultiHeadAttention errors', () => {
   beforeAll(() => onBackend('cpu'));
   test('dim not divisible by heads → ConfigError', () => {
     expect(() => new MultiHeadAttention({ dim: 10, heads: 3 })).toThrow(ConfigError);
-    expect(() => new MultiHeadAttention({ dim: 10, heads: 3 })).toThrow('MultiHeadAttention: dim (10) must be divisible by heads (3)');
+    expect(() => new MultiHeadAttention({ dim: 10, heads: 3 })).toThrow(
+      'MultiHeadAttention: dim (10) must be divisible by heads (3)',
+    );
   });
 
   test('bad sizes and dropout → ConfigError', () => {
-    expect(() => new MultiHeadAttention({ dim: 8, heads: 0 })).toThrow('MultiHeadAttention: heads must be a positive integer, got 0');
-    expect(() => new MultiHeadAttention({ dim: 8, heads: 2, kdim: 2.5 })).toThrow('MultiHeadAttention: kdim must be a positive integer, got 2.5');
+    expect(() => new MultiHeadAttention({ dim: 8, heads: 0 })).toThrow(
+      'MultiHeadAttention: heads must be a positive integer, got 0',
+    );
+    expect(() => new MultiHeadAttention({ dim: 8, heads: 2, kdim: 2.5 })).toThrow(
+      'MultiHeadAttention: kdim must be a positive integer, got 2.5',
+    );
     expect(() => new MultiHeadAttention({ dim: 8, heads: 2, dropout: 1 })).toThrow(ConfigError);
   });
 
@@ -78,12 +89,20 @@ describe('MultiHeadAttention errors', () => {
       q = tf.zeros([2, 3, 8]);
     });
     test('query width', () => {
-      expect(() => m.forward(tf.zeros([2, 3, 6]), tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]))).toThrow(ShapeError);
-      expect(() => m.forward(tf.zeros([2, 3, 6]), tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]))).toThrow('MultiHeadAttention: query must be [B, T, dim] with dim = 8, got [2, 3, 6]');
+      expect(() => m.forward(tf.zeros([2, 3, 6]), tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]))).toThrow(
+        ShapeError,
+      );
+      expect(() => m.forward(tf.zeros([2, 3, 6]), tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]))).toThrow(
+        'MultiHeadAttention: query must be [B, T, dim] with dim = 8, got [2, 3, 6]',
+      );
     });
     test('key width (kdim) and rank', () => {
-      expect(() => m.forward(q, tf.zeros([2, 4, 8]), tf.zeros([2, 4, 8]))).toThrow('MultiHeadAttention: key must be [B, T, kdim] with kdim = 6, got [2, 4, 8]');
-      expect(() => m.forward(q, tf.zeros([4, 6]), tf.zeros([2, 4, 8]))).toThrow('key must be [B, T, kdim] with kdim = 6, got [4, 6]');
+      expect(() => m.forward(q, tf.zeros([2, 4, 8]), tf.zeros([2, 4, 8]))).toThrow(
+        'MultiHeadAttention: key must be [B, T, kdim] with kdim = 6, got [2, 4, 8]',
+      );
+      expect(() => m.forward(q, tf.zeros([4, 6]), tf.zeros([2, 4, 8]))).toThrow(
+        'key must be [B, T, kdim] with kdim = 6, got [4, 6]',
+      );
     });
     test('mismatched batch', () => {
       expect(() => m.forward(q, tf.zeros([3, 4, 6]), tf.zeros([3, 4, 8]))).toThrow(
@@ -91,25 +110,38 @@ describe('MultiHeadAttention errors', () => {
       );
     });
     test('key and value of different lengths', () => {
-      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 5, 8]))).toThrow('MultiHeadAttention: key and value must have the same length Tk');
+      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 5, 8]))).toThrow(
+        'MultiHeadAttention: key and value must have the same length Tk',
+      );
     });
     test('mask of the wrong shape names both shapes', () => {
       const kpm = tf.zeros([2, 4], 'bool');
-      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([4, 4], 'bool') })).toThrow(ShapeError);
-      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([4, 4], 'bool'), keyPaddingMask: kpm })).toThrow(
+      expect(() =>
+        m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([4, 4], 'bool') }),
+      ).toThrow(ShapeError);
+      expect(() =>
+        m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), {
+          mask: tf.zeros([4, 4], 'bool'),
+          keyPaddingMask: kpm,
+        }),
+      ).toThrow(
         'MultiHeadAttention: mask of shape [4, 4] cannot be broadcast to [B, H, Tq, Tk] = [2, 2, 3, 4]',
       );
-      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([3, 3, 4], 'bool') })).toThrow(
+      expect(() =>
+        m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([3, 3, 4], 'bool') }),
+      ).toThrow(
         'MultiHeadAttention: mask of shape [3, 3, 4] cannot be broadcast to [B, H, Tq, Tk] = [2, 2, 3, 4]',
       );
     });
     test('keyPaddingMask must be [B, Tk]', () => {
-      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { keyPaddingMask: tf.zeros([2, 3], 'bool') })).toThrow(
-        'MultiHeadAttention: keyPaddingMask must be [B, Tk] = [2, 4], got [2, 3]',
-      );
+      expect(() =>
+        m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { keyPaddingMask: tf.zeros([2, 3], 'bool') }),
+      ).toThrow('MultiHeadAttention: keyPaddingMask must be [B, Tk] = [2, 4], got [2, 3]');
     });
     test('mask dtype', () => {
-      expect(() => m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([3, 4], 'int32') })).toThrow(
+      expect(() =>
+        m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([3, 4], 'int32') }),
+      ).toThrow(
         'MultiHeadAttention: mask must be a bool (true = blocked) or float32 (additive) tensor, got dtype int32',
       );
     });
@@ -125,7 +157,10 @@ for (const backend of TEST_BACKENDS) {
       const m = new MultiHeadAttention({ dim: 8, heads: 2 });
       const options = { mask: f.get('mask.attn'), keyPaddingMask: f.get('mask.key_padding') };
       expectModuleParity('mha-self-masked', f, m, ['x'], ({ x }) => m.forward(x as tf.Tensor, x, x, options));
-      const { output, weights } = m.forward(f.get('in.x'), undefined, undefined, { ...options, returnWeights: true });
+      const { output, weights } = m.forward(f.get('in.x'), undefined, undefined, {
+        ...options,
+        returnWeights: true,
+      });
       expectParity('mha-self-masked weights', weights, f.get('weights'));
       tf.dispose([output, weights]);
       m.dispose();
@@ -135,7 +170,9 @@ for (const backend of TEST_BACKENDS) {
     test('additive float mask with −∞ equals PyTorch', async () => {
       const f = await fixture('mha-self-float-mask');
       const m = new MultiHeadAttention({ dim: 8, heads: 2 });
-      expectModuleParity('mha-self-float-mask', f, m, ['x'], ({ x }) => m.forward(x as tf.Tensor, x, x, { mask: f.get('mask.attn') }));
+      expectModuleParity('mha-self-float-mask', f, m, ['x'], ({ x }) =>
+        m.forward(x as tf.Tensor, x, x, { mask: f.get('mask.attn') }),
+      );
       m.dispose();
       f.dispose();
     });
@@ -155,7 +192,10 @@ for (const backend of TEST_BACKENDS) {
       expectModuleParity('mha-cross', f, m, ['query', 'key', 'value'], ({ query, key, value }) =>
         m.forward(query as tf.Tensor, key, value, { keyPaddingMask }),
       );
-      const { output, weights } = m.forward(f.get('in.query'), f.get('in.key'), f.get('in.value'), { keyPaddingMask, returnWeights: true });
+      const { output, weights } = m.forward(f.get('in.query'), f.get('in.key'), f.get('in.value'), {
+        keyPaddingMask,
+        returnWeights: true,
+      });
       expectParity('mha-cross weights', weights, f.get('weights'));
       tf.dispose([output, weights]);
       m.dispose();
@@ -165,16 +205,23 @@ for (const backend of TEST_BACKENDS) {
     test('a batch element whose keys are all padding gets zeros, with finite gradients', async () => {
       const m = new MultiHeadAttention({ dim: 8, heads: 2, seed: 1 });
       const x = tf.randomNormal([2, 3, 8], 0, 1, 'float32', 7);
-      const kpm = tf.tensor2d([[false, false, true], [true, true, true]]);
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(m.forward(x, x, x, { keyPaddingMask: kpm }))) as tf.Scalar);
+      const kpm = tf.tensor2d([
+        [false, false, true],
+        [true, true, true],
+      ]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(m.forward(x, x, x, { keyPaddingMask: kpm }))) as tf.Scalar,
+      );
       const out = m.forward(x, x, x, { keyPaddingMask: kpm, returnWeights: true });
       const bias = await (m.outProj.bias as tf.Tensor).array();
       const second = (await out.output.array()) as number[][][];
       // With every key blocked the attention context is 0, so the output is out_proj's bias.
-      for (const row of second[1] as number[][]) row.forEach((v, i) => expect(v).toBeCloseTo((bias as number[])[i] as number, 6));
+      for (const row of second[1] as number[][])
+        row.forEach((v, i) => expect(v).toBeCloseTo((bias as number[])[i] as number, 6));
       expect(Array.from(await out.weights.data()).every(Number.isFinite)).toBe(true);
       expect((await tf.sum(tf.slice(out.weights, [1], [1])).data())[0]).toBe(0);
-      for (const g of Object.values(grads)) expect(Array.from(await g.data()).every(Number.isFinite)).toBe(true);
+      for (const g of Object.values(grads))
+        expect(Array.from(await g.data()).every(Number.isFinite)).toBe(true);
       tf.dispose([value, ...Object.values(grads), out.output, out.weights, x, kpm]);
       m.dispose();
     });
@@ -201,14 +248,19 @@ for (const backend of TEST_BACKENDS) {
       const q = tf.randomNormal([2, 3, 8]);
       const kv = [tf.randomNormal([2, 4, 6]), tf.randomNormal([2, 4, 4])] as const;
       const mask = causalMask(4);
-      const kpm = tf.tensor2d([[false, false, false, true], [false, true, true, true]]);
+      const kpm = tf.tensor2d([
+        [false, false, false, true],
+        [false, true, true, true],
+      ]);
       const sliced = tf.slice(mask, [0, 0, 1, 0], [1, 1, 3, 4]);
       await expectNoTensorLeak(() => {
         const r = m.forward(q, kv[0], kv[1], { mask: sliced, keyPaddingMask: kpm, returnWeights: true });
         tf.dispose([r.output, r.weights]);
       });
       await expectNoTensorLeak(() => {
-        const { value, grads } = tf.variableGrads(() => tf.mean(m.forward(q, kv[0], kv[1], { mask: sliced, keyPaddingMask: kpm })) as tf.Scalar);
+        const { value, grads } = tf.variableGrads(
+          () => tf.mean(m.forward(q, kv[0], kv[1], { mask: sliced, keyPaddingMask: kpm })) as tf.Scalar,
+        );
         tf.dispose([value, ...Object.values(grads)]);
       });
       tf.dispose([q, ...kv, mask, kpm, sliced]);

@@ -1,10 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, Linear, Module, Rng, ShapeError, checkPositiveInt, checkProbability, formatShape, init } from '@ml/core';
+import {
+  ConfigError,
+  Linear,
+  Module,
+  Rng,
+  ShapeError,
+  checkPositiveInt,
+  checkProbability,
+  formatShape,
+  init,
+} from '@ml/core';
 
 import { attend } from './internal/attend.js';
+import { checkMaskDtype, checkMaskShape, prepareMask } from './internal/mask-utils.js';
 import type { AttentionMask } from './masks.js';
-import { checkMaskDtype, checkMaskShape, combineMasks, prepareMask } from './masks.js';
+import { combineMasks } from './masks.js';
 import type { AttentionResult } from './scaled-dot-product-attention.js';
 
 /** Options of {@link MultiHeadAttention}. */
@@ -73,7 +84,8 @@ export class MultiHeadAttention extends Module {
     const { dim, heads } = options;
     checkPositiveInt('MultiHeadAttention', 'dim', dim);
     checkPositiveInt('MultiHeadAttention', 'heads', heads);
-    if (dim % heads !== 0) throw new ConfigError(`MultiHeadAttention: dim (${dim}) must be divisible by heads (${heads})`);
+    if (dim % heads !== 0)
+      throw new ConfigError(`MultiHeadAttention: dim (${dim}) must be divisible by heads (${heads})`);
     const kdim = options.kdim ?? dim;
     const vdim = options.vdim ?? dim;
     checkPositiveInt('MultiHeadAttention', 'kdim', kdim);
@@ -98,7 +110,10 @@ export class MultiHeadAttention extends Module {
       this.vProjWeight = this.registerParameter('v_proj_weight', init.xavierUniform(rng, [dim, vdim]));
     }
     this.inProjBias = bias ? this.registerParameter('in_proj_bias', tf.zeros([3 * dim])) : null;
-    this.outProj = this.registerModule('out_proj', new Linear({ inFeatures: dim, outFeatures: dim, bias, rng }));
+    this.outProj = this.registerModule(
+      'out_proj',
+      new Linear({ inFeatures: dim, outFeatures: dim, bias, rng }),
+    );
     const outBias = this.outProj.bias;
     if (outBias !== null) tf.tidy(() => outBias.assign(tf.zerosLike(outBias))); // PyTorch zeroes it too
     this.rng = rng.fork();
@@ -108,10 +123,30 @@ export class MultiHeadAttention extends Module {
    * Attends from `query` to `key`/`value` (both default to `query`: self-attention). Returns
    * [B, Tq, D], or `{ output, weights }` with weights per head [B, H, Tq, Tk] when `returnWeights`.
    */
-  forward(query: tf.Tensor, key?: tf.Tensor, value?: tf.Tensor, options?: MultiHeadAttentionForwardOptions & { returnWeights?: false }): tf.Tensor3D;
-  forward(query: tf.Tensor, key: tf.Tensor | undefined, value: tf.Tensor | undefined, options: MultiHeadAttentionForwardOptions & { returnWeights: true }): AttentionResult;
-  forward(query: tf.Tensor, key?: tf.Tensor, value?: tf.Tensor, options?: MultiHeadAttentionForwardOptions): tf.Tensor3D | AttentionResult;
-  forward(query: tf.Tensor, key: tf.Tensor = query, value: tf.Tensor = key, options: MultiHeadAttentionForwardOptions = {}): tf.Tensor3D | AttentionResult {
+  forward(
+    query: tf.Tensor,
+    key?: tf.Tensor,
+    value?: tf.Tensor,
+    options?: MultiHeadAttentionForwardOptions & { returnWeights?: false },
+  ): tf.Tensor3D;
+  forward(
+    query: tf.Tensor,
+    key: tf.Tensor | undefined,
+    value: tf.Tensor | undefined,
+    options: MultiHeadAttentionForwardOptions & { returnWeights: true },
+  ): AttentionResult;
+  forward(
+    query: tf.Tensor,
+    key?: tf.Tensor,
+    value?: tf.Tensor,
+    options?: MultiHeadAttentionForwardOptions,
+  ): tf.Tensor3D | AttentionResult;
+  forward(
+    query: tf.Tensor,
+    key: tf.Tensor = query,
+    value: tf.Tensor = key,
+    options: MultiHeadAttentionForwardOptions = {},
+  ): tf.Tensor3D | AttentionResult {
     const where = 'MultiHeadAttention';
     this.#checkInputs(query, key, value);
     const [b, tq] = query.shape as [number, number, number];
@@ -125,7 +160,9 @@ export class MultiHeadAttention extends Module {
     if (keyPaddingMask != null) {
       checkMaskDtype(where, 'keyPaddingMask', keyPaddingMask);
       if (keyPaddingMask.rank !== 2 || keyPaddingMask.shape[0] !== b || keyPaddingMask.shape[1] !== tk) {
-        throw new ShapeError(`${where}: keyPaddingMask must be [B, Tk] = [${b}, ${tk}], got ${formatShape(keyPaddingMask.shape)}`);
+        throw new ShapeError(
+          `${where}: keyPaddingMask must be [B, Tk] = [${b}, ${tk}], got ${formatShape(keyPaddingMask.shape)}`,
+        );
       }
     }
     const returnWeights = options.returnWeights ?? false;
@@ -155,14 +192,19 @@ export class MultiHeadAttention extends Module {
   #checkInputs(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor): void {
     const where = 'MultiHeadAttention';
     const check = (name: string, x: tf.Tensor, width: number, widthName: string) => {
-      if (x.rank !== 3 || x.shape[2] !== width) throw new ShapeError(`${where}: ${name} must be [B, T, ${widthName}] with ${widthName} = ${width}, got ${formatShape(x.shape)}`);
+      if (x.rank !== 3 || x.shape[2] !== width)
+        throw new ShapeError(
+          `${where}: ${name} must be [B, T, ${widthName}] with ${widthName} = ${width}, got ${formatShape(x.shape)}`,
+        );
     };
     check('query', query, this.dim, 'dim');
     check('key', key, this.kdim, 'kdim');
     check('value', value, this.vdim, 'vdim');
     const all = `query ${formatShape(query.shape)}, key ${formatShape(key.shape)}, value ${formatShape(value.shape)}`;
-    if (query.shape[0] !== key.shape[0] || query.shape[0] !== value.shape[0]) throw new ShapeError(`${where}: query, key and value must have the same batch size, got ${all}`);
-    if (key.shape[1] !== value.shape[1]) throw new ShapeError(`${where}: key and value must have the same length Tk, got ${all}`);
+    if (query.shape[0] !== key.shape[0] || query.shape[0] !== value.shape[0])
+      throw new ShapeError(`${where}: query, key and value must have the same batch size, got ${all}`);
+    if (key.shape[1] !== value.shape[1])
+      throw new ShapeError(`${where}: key and value must have the same length Tk, got ${all}`);
   }
 
   // The q, k, v projection weights, each [D, in] (slices of in_proj_weight when packed).

@@ -4,8 +4,8 @@ import { ConfigError, ShapeError, checkProbability, formatShape } from '@ml/core
 import type { Rng } from '@ml/core';
 
 import { attend } from './internal/attend.js';
+import { prepareMask } from './internal/mask-utils.js';
 import type { AttentionMask } from './masks.js';
-import { prepareMask } from './masks.js';
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface ScaledDotProductAttentionOptions {
@@ -22,7 +22,11 @@ export interface ScaledDotProductAttentionOptions {
 }
 
 /** Defaults of {@link ScaledDotProductAttentionOptions}. */
-export const DEFAULT_SCALED_DOT_PRODUCT_ATTENTION_OPTIONS = { mask: null, dropout: 0, returnWeights: false } as const;
+export const DEFAULT_SCALED_DOT_PRODUCT_ATTENTION_OPTIONS = {
+  mask: null,
+  dropout: 0,
+  returnWeights: false,
+} as const;
 
 /** Attention output with the weights that produced it. */
 export interface AttentionResult {
@@ -35,11 +39,16 @@ export interface AttentionResult {
 /** Throws a ShapeError unless q, k and v are rank-4 per-head tensors that fit together. */
 export function checkQkv(where: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
   const all = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
-  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ShapeError(`${where}: q, k and v must be rank 4 [B, H, T, d], got ${all}`);
-  if (q.shape[0] !== k.shape[0] || q.shape[0] !== v.shape[0]) throw new ShapeError(`${where}: q, k and v must have the same batch size B, got ${all}`);
-  if (q.shape[1] !== k.shape[1] || q.shape[1] !== v.shape[1]) throw new ShapeError(`${where}: q, k and v must have the same number of heads H, got ${all}`);
-  if (q.shape[3] !== k.shape[3]) throw new ShapeError(`${where}: q and k must have the same depth d, got ${all}`);
-  if (k.shape[2] !== v.shape[2]) throw new ShapeError(`${where}: k and v must have the same length Tk, got ${all}`);
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4)
+    throw new ShapeError(`${where}: q, k and v must be rank 4 [B, H, T, d], got ${all}`);
+  if (q.shape[0] !== k.shape[0] || q.shape[0] !== v.shape[0])
+    throw new ShapeError(`${where}: q, k and v must have the same batch size B, got ${all}`);
+  if (q.shape[1] !== k.shape[1] || q.shape[1] !== v.shape[1])
+    throw new ShapeError(`${where}: q, k and v must have the same number of heads H, got ${all}`);
+  if (q.shape[3] !== k.shape[3])
+    throw new ShapeError(`${where}: q and k must have the same depth d, got ${all}`);
+  if (k.shape[2] !== v.shape[2])
+    throw new ShapeError(`${where}: k and v must have the same length Tk, got ${all}`);
 }
 
 /**
@@ -48,10 +57,30 @@ export function checkQkv(where: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor
  * (true = blocked) or additive (−∞ blocks); a query whose keys are all blocked gets zeros, not NaN,
  * in its output and gradients. Dropout (default 0) drops attention weights.
  */
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options?: ScaledDotProductAttentionOptions & { returnWeights?: false }): tf.Tensor4D;
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: ScaledDotProductAttentionOptions & { returnWeights: true }): AttentionResult;
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options?: ScaledDotProductAttentionOptions): tf.Tensor4D | AttentionResult;
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: ScaledDotProductAttentionOptions = {}): tf.Tensor4D | AttentionResult {
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options?: ScaledDotProductAttentionOptions & { returnWeights?: false },
+): tf.Tensor4D;
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: ScaledDotProductAttentionOptions & { returnWeights: true },
+): AttentionResult;
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options?: ScaledDotProductAttentionOptions,
+): tf.Tensor4D | AttentionResult;
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: ScaledDotProductAttentionOptions = {},
+): tf.Tensor4D | AttentionResult {
   const where = 'scaledDotProductAttention';
   checkQkv(where, q, k, v);
   const p = options.dropout ?? DEFAULT_SCALED_DOT_PRODUCT_ATTENTION_OPTIONS.dropout;

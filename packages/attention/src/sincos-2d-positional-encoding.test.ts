@@ -23,14 +23,27 @@ describe('sinCos2dPositionalEncoding', () => {
     const t = sinCos2dPositionalEncoding(2, 3, 8);
     const row = ((await t.array()) as number[][])[1 * 3 + 2] as number[];
     const w = [1, 1 / 100]; // ω_k = 10000^(−k/2)
-    const expected = [Math.sin(2 * w[0]!), Math.sin(2 * w[1]!), Math.cos(2 * w[0]!), Math.cos(2 * w[1]!), Math.sin(1 * w[0]!), Math.sin(1 * w[1]!), Math.cos(1 * w[0]!), Math.cos(1 * w[1]!)];
+    const expected = [
+      Math.sin(2 * w[0]!),
+      Math.sin(2 * w[1]!),
+      Math.cos(2 * w[0]!),
+      Math.cos(2 * w[1]!),
+      Math.sin(1 * w[0]!),
+      Math.sin(1 * w[1]!),
+      Math.cos(1 * w[0]!),
+      Math.cos(1 * w[1]!),
+    ];
     expectTensorsClose(row, expected, 1e-6);
     t.dispose();
   });
 
   test('bad arguments → ConfigError', () => {
     expect(() => sinCos2dPositionalEncoding(2, 2, 6)).toThrow(ConfigError);
-    expect(() => sinCos2dPositionalEncoding(2, 2, 6)).toThrow('sinCos2dPositionalEncoding: dim must be divisible by 4, got 6');
-    expect(() => sinCos2dPositionalEncoding(2, 2, 8, { temperature: 0 })).toThrow('temperature must be > 0, got 0');
+    expect(() => sinCos2dPositionalEncoding(2, 2, 6)).toThrow(
+      'sinCos2dPositionalEncoding: dim must be divisible by 4, got 6',
+    );
+    expect(() => sinCos2dPositionalEncoding(2, 2, 8, { temperature: 0 })).toThrow(
+      'temperature must be > 0, got 0',
+    );
   });
 });

@@ -15,7 +15,12 @@ export interface SinCos2dOptions {
  * [sin(p·ω_0 … p·ω_{dim/4−1}), cos(p·ω_0 … p·ω_{dim/4−1})] with ω_k = temperature^(−k/(dim/4)).
  * dim must be divisible by 4.
  */
-export function sinCos2dPositionalEncoding(gridHeight: number, gridWidth: number, dim: number, options: SinCos2dOptions = {}): tf.Tensor2D {
+export function sinCos2dPositionalEncoding(
+  gridHeight: number,
+  gridWidth: number,
+  dim: number,
+  options: SinCos2dOptions = {},
+): tf.Tensor2D {
   const where = 'sinCos2dPositionalEncoding';
   checkPositiveInt(where, 'gridHeight', gridHeight);
   checkPositiveInt(where, 'gridWidth', gridWidth);

@@ -12,7 +12,10 @@ describe('sinusoidalEncoding', () => {
 
   test("sinusoidalEncoding equals seed 000's table (even and odd widths)", async () => {
     const f = await fixture('positional');
-    for (const [n, d] of [[30, 16], [7, 9]] as const) {
+    for (const [n, d] of [
+      [30, 16],
+      [7, 9],
+    ] as const) {
       const t = sinusoidalEncoding(n, d);
       expectTensorsClose(t, f.get(`sinusoid.${n}x${d}`), 1e-6);
       t.dispose();
@@ -33,7 +36,9 @@ describe('sinusoidalEncoding', () => {
   });
 
   test('bad arguments → ConfigError', () => {
-    expect(() => sinusoidalEncoding(0, 4)).toThrow('sinusoidalEncoding: length must be a positive integer, got 0');
+    expect(() => sinusoidalEncoding(0, 4)).toThrow(
+      'sinusoidalEncoding: length must be a positive integer, got 0',
+    );
     expect(() => sinusoidalEncoding(2, 4, -1)).toThrow(ConfigError);
   });
 });
@@ -63,10 +68,16 @@ for (const backend of TEST_BACKENDS) {
       const pe = new SinusoidalPositionalEncoding({ dim: 4, maxLength: 8 });
       const long = tf.zeros([1, 9, 4]);
       expect(() => pe.forward(long)).toThrow(ShapeError);
-      expect(() => pe.forward(long)).toThrow('SinusoidalPositionalEncoding: positions 0…8 of input [1, 9, 4] exceed maxLength 8');
+      expect(() => pe.forward(long)).toThrow(
+        'SinusoidalPositionalEncoding: positions 0…8 of input [1, 9, 4] exceed maxLength 8',
+      );
       const x = tf.zeros([1, 4, 4]);
-      expect(() => pe.forward(x, { offset: 5 })).toThrow('positions 5…8 of input [1, 4, 4] exceed maxLength 8');
-      expect(() => pe.forward(tf.zeros([1, 4, 3]))).toThrow('SinusoidalPositionalEncoding: input must be [B, T, 4], got [1, 4, 3]');
+      expect(() => pe.forward(x, { offset: 5 })).toThrow(
+        'positions 5…8 of input [1, 4, 4] exceed maxLength 8',
+      );
+      expect(() => pe.forward(tf.zeros([1, 4, 3]))).toThrow(
+        'SinusoidalPositionalEncoding: input must be [B, T, 4], got [1, 4, 3]',
+      );
       expect(() => new SinusoidalPositionalEncoding({ dim: 4, maxLength: 0 })).toThrow(ConfigError);
       tf.dispose([long, x]);
       pe.dispose();

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, Dropout, Module, Rng, ShapeError, checkPositiveInt, checkProbability, formatShape } from '@ml/core';
+import { ConfigError, Dropout, Module, Rng, checkPositiveInt, checkProbability } from '@ml/core';
+
+import { positionSlice } from './internal/position-slice.js';
 
 /**
  * The sinusoidal position table of "Attention Is All You Need": [length, dim] with
@@ -10,7 +12,8 @@ import { ConfigError, Dropout, Module, Rng, ShapeError, checkPositiveInt, checkP
 export function sinusoidalEncoding(length: number, dim: number, offset = 0): tf.Tensor2D {
   checkPositiveInt('sinusoidalEncoding', 'length', length);
   checkPositiveInt('sinusoidalEncoding', 'dim', dim);
-  if (!Number.isInteger(offset) || offset < 0) throw new ConfigError(`sinusoidalEncoding: offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new ConfigError(`sinusoidalEncoding: offset must be a non-negative integer, got ${offset}`);
   const table = new Float32Array(length * dim);
   for (let p = 0; p < length; p++) {
     const pos = p + offset;
@@ -65,23 +68,26 @@ export class SinusoidalPositionalEncoding extends Module {
     this.dim = options.dim;
     this.maxLength = maxLength;
     this.pe = this.registerBuffer('pe', sinusoidalEncoding(maxLength, options.dim));
-    this.dropout = this.registerModule('dropout', new Dropout({ p, rng: options.rng ?? new Rng(options.seed ?? 0) }));
+    this.dropout = this.registerModule(
+      'dropout',
+      new Dropout({ p, rng: options.rng ?? new Rng(options.seed ?? 0) }),
+    );
   }
 
   /** x [B, T, D] → x + PE[offset … offset+T−1], then dropout. */
   forward(x: tf.Tensor, options: PositionalForwardOptions = {}): tf.Tensor3D {
-    const slice = positionSlice('SinusoidalPositionalEncoding', x, this.dim, this.maxLength, options.offset ?? 0);
-    return tf.tidy(() => this.dropout.forward(tf.add(x, tf.slice(this.pe, [slice.offset, 0], [slice.length, this.dim]))) as tf.Tensor3D);
+    const slice = positionSlice(
+      'SinusoidalPositionalEncoding',
+      x,
+      this.dim,
+      this.maxLength,
+      options.offset ?? 0,
+    );
+    return tf.tidy(
+      () =>
+        this.dropout.forward(
+          tf.add(x, tf.slice(this.pe, [slice.offset, 0], [slice.length, this.dim])),
+        ) as tf.Tensor3D,
+    );
   }
-}
-
-/** Checks x [B, T, dim] and that positions offset … offset+T−1 fit in maxLength; returns them. */
-export function positionSlice(where: string, x: tf.Tensor, dim: number, maxLength: number, offset: number): { offset: number; length: number } {
-  if (x.rank !== 3 || x.shape[2] !== dim) throw new ShapeError(`${where}: input must be [B, T, ${dim}], got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(offset) || offset < 0) throw new ConfigError(`${where}: offset must be a non-negative integer, got ${offset}`);
-  const length = x.shape[1] as number;
-  if (offset + length > maxLength) {
-    throw new ShapeError(`${where}: positions ${offset}…${offset + length - 1} of input ${formatShape(x.shape)} exceed maxLength ${maxLength}`);
-  }
-  return { offset, length };
 }

@@ -47,8 +47,12 @@ describe('TransformerDecoderLayer', () => {
     const layer = new TransformerDecoderLayer({ dim: 8, heads: 2, dimFeedforward: 16 });
     const tgt = tf.zeros([2, 4, 8]);
     expect(() => layer.forward(tgt, tf.zeros([2, 5, 4]))).toThrow(ShapeError);
-    expect(() => layer.forward(tgt, tf.zeros([2, 5, 4]))).toThrow('TransformerDecoderLayer: memory must be [B, T, 8], got [2, 5, 4]');
-    expect(() => layer.forward(tgt, tf.zeros([3, 5, 8]))).toThrow('TransformerDecoderLayer: tgt and memory must have the same batch size, got tgt [2, 4, 8], memory [3, 5, 8]');
+    expect(() => layer.forward(tgt, tf.zeros([2, 5, 4]))).toThrow(
+      'TransformerDecoderLayer: memory must be [B, T, 8], got [2, 5, 4]',
+    );
+    expect(() => layer.forward(tgt, tf.zeros([3, 5, 8]))).toThrow(
+      'TransformerDecoderLayer: tgt and memory must have the same batch size, got tgt [2, 4, 8], memory [3, 5, 8]',
+    );
     expect(() => layer.forward(tgt, tf.zeros([2, 5, 8]), { tgtMask: causalMask(5) })).toThrow(
       'MultiHeadAttention: mask of shape [1, 1, 5, 5] cannot be broadcast to [B, H, Tq, Tk] = [2, 2, 4, 4]',
     );
@@ -63,9 +67,21 @@ for (const backend of TEST_BACKENDS) {
     for (const v of VARIANTS) {
       test(`${v.name} equals PyTorch (output and every gradient)`, async () => {
         const f = await fixture(v.name);
-        const layer = new TransformerDecoderLayer({ dim: 8, heads: 2, dimFeedforward: 16, normFirst: v.normFirst, activation: v.activation });
-        const options = { tgtMask: f.get('mask.tgt'), tgtKeyPaddingMask: f.get('mask.tgt_key_padding'), memoryKeyPaddingMask: f.get('mask.memory_key_padding') };
-        expectModuleParity(v.name, f, layer, ['tgt', 'memory'], ({ tgt, memory }) => layer.forward(tgt as tf.Tensor, memory as tf.Tensor, options));
+        const layer = new TransformerDecoderLayer({
+          dim: 8,
+          heads: 2,
+          dimFeedforward: 16,
+          normFirst: v.normFirst,
+          activation: v.activation,
+        });
+        const options = {
+          tgtMask: f.get('mask.tgt'),
+          tgtKeyPaddingMask: f.get('mask.tgt_key_padding'),
+          memoryKeyPaddingMask: f.get('mask.memory_key_padding'),
+        };
+        expectModuleParity(v.name, f, layer, ['tgt', 'memory'], ({ tgt, memory }) =>
+          layer.forward(tgt as tf.Tensor, memory as tf.Tensor, options),
+        );
         layer.dispose();
         f.dispose();
       });
@@ -91,7 +107,8 @@ for (const backend of TEST_BACKENDS) {
       const tgt = tf.randomNormal([2, 3, 8]);
       const memory = tf.randomNormal([2, 4, 8]);
       const tgtMask = causalMask(3);
-      const step = () => opt.minimize(() => tf.mean(layer.forward(tgt, memory, { tgtMask })) as tf.Scalar).dispose();
+      const step = () =>
+        opt.minimize(() => tf.mean(layer.forward(tgt, memory, { tgtMask })) as tf.Scalar).dispose();
       step();
       await expectNoTensorLeak(() => tf.dispose(layer.forward(tgt, memory, { tgtMask })));
       await expectNoTensorLeak(step);

@@ -2,9 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { LayerNorm, Module, ModuleList, Rng, checkPositiveInt } from '@ml/core';
 
-import type { TransformerDecoderLayerForwardOptions, TransformerDecoderLayerOptions } from './transformer-decoder-layer.js';
+import { DEFAULT_TRANSFORMER_LAYER_OPTIONS, checkSequence } from './internal/layer-common.js';
+import type {
+  TransformerDecoderLayerForwardOptions,
+  TransformerDecoderLayerOptions,
+} from './transformer-decoder-layer.js';
 import { TransformerDecoderLayer } from './transformer-decoder-layer.js';
-import { DEFAULT_TRANSFORMER_LAYER_OPTIONS, checkSequence } from './transformer-encoder-layer.js';
 
 /** Options of {@link TransformerDecoder}: every layer's options, the depth and the final norm. */
 export interface TransformerDecoderOptions extends TransformerDecoderLayerOptions {
@@ -15,7 +18,10 @@ export interface TransformerDecoderOptions extends TransformerDecoderLayerOption
 }
 
 /** Defaults of {@link TransformerDecoderOptions}. */
-export const DEFAULT_TRANSFORMER_DECODER_OPTIONS = { ...DEFAULT_TRANSFORMER_LAYER_OPTIONS, finalNorm: false } as const;
+export const DEFAULT_TRANSFORMER_DECODER_OPTIONS = {
+  ...DEFAULT_TRANSFORMER_LAYER_OPTIONS,
+  finalNorm: false,
+} as const;
 
 /** Options of {@link TransformerDecoder.forward}: as a layer's, applied to every layer. */
 export type TransformerDecoderForwardOptions = TransformerDecoderLayerForwardOptions;
@@ -44,21 +50,42 @@ export class TransformerDecoder extends Module {
     checkPositiveInt('TransformerDecoder', 'numLayers', options.numLayers);
     const rng = options.rng ?? new Rng(options.seed ?? 0);
     this.dim = options.dim;
-    const layers = Array.from({ length: options.numLayers }, () => new TransformerDecoderLayer({ ...options, rng }));
+    const layers = Array.from(
+      { length: options.numLayers },
+      () => new TransformerDecoderLayer({ ...options, rng }),
+    );
     this.layers = this.registerModule('layers', new ModuleList(layers));
     const finalNorm = options.finalNorm ?? DEFAULT_TRANSFORMER_DECODER_OPTIONS.finalNorm;
     const eps = options.layerNormEps ?? DEFAULT_TRANSFORMER_DECODER_OPTIONS.layerNormEps;
-    this.norm = finalNorm ? this.registerModule('norm', new LayerNorm({ normalizedShape: options.dim, eps })) : null;
+    this.norm = finalNorm
+      ? this.registerModule('norm', new LayerNorm({ normalizedShape: options.dim, eps }))
+      : null;
   }
 
   /**
    * tgt [B, Tt, D], memory [B, Ts, D] → [B, Tt, D], or `{ output, selfWeights, crossWeights }` (one
    * tensor per layer each) with `returnWeights`.
    */
-  forward(tgt: tf.Tensor, memory: tf.Tensor, options?: TransformerDecoderForwardOptions & { returnWeights?: false }): tf.Tensor3D;
-  forward(tgt: tf.Tensor, memory: tf.Tensor, options: TransformerDecoderForwardOptions & { returnWeights: true }): DecoderResult;
-  forward(tgt: tf.Tensor, memory: tf.Tensor, options?: TransformerDecoderForwardOptions): tf.Tensor3D | DecoderResult;
-  forward(tgt: tf.Tensor, memory: tf.Tensor, options: TransformerDecoderForwardOptions = {}): tf.Tensor3D | DecoderResult {
+  forward(
+    tgt: tf.Tensor,
+    memory: tf.Tensor,
+    options?: TransformerDecoderForwardOptions & { returnWeights?: false },
+  ): tf.Tensor3D;
+  forward(
+    tgt: tf.Tensor,
+    memory: tf.Tensor,
+    options: TransformerDecoderForwardOptions & { returnWeights: true },
+  ): DecoderResult;
+  forward(
+    tgt: tf.Tensor,
+    memory: tf.Tensor,
+    options?: TransformerDecoderForwardOptions,
+  ): tf.Tensor3D | DecoderResult;
+  forward(
+    tgt: tf.Tensor,
+    memory: tf.Tensor,
+    options: TransformerDecoderForwardOptions = {},
+  ): tf.Tensor3D | DecoderResult {
     checkSequence('TransformerDecoder', 'tgt', tgt, this.dim);
     checkSequence('TransformerDecoder', 'memory', memory, this.dim);
     const { returnWeights: _ignored, ...masks } = options;

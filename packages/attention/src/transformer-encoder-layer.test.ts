@@ -38,10 +38,18 @@ describe('TransformerEncoderLayer', () => {
 
   test('bad options → ConfigError', () => {
     expect(() => new TransformerEncoderLayer({ dim: 10, heads: 4 })).toThrow(ConfigError);
-    expect(() => new TransformerEncoderLayer({ dim: 10, heads: 4 })).toThrow('TransformerEncoderLayer: dim (10) must be divisible by heads (4)');
-    expect(() => new TransformerEncoderLayer({ dim: 8, heads: 2, dimFeedforward: 0 })).toThrow('TransformerEncoderLayer: dimFeedforward must be a positive integer, got 0');
-    expect(() => new TransformerEncoderLayer({ dim: 8, heads: 2, activation: 'tanh' as 'relu' })).toThrow("TransformerEncoderLayer: activation must be 'relu', 'gelu' or a function, got tanh");
-    expect(() => new TransformerEncoderLayer({ dim: 8, heads: 2, layerNormEps: 0 })).toThrow('TransformerEncoderLayer: layerNormEps must be > 0, got 0');
+    expect(() => new TransformerEncoderLayer({ dim: 10, heads: 4 })).toThrow(
+      'TransformerEncoderLayer: dim (10) must be divisible by heads (4)',
+    );
+    expect(() => new TransformerEncoderLayer({ dim: 8, heads: 2, dimFeedforward: 0 })).toThrow(
+      'TransformerEncoderLayer: dimFeedforward must be a positive integer, got 0',
+    );
+    expect(() => new TransformerEncoderLayer({ dim: 8, heads: 2, activation: 'tanh' as 'relu' })).toThrow(
+      "TransformerEncoderLayer: activation must be 'relu', 'gelu' or a function, got tanh",
+    );
+    expect(() => new TransformerEncoderLayer({ dim: 8, heads: 2, layerNormEps: 0 })).toThrow(
+      'TransformerEncoderLayer: layerNormEps must be > 0, got 0',
+    );
   });
 
   test('src of the wrong shape → ShapeError', () => {
@@ -54,8 +62,22 @@ describe('TransformerEncoderLayer', () => {
   });
 
   test('a custom activation function is applied', async () => {
-    const a = new TransformerEncoderLayer({ dim: 8, heads: 2, dimFeedforward: 16, dropout: 0, seed: 1, activation: (x) => tf.mul(x, 0) });
-    const b = new TransformerEncoderLayer({ dim: 8, heads: 2, dimFeedforward: 16, dropout: 0, seed: 1, activation: 'relu' });
+    const a = new TransformerEncoderLayer({
+      dim: 8,
+      heads: 2,
+      dimFeedforward: 16,
+      dropout: 0,
+      seed: 1,
+      activation: (x) => tf.mul(x, 0),
+    });
+    const b = new TransformerEncoderLayer({
+      dim: 8,
+      heads: 2,
+      dimFeedforward: 16,
+      dropout: 0,
+      seed: 1,
+      activation: 'relu',
+    });
     const x = tf.randomNormal([1, 3, 8], 0, 1, 'float32', 1);
     const ya = a.forward(x);
     const yb = b.forward(x);
@@ -73,9 +95,17 @@ for (const backend of TEST_BACKENDS) {
     for (const v of VARIANTS) {
       test(`${v.name} equals PyTorch (output and every gradient)`, async () => {
         const f = await fixture(v.name);
-        const layer = new TransformerEncoderLayer({ dim: 8, heads: 2, dimFeedforward: 16, normFirst: v.normFirst, activation: v.activation });
+        const layer = new TransformerEncoderLayer({
+          dim: 8,
+          heads: 2,
+          dimFeedforward: 16,
+          normFirst: v.normFirst,
+          activation: v.activation,
+        });
         const keyPaddingMask = f.get('mask.key_padding');
-        expectModuleParity(v.name, f, layer, ['src'], ({ src }) => layer.forward(src as tf.Tensor, { keyPaddingMask }));
+        expectModuleParity(v.name, f, layer, ['src'], ({ src }) =>
+          layer.forward(src as tf.Tensor, { keyPaddingMask }),
+        );
         layer.dispose();
         f.dispose();
       });
@@ -95,13 +125,24 @@ for (const backend of TEST_BACKENDS) {
     });
 
     test('no tensor leaks on forward and on a training step', async () => {
-      const layer = new TransformerEncoderLayer({ dim: 8, heads: 2, dimFeedforward: 16, dropout: 0.1, normFirst: true });
+      const layer = new TransformerEncoderLayer({
+        dim: 8,
+        heads: 2,
+        dimFeedforward: 16,
+        dropout: 0.1,
+        normFirst: true,
+      });
       const opt = new Adam(layer, { lr: 1e-3 });
       const x = tf.randomNormal([2, 5, 8]);
-      const kpm = tf.tensor2d([[false, false, false, false, true], [false, false, true, true, true]]);
+      const kpm = tf.tensor2d([
+        [false, false, false, false, true],
+        [false, false, true, true, true],
+      ]);
       opt.minimize(() => tf.mean(layer.forward(x, { keyPaddingMask: kpm })) as tf.Scalar).dispose(); // creates the optimizer state
       await expectNoTensorLeak(() => tf.dispose(layer.forward(x, { keyPaddingMask: kpm })));
-      await expectNoTensorLeak(() => opt.minimize(() => tf.mean(layer.forward(x, { keyPaddingMask: kpm })) as tf.Scalar).dispose());
+      await expectNoTensorLeak(() =>
+        opt.minimize(() => tf.mean(layer.forward(x, { keyPaddingMask: kpm })) as tf.Scalar).dispose(),
+      );
       tf.dispose([x, kpm]);
       opt.dispose();
       layer.dispose();

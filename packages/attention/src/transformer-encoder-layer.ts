@@ -1,9 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, Dropout, LayerNorm, Linear, Module, Rng, ShapeError, checkPositiveInt, checkProbability, formatShape, gelu } from '@ml/core';
+import { Dropout, LayerNorm, Linear, Module } from '@ml/core';
+import type { Rng } from '@ml/core';
 
+import type { ResolvedLayerOptions } from './internal/layer-common.js';
+import { applyActivation, checkSequence, resolveLayerOptions } from './internal/layer-common.js';
 import type { AttentionMask } from './masks.js';
 import { MultiHeadAttention } from './multi-head-attention.js';
+
+export { DEFAULT_TRANSFORMER_LAYER_OPTIONS } from './internal/layer-common.js';
 
 /** The feed-forward nonlinearity: 'relu', 'gelu' (exact, as PyTorch's default) or any elementwise function. */
 export type FeedForwardActivation = 'relu' | 'gelu' | ((x: tf.Tensor) => tf.Tensor);
@@ -31,16 +36,6 @@ export interface TransformerEncoderLayerOptions {
   seed?: number;
 }
 
-/** Defaults of {@link TransformerEncoderLayerOptions}, PyTorch's. */
-export const DEFAULT_TRANSFORMER_LAYER_OPTIONS = {
-  dimFeedforward: 2048,
-  dropout: 0.1,
-  activation: 'relu',
-  layerNormEps: 1e-5,
-  normFirst: false,
-  bias: true,
-} as const;
-
 /** Options of {@link TransformerEncoderLayer.forward}. */
 export interface TransformerEncoderLayerForwardOptions {
   /** Self-attention mask broadcastable to [B, H, T, T] (PyTorch's `src_mask`). */
@@ -56,58 +51,6 @@ export interface EncoderLayerResult {
   output: tf.Tensor3D;
   /** [B, H, T, T]. */
   weights: tf.Tensor4D;
-}
-
-/** Resolved settings shared by the encoder and decoder layers. */
-export interface ResolvedLayerOptions {
-  dim: number;
-  heads: number;
-  dimFeedforward: number;
-  dropout: number;
-  activation: FeedForwardActivation;
-  layerNormEps: number;
-  normFirst: boolean;
-  bias: boolean;
-  rng: Rng;
-}
-
-/** Validates and fills in layer options (shared by both layer kinds). */
-export function resolveLayerOptions(where: string, options: TransformerEncoderLayerOptions): ResolvedLayerOptions {
-  const d = DEFAULT_TRANSFORMER_LAYER_OPTIONS;
-  const resolved: ResolvedLayerOptions = {
-    dim: options.dim,
-    heads: options.heads,
-    dimFeedforward: options.dimFeedforward ?? d.dimFeedforward,
-    dropout: options.dropout ?? d.dropout,
-    activation: options.activation ?? d.activation,
-    layerNormEps: options.layerNormEps ?? d.layerNormEps,
-    normFirst: options.normFirst ?? d.normFirst,
-    bias: options.bias ?? d.bias,
-    rng: options.rng ?? new Rng(options.seed ?? 0),
-  };
-  checkPositiveInt(where, 'dim', resolved.dim);
-  checkPositiveInt(where, 'heads', resolved.heads);
-  checkPositiveInt(where, 'dimFeedforward', resolved.dimFeedforward);
-  checkProbability(where, 'dropout', resolved.dropout);
-  if (resolved.dim % resolved.heads !== 0) throw new ConfigError(`${where}: dim (${resolved.dim}) must be divisible by heads (${resolved.heads})`);
-  const act = resolved.activation;
-  if (act !== 'relu' && act !== 'gelu' && typeof act !== 'function') {
-    throw new ConfigError(`${where}: activation must be 'relu', 'gelu' or a function, got ${String(act)}`);
-  }
-  if (!(resolved.layerNormEps > 0)) throw new ConfigError(`${where}: layerNormEps must be > 0, got ${resolved.layerNormEps}`);
-  return resolved;
-}
-
-/** Applies a {@link FeedForwardActivation}. */
-export function applyActivation(activation: FeedForwardActivation, x: tf.Tensor): tf.Tensor {
-  if (activation === 'relu') return tf.relu(x);
-  if (activation === 'gelu') return gelu(x);
-  return activation(x);
-}
-
-/** Throws a ShapeError unless `x` is [B, T, dim]. */
-export function checkSequence(where: string, name: string, x: tf.Tensor, dim: number): void {
-  if (x.rank !== 3 || x.shape[2] !== dim) throw new ShapeError(`${where}: ${name} must be [B, T, ${dim}], got ${formatShape(x.shape)}`);
 }
 
 /**
@@ -134,10 +77,19 @@ export class TransformerEncoderLayer extends Module {
     const { rng, ...rest } = o;
     this.options = rest;
     const { dim, heads, dimFeedforward, dropout: p, bias, layerNormEps: eps } = o;
-    this.selfAttn = this.registerModule('self_attn', new MultiHeadAttention({ dim, heads, dropout: p, bias, rng }));
-    this.linear1 = this.registerModule('linear1', new Linear({ inFeatures: dim, outFeatures: dimFeedforward, bias, rng }));
+    this.selfAttn = this.registerModule(
+      'self_attn',
+      new MultiHeadAttention({ dim, heads, dropout: p, bias, rng }),
+    );
+    this.linear1 = this.registerModule(
+      'linear1',
+      new Linear({ inFeatures: dim, outFeatures: dimFeedforward, bias, rng }),
+    );
     this.dropoutFf = this.registerModule('dropout', new Dropout({ p, rng: rng.fork() }));
-    this.linear2 = this.registerModule('linear2', new Linear({ inFeatures: dimFeedforward, outFeatures: dim, bias, rng }));
+    this.linear2 = this.registerModule(
+      'linear2',
+      new Linear({ inFeatures: dimFeedforward, outFeatures: dim, bias, rng }),
+    );
     this.norm1 = this.registerModule('norm1', new LayerNorm({ normalizedShape: dim, eps }));
     this.norm2 = this.registerModule('norm2', new LayerNorm({ normalizedShape: dim, eps }));
     this.dropout1 = this.registerModule('dropout1', new Dropout({ p, rng: rng.fork() }));
@@ -145,10 +97,19 @@ export class TransformerEncoderLayer extends Module {
   }
 
   /** src [B, T, D] → [B, T, D], or `{ output, weights }` with `returnWeights`. */
-  forward(src: tf.Tensor, options?: TransformerEncoderLayerForwardOptions & { returnWeights?: false }): tf.Tensor3D;
-  forward(src: tf.Tensor, options: TransformerEncoderLayerForwardOptions & { returnWeights: true }): EncoderLayerResult;
+  forward(
+    src: tf.Tensor,
+    options?: TransformerEncoderLayerForwardOptions & { returnWeights?: false },
+  ): tf.Tensor3D;
+  forward(
+    src: tf.Tensor,
+    options: TransformerEncoderLayerForwardOptions & { returnWeights: true },
+  ): EncoderLayerResult;
   forward(src: tf.Tensor, options?: TransformerEncoderLayerForwardOptions): tf.Tensor3D | EncoderLayerResult;
-  forward(src: tf.Tensor, options: TransformerEncoderLayerForwardOptions = {}): tf.Tensor3D | EncoderLayerResult {
+  forward(
+    src: tf.Tensor,
+    options: TransformerEncoderLayerForwardOptions = {},
+  ): tf.Tensor3D | EncoderLayerResult {
     checkSequence('TransformerEncoderLayer', 'src', src, this.options.dim);
     const returnWeights = options.returnWeights ?? false;
     const result = tf.tidy(() => {
@@ -172,7 +133,9 @@ export class TransformerEncoderLayer extends Module {
         x = this.norm1.forward(tf.add(x, selfAttention(x)));
         x = this.norm2.forward(tf.add(x, feedForward(x)));
       }
-      return captured.weights === undefined ? { output: x as tf.Tensor3D } : { output: x as tf.Tensor3D, weights: captured.weights };
+      return captured.weights === undefined
+        ? { output: x as tf.Tensor3D }
+        : { output: x as tf.Tensor3D, weights: captured.weights };
     });
     return returnWeights ? (result as EncoderLayerResult) : result.output;
   }

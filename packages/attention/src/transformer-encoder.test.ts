@@ -12,7 +12,13 @@ describe('TransformerEncoder', () => {
   beforeAll(() => onBackend('cpu'));
 
   test('names as torch.nn.TransformerEncoder: layers.N.… and an optional norm', () => {
-    const enc = new TransformerEncoder({ dim: 8, heads: 2, dimFeedforward: 16, numLayers: 2, finalNorm: true });
+    const enc = new TransformerEncoder({
+      dim: 8,
+      heads: 2,
+      dimFeedforward: 16,
+      numLayers: 2,
+      finalNorm: true,
+    });
     const names = enc.namedParameters().map(([n]) => n);
     expect(names.filter((n) => n.startsWith('layers.1.')).length).toBe(12);
     expect(names.slice(-2)).toEqual(['norm.weight', 'norm.bias']);
@@ -33,7 +39,9 @@ describe('TransformerEncoder', () => {
 
   test('numLayers and src are checked', () => {
     expect(() => new TransformerEncoder({ dim: 8, heads: 2, numLayers: 0 })).toThrow(ConfigError);
-    expect(() => new TransformerEncoder({ dim: 8, heads: 2, numLayers: 0 })).toThrow('TransformerEncoder: numLayers must be a positive integer, got 0');
+    expect(() => new TransformerEncoder({ dim: 8, heads: 2, numLayers: 0 })).toThrow(
+      'TransformerEncoder: numLayers must be a positive integer, got 0',
+    );
     const enc = new TransformerEncoder({ dim: 8, heads: 2, dimFeedforward: 16, numLayers: 1 });
     const x = tf.zeros([5, 8]);
     expect(() => enc.forward(x)).toThrow(ShapeError);
@@ -49,9 +57,18 @@ for (const backend of TEST_BACKENDS) {
 
     test('a 2-layer pre-norm stack with a final norm, causal + padding masks, equals PyTorch', async () => {
       const f = await fixture('encoder-stack');
-      const enc = new TransformerEncoder({ dim: 8, heads: 2, dimFeedforward: 16, numLayers: 2, normFirst: true, finalNorm: true });
+      const enc = new TransformerEncoder({
+        dim: 8,
+        heads: 2,
+        dimFeedforward: 16,
+        numLayers: 2,
+        normFirst: true,
+        finalNorm: true,
+      });
       const options = { mask: f.get('mask.src'), keyPaddingMask: f.get('mask.key_padding') };
-      expectModuleParity('encoder-stack', f, enc, ['src'], ({ src }) => enc.forward(src as tf.Tensor, options));
+      expectModuleParity('encoder-stack', f, enc, ['src'], ({ src }) =>
+        enc.forward(src as tf.Tensor, options),
+      );
       enc.dispose();
       f.dispose();
     });
@@ -60,13 +77,23 @@ for (const backend of TEST_BACKENDS) {
       const enc = new TransformerEncoder({ dim: 8, heads: 2, dimFeedforward: 16, numLayers: 3 }).eval();
       const x = tf.randomNormal([2, 4, 8]);
       const r = enc.forward(x, { returnWeights: true });
-      expect(r.weights.map((w) => w.shape)).toEqual([[2, 2, 4, 4], [2, 2, 4, 4], [2, 2, 4, 4]]);
+      expect(r.weights.map((w) => w.shape)).toEqual([
+        [2, 2, 4, 4],
+        [2, 2, 4, 4],
+        [2, 2, 4, 4],
+      ]);
       tf.dispose([x, r.output, ...r.weights]);
       enc.dispose();
     });
 
     test('no tensor leaks on forward and on a training step', async () => {
-      const enc = new TransformerEncoder({ dim: 8, heads: 2, dimFeedforward: 16, numLayers: 2, finalNorm: true });
+      const enc = new TransformerEncoder({
+        dim: 8,
+        heads: 2,
+        dimFeedforward: 16,
+        numLayers: 2,
+        finalNorm: true,
+      });
       const opt = new Adam(enc, { lr: 1e-3 });
       const x = tf.randomNormal([2, 4, 8]);
       const step = () => opt.minimize(() => tf.mean(enc.forward(x)) as tf.Scalar).dispose();
@@ -95,13 +122,26 @@ describe('TransformerEncoder learns', () => {
     const rng = new Rng(0);
     const embed = new Embedding({ numEmbeddings: V, embeddingDim: 16, rng });
     const pos = new SinusoidalPositionalEncoding({ dim: 16, maxLength: T });
-    const enc = new TransformerEncoder({ dim: 16, heads: 2, dimFeedforward: 32, numLayers: 1, dropout: 0, rng });
+    const enc = new TransformerEncoder({
+      dim: 16,
+      heads: 2,
+      dimFeedforward: 32,
+      numLayers: 1,
+      dropout: 0,
+      rng,
+    });
     const head = new Linear({ inFeatures: 16, outFeatures: V, rng });
-    const params = [embed, enc, head].flatMap((m, i) => m.namedParameters().map(([n, v]) => [`${i}.${n}`, v] as [string, tf.Variable]));
+    const params = [embed, enc, head].flatMap((m, i) =>
+      m.namedParameters().map(([n, v]) => [`${i}.${n}`, v] as [string, tf.Variable]),
+    );
     const opt = new Adam(params, { lr: 0.01 });
     const ids = Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(V)));
     const x = tf.tensor2d(ids, [B, T], 'int32');
-    const y = tf.tensor2d(ids.map((row) => row.map(() => row[0] as number)), [B, T], 'int32');
+    const y = tf.tensor2d(
+      ids.map((row) => row.map(() => row[0] as number)),
+      [B, T],
+      'int32',
+    );
     const loss = () => crossEntropy(head.forward(enc.forward(pos.forward(embed.forward(x)))), y) as tf.Scalar;
     const first = tf.tidy(() => loss().dataSync()[0] as number);
     let last = first;

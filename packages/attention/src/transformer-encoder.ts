@@ -2,8 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { LayerNorm, Module, ModuleList, Rng, checkPositiveInt } from '@ml/core';
 
-import type { TransformerEncoderLayerForwardOptions, TransformerEncoderLayerOptions } from './transformer-encoder-layer.js';
-import { DEFAULT_TRANSFORMER_LAYER_OPTIONS, TransformerEncoderLayer, checkSequence } from './transformer-encoder-layer.js';
+import { DEFAULT_TRANSFORMER_LAYER_OPTIONS, checkSequence } from './internal/layer-common.js';
+import type {
+  TransformerEncoderLayerForwardOptions,
+  TransformerEncoderLayerOptions,
+} from './transformer-encoder-layer.js';
+import { TransformerEncoderLayer } from './transformer-encoder-layer.js';
 
 /** Options of {@link TransformerEncoder}: every layer's options, the depth and the final norm. */
 export interface TransformerEncoderOptions extends TransformerEncoderLayerOptions {
@@ -14,7 +18,10 @@ export interface TransformerEncoderOptions extends TransformerEncoderLayerOption
 }
 
 /** Defaults of {@link TransformerEncoderOptions}. */
-export const DEFAULT_TRANSFORMER_ENCODER_OPTIONS = { ...DEFAULT_TRANSFORMER_LAYER_OPTIONS, finalNorm: false } as const;
+export const DEFAULT_TRANSFORMER_ENCODER_OPTIONS = {
+  ...DEFAULT_TRANSFORMER_LAYER_OPTIONS,
+  finalNorm: false,
+} as const;
 
 /** Options of {@link TransformerEncoder.forward}: as a layer's, applied to every layer. */
 export type TransformerEncoderForwardOptions = TransformerEncoderLayerForwardOptions;
@@ -42,15 +49,23 @@ export class TransformerEncoder extends Module {
     checkPositiveInt('TransformerEncoder', 'numLayers', options.numLayers);
     const rng = options.rng ?? new Rng(options.seed ?? 0);
     this.dim = options.dim;
-    const layers = Array.from({ length: options.numLayers }, () => new TransformerEncoderLayer({ ...options, rng }));
+    const layers = Array.from(
+      { length: options.numLayers },
+      () => new TransformerEncoderLayer({ ...options, rng }),
+    );
     this.layers = this.registerModule('layers', new ModuleList(layers));
     const finalNorm = options.finalNorm ?? DEFAULT_TRANSFORMER_ENCODER_OPTIONS.finalNorm;
     const eps = options.layerNormEps ?? DEFAULT_TRANSFORMER_ENCODER_OPTIONS.layerNormEps;
-    this.norm = finalNorm ? this.registerModule('norm', new LayerNorm({ normalizedShape: options.dim, eps })) : null;
+    this.norm = finalNorm
+      ? this.registerModule('norm', new LayerNorm({ normalizedShape: options.dim, eps }))
+      : null;
   }
 
   /** src [B, T, D] → [B, T, D], or `{ output, weights }` (one [B, H, T, T] per layer) with `returnWeights`. */
-  forward(src: tf.Tensor, options?: TransformerEncoderForwardOptions & { returnWeights?: false }): tf.Tensor3D;
+  forward(
+    src: tf.Tensor,
+    options?: TransformerEncoderForwardOptions & { returnWeights?: false },
+  ): tf.Tensor3D;
   forward(src: tf.Tensor, options: TransformerEncoderForwardOptions & { returnWeights: true }): EncoderResult;
   forward(src: tf.Tensor, options?: TransformerEncoderForwardOptions): tf.Tensor3D | EncoderResult;
   forward(src: tf.Tensor, options: TransformerEncoderForwardOptions = {}): tf.Tensor3D | EncoderResult {

@@ -17,7 +17,12 @@ export function fixture(name: string): Promise<Fixture> {
 
 /** Largest |a − e| over all elements. */
 export function maxAbsDiff(actual: tf.Tensor, expected: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(tf.cast(actual, 'float32'), tf.cast(expected, 'float32')))).dataSync()[0] as number);
+  return tf.tidy(
+    () =>
+      tf
+        .max(tf.abs(tf.sub(tf.cast(actual, 'float32'), tf.cast(expected, 'float32'))))
+        .dataSync()[0] as number,
+  );
 }
 
 /**
@@ -26,7 +31,11 @@ export function maxAbsDiff(actual: tf.Tensor, expected: tf.Tensor): number {
  */
 export function expectParity(label: string, actual: tf.Tensor, expected: tf.Tensor): void {
   const report = process.env['PARITY_REPORT'];
-  if (report !== undefined && report !== '') appendFileSync(report, `${tf.getBackend()}\t${label}\t${maxAbsDiff(actual, expected).toExponential(2)}\n`);
+  if (report !== undefined && report !== '')
+    appendFileSync(
+      report,
+      `${tf.getBackend()}\t${label}\t${maxAbsDiff(actual, expected).toExponential(2)}\n`,
+    );
   expectTensorsClose(actual, expected, { atol: PARITY_ATOL, label });
 }
 
@@ -41,7 +50,12 @@ export interface ForwardAndGrads {
  * Runs `forward(inputs)` and the gradients of sum(out · dy) with respect to every input and every
  * trainable parameter of `module`.
  */
-export function forwardAndGrads(module: Module, inputs: Record<string, tf.Tensor>, dy: tf.Tensor, forward: (inputs: Record<string, tf.Tensor>) => tf.Tensor): ForwardAndGrads {
+export function forwardAndGrads(
+  module: Module,
+  inputs: Record<string, tf.Tensor>,
+  dy: tf.Tensor,
+  forward: (inputs: Record<string, tf.Tensor>) => tf.Tensor,
+): ForwardAndGrads {
   const inputVars = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tf.variable(t, true)]));
   const params = module.namedParameters().filter(([, v]) => v.trainable);
   let out: tf.Tensor | null = null;
@@ -63,15 +77,23 @@ export function forwardAndGrads(module: Module, inputs: Record<string, tf.Tensor
  * Loads the fixture's state dict into `module`, runs it on the fixture's inputs and checks the output
  * and every gradient (inputs and parameters) against PyTorch's.
  */
-export function expectModuleParity(name: string, f: Fixture, module: Module, inputNames: string[], forward: (inputs: Record<string, tf.Tensor>) => tf.Tensor): void {
+export function expectModuleParity(
+  name: string,
+  f: Fixture,
+  module: Module,
+  inputNames: string[],
+  forward: (inputs: Record<string, tf.Tensor>) => tf.Tensor,
+): void {
   module.loadStateDict(f.group('state.'));
   module.eval();
   const inputs = Object.fromEntries(inputNames.map((n) => [n, f.get(`in.${n}`)]));
   const r = forwardAndGrads(module, inputs, f.get('dy'), forward);
   try {
     expectParity(`${name} out`, r.out, f.get('out'));
-    for (const n of inputNames) expectParity(`${name} grad.in.${n}`, r.grads[`in.${n}`] as tf.Tensor, f.get(`grad.in.${n}`));
-    for (const [p] of module.namedParameters()) expectParity(`${name} grad.${p}`, r.grads[p] as tf.Tensor, f.get(`grad.${p}`));
+    for (const n of inputNames)
+      expectParity(`${name} grad.in.${n}`, r.grads[`in.${n}`] as tf.Tensor, f.get(`grad.in.${n}`));
+    for (const [p] of module.namedParameters())
+      expectParity(`${name} grad.${p}`, r.grads[p] as tf.Tensor, f.get(`grad.${p}`));
   } finally {
     r.dispose();
   }

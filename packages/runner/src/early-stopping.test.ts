@@ -57,6 +57,16 @@ describe('EarlyStopping', () => {
     expect(epochs).toBe(2);
   });
 
+  it('watches validations run every evalEvery steps, even when an epoch ends before the first', async () => {
+    const model = new TinyMlp({ seed: 0 });
+    const early = new EarlyStopping({ monitor: 'val_loss', patience: 2 });
+    const runner = new Runner({ model, optimizer: new Adam(model, { lr: 0.02 }), loss: ceLoss, callbacks: [early] });
+    // 12 batches per epoch, validation every 15 steps: epoch 1 ends with no validation yet.
+    const { history, stopReason } = await runner.fit(loaderOf(train.x, train.y), { epochs: 20, valLoader: loaderOf(flipped.x, flipped.y), evalEvery: 15 });
+    expect(history.validations.map((r) => r.step)).toEqual([15, 30, 45]);
+    expect(stopReason).toMatch(/^EarlyStopping: val_loss has not improved for 2 checks \(best [\d.]+ at epoch 2, step 15\)$/);
+  });
+
   it('rejects bad options and a val_ monitor without validation', async () => {
     expect(() => new EarlyStopping({ patience: 0 })).toThrow(ConfigError);
     expect(() => new EarlyStopping({ patience: 0 })).toThrow('EarlyStopping: patience must be a positive integer, got 0');

@@ -90,6 +90,22 @@ describe('ModelCheckpoint', () => {
     for (const group of Object.values(ckpt.tensors)) tf.dispose(Object.values(group));
   });
 
+  it('does not write a step checkpoint on the last batch of an epoch that gets an epoch checkpoint', async () => {
+    const model = new TinyMlp({ seed: 0 });
+    const runner = new Runner({ model, optimizer: new Adam(model, { lr: 0.01 }), loss: ceLoss, callbacks: [new ModelCheckpoint({ dir, everySteps: 3, everyEpochs: 1, keepLast: 10 })] });
+    await runner.fit(loaderOf(train.x, train.y), { epochs: 2 });
+    // steps 3 and 9 mid-epoch; 6 and 12 are epoch ends (position: next epoch, batch 0).
+    expect((await listCheckpoints(dir)).map((c) => [c.epoch, c.step])).toEqual([
+      [0, 3],
+      [1, 6],
+      [1, 9],
+      [2, 12],
+    ]);
+    const ckpt = await readCheckpoint<RunnerCheckpointState>(dir);
+    expect(ckpt.state.position).toEqual({ epoch: 2, batch: 0, step: 12 });
+    for (const group of Object.values(ckpt.tensors)) tf.dispose(Object.values(group));
+  });
+
   it('rejects bad options', () => {
     expect(() => new ModelCheckpoint({ dir: '' })).toThrow(ConfigError);
     expect(() => new ModelCheckpoint({ dir: '' })).toThrow('ModelCheckpoint: dir must be a non-empty path, got ');

@@ -84,7 +84,11 @@ export class ModelCheckpoint implements Callback {
   }
 
   onStepEnd(ctx: FitContext): void {
-    if (this.everySteps !== null && ctx.step % this.everySteps === 0) this.#request(ctx, false);
+    if (this.everySteps === null || ctx.step % this.everySteps !== 0) return;
+    // On an epoch's last batch the epoch-end checkpoint (a moment later, same weights) replaces this one.
+    const lastBatch = ctx.batchesPerEpoch !== null && ctx.batch === ctx.batchesPerEpoch;
+    if (lastBatch && this.everyEpochs !== null && (ctx.epoch + 1) % this.everyEpochs === 0) return;
+    this.#request(ctx, false);
   }
 
   onValidationEnd(ctx: FitContext, logs: Logs): void {

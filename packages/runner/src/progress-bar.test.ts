@@ -88,6 +88,15 @@ describe('ProgressBar', () => {
     expect(() => new ProgressBar({ summaryEvery: 0 })).toThrow('ProgressBar: summaryEvery must be a positive integer, got 0');
   });
 
+  it('prints a line per log record with logLines when no bar is drawn', async () => {
+    const stream = new FakeStream(false);
+    await runner([new ProgressBar({ stream, logLines: true })]).fit(loaderOf(train.x, train.y), { epochs: 1, logEvery: 3 });
+    expect(stream.text.split('\n').filter((l) => l.startsWith('  epoch'))).toEqual([
+      expect.stringMatching(/^ {2}epoch 1 batch 3\/6 · loss [\d.]+ · lr 0\.1 · accuracy [\d.]+ · \d+ samples\/s$/),
+      expect.stringMatching(/^ {2}epoch 1 batch 6\/6 · /),
+    ]);
+  });
+
   it('formats logs compactly', () => {
     expect(formatLogs({ epoch: 1, step: 3, loss: 0.123456, lr: 0.0001, seconds: 2.345 })).toBe('loss 0.1235 · lr 1.00e-4 · seconds 2.3s');
   });

@@ -21,6 +21,11 @@ export interface ProgressBarOptions {
   epochSummary?: boolean;
   /** Print the summary line only every N epochs, and after the last one (default 1). */
   summaryEvery?: number;
+  /**
+   * Also print a line at every `logEvery` record while no bar is drawn (step, mean loss, running
+   * metrics, samples/s), for long epochs in CI logs (default false).
+   */
+  logLines?: boolean;
 }
 
 const SKIP = new Set(['epoch', 'step', 'batch', 'size']);
@@ -52,6 +57,7 @@ export class ProgressBar implements Callback {
   readonly useBar: boolean;
   readonly epochSummary: boolean;
   readonly summaryEvery: number;
+  readonly logLines: boolean;
   #bar: SingleBar | null = null;
   #samples = 0;
   #lossSum = 0;
@@ -66,6 +72,7 @@ export class ProgressBar implements Callback {
     this.epochSummary = options.epochSummary ?? true;
     this.summaryEvery = options.summaryEvery ?? 1;
     checkPositiveInt('ProgressBar', 'summaryEvery', this.summaryEvery);
+    this.logLines = options.logLines ?? false;
   }
 
   #print(line: string): void {
@@ -86,8 +93,17 @@ export class ProgressBar implements Callback {
     this.#bar.start(total ?? 0, ctx.batch, { stats: '', speed: '-' });
   }
 
-  onLog(_ctx: FitContext, logs: Logs): void {
+  onLog(ctx: FitContext, logs: Logs): void {
     this.#metrics = Object.fromEntries(Object.entries(logs).filter(([k]) => !SKIP.has(k) && k !== 'loss' && k !== 'lr'));
+    if (this.logLines && this.#bar === null) {
+      const total = ctx.batchesPerEpoch !== null ? `/${ctx.batchesPerEpoch}` : '';
+      this.#print(`  epoch ${ctx.epoch + 1} batch ${ctx.batch}${total} · ${formatLogs(logs)} · ${this.#speed()} samples/s`);
+    }
+  }
+
+  #speed(): string {
+    const seconds = (performance.now() - this.#t0) / 1000;
+    return seconds > 0 ? String(Math.round(this.#samples / seconds)) : '-';
   }
 
   onValidationEnd(_ctx: FitContext, logs: Logs): void {
@@ -108,9 +124,8 @@ export class ProgressBar implements Callback {
       else this.#print(line);
     }
     if (this.#bar === null) return;
-    const seconds = (performance.now() - this.#t0) / 1000;
     const stats = formatLogs({ loss: this.#lossSum / Math.max(1, this.#lossCount), ...this.#metrics });
-    this.#bar.update(ctx.batch, { stats, speed: seconds > 0 ? Math.round(this.#samples / seconds) : '-' });
+    this.#bar.update(ctx.batch, { stats, speed: this.#speed() });
   }
 
   onEpochEnd(ctx: FitContext, logs: Logs): void {

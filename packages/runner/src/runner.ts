@@ -240,6 +240,8 @@ class FitRun implements FitContext {
   failed = false;
   history: History = emptyHistory();
   acc: Accumulators = freshAccumulators();
+  /** When the current epoch's pass over the loader started (performance.now()). */
+  epochStart = 0;
   readonly pending: CheckpointRequest[] = [];
 
   constructor(
@@ -544,7 +546,7 @@ export class Runner<M extends Module = Module, B = unknown> {
         for (const m of this.metrics) m.reset();
       }
       await this.#emit('onEpochStart', run);
-      const t0 = performance.now();
+      run.epochStart = performance.now();
       let seen = 0;
       let stopped = false;
       for await (const batch of epochOf(train, run.epoch)) {
@@ -567,11 +569,16 @@ export class Runner<M extends Module = Module, B = unknown> {
       if (seen === 0) throw new DataError(`Runner.fit: the train loader yielded no batches in epoch ${run.epoch + 1}`);
       if (seen < skip) throw new CheckpointError(`Runner.fit: the checkpoint is ${skip} batches into epoch ${run.epoch + 1}, but the loader has only ${seen}; resume with the same data`);
       skip = 0;
-      await this.#endEpoch(run, fit, performance.now() - t0);
+      await this.#endEpoch(run, fit);
     }
   }
 
-  async #endEpoch(run: FitRun, fit: FitOptions<B>, elapsedMs: number): Promise<void> {
+  // Training seconds of the current epoch so far: before a resume plus since this pass started.
+  #epochSeconds(run: FitRun): number {
+    return run.acc.seconds + (performance.now() - run.epochStart) / 1000;
+  }
+
+  async #endEpoch(run: FitRun, fit: FitOptions<B>): Promise<void> {
     const optimizer = run.optimizer;
     const logs: Logs = {
       epoch: run.epoch + 1,
@@ -579,7 +586,7 @@ export class Runner<M extends Module = Module, B = unknown> {
       loss: run.acc.lossSum / run.acc.lossCount,
       ...this.#metricResults(),
       lr: optimizer.lr,
-      seconds: run.acc.seconds + elapsedMs / 1000,
+      seconds: this.#epochSeconds(run),
     };
     if (fit.valLoader !== undefined) {
       if (fit.evalEvery === undefined) Object.assign(logs, await this.#validate(fit.valLoader, run));
@@ -726,7 +733,8 @@ export class Runner<M extends Module = Module, B = unknown> {
       optimizer: opt.state,
       callbacks: callbackStates,
       metrics: Object.fromEntries(this.metrics.map((m) => [m.name, m.state()])),
-      accumulators: { ...run.acc },
+      // A mid-epoch checkpoint carries the epoch's training time so far; an epoch-end one starts afresh.
+      accumulators: { ...run.acc, seconds: position.batch > 0 ? this.#epochSeconds(run) : 0 },
       history: run.history,
       backend: tf.getBackend() ?? null,
     };

@@ -14,7 +14,7 @@ async function expectRejects(fn: () => Promise<unknown>, cls: new (message: stri
 }
 
 const V = 5; // <pad> <bos> <eos> a=3 b=4
-const [EOS, A, B] = [2, 3, 4];
+const [A, B] = [3, 4];
 
 /**
  * A decoder defined by a table: next-token probabilities for each (source, prefix) pair, with

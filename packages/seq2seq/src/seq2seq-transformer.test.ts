@@ -107,6 +107,7 @@ describe('Seq2SeqTransformer', () => {
     const greedy = await greedySearch(decoder, { maxLength: 6 });
     const beam1 = await beamSearch(decoder, { beamWidth: 1, maxLength: 6 });
     expect(beam1.tokens).toEqual(greedy.tokens);
+    expectError(() => decoder.step(tf.ones([7, 1], 'int32')), ShapeError, 'Seq2SeqStepDecoder.step: the number of prefixes must be a multiple of the batch size 5, got [7, 1]');
     const beam3 = await beamSearch(decoder, { beamWidth: 3, maxLength: 6, lengthPenalty: 0 });
     beam3.scores.forEach((s, i) => expect(s).toBeGreaterThanOrEqual((greedy.scores[i] as number) - 1e-4));
     decoder.dispose();

@@ -13,7 +13,7 @@ import { Rng } from '@ml/core';
 import { SVC, SVR } from '../src/index.js';
 import { loadSvmFixture } from '../test/fixtures.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, python: { type: 'string', default: '/usr/bin/python3' } } });
+const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, python: { type: 'string', default: '/usr/bin/python3' } } });
 const repeats = Number(values.repeats);
 
 interface Case {
@@ -71,12 +71,14 @@ try {
   if (py.status !== 0) throw new Error(`scikit-learn side failed (${values.python}): ${py.stderr}`);
   const sk = JSON.parse(py.stdout) as { sklearn: string; cases: Record<string, { wall: number; cpu: number; n_support: number }> };
 
-  console.log(`@ml/svm vs scikit-learn ${sk.sklearn}: fit time, median of ${repeats} after a warm-up (node ${process.version})`);
+  console.log(`@ml/svm vs scikit-learn ${sk.sklearn}: fit time, median of ${repeats} after warm-up fits (node ${process.version})`);
   console.log('ratio = ours / scikit-learn on process CPU time (both are single-threaded; CPU time is steadier than wall time on a shared machine)\n');
   console.log('case                 rows×cols   ours cpu / wall (s)   sklearn cpu / wall (s)   ratio   nSV ours/sklearn');
   for (const c of cases) {
     const make = (): SVC | SVR => (c.model === 'SVC' ? new SVC(c.params) : new SVR(c.params));
     const input = { data: c.x, shape: [c.rows, c.cols] };
+    // Two warm-up fits: V8 compiles the hot loops on the first.
+    make().fitSync(input, c.y);
     make().fitSync(input, c.y);
     const wall: number[] = [];
     const cpu: number[] = [];

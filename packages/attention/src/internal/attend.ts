@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dropout } from '@ml/core';
 import type { Rng } from '@ml/core';
 
-import type { PreparedMask } from '../masks.js';
+import type { PreparedMask } from './mask-utils.js';
 
 /**
  * Axis order of per-head tensors: 'BHTD' is [batch, heads, time, depth] (the public
@@ -29,7 +29,12 @@ export interface AttendResult {
 
 // x in axis order `from` → axis order `to` (both permutations of 'BHTD'); no copy when equal.
 function permute(x: tf.Tensor, from: HeadLayout, to: string): tf.Tensor {
-  return from === to ? x : tf.transpose(x, Array.from(to, (axis) => from.indexOf(axis)));
+  return from === to
+    ? x
+    : tf.transpose(
+        x,
+        Array.from(to, (axis) => from.indexOf(axis)),
+      );
 }
 
 /**
@@ -41,7 +46,13 @@ function permute(x: tf.Tensor, from: HeadLayout, to: string): tf.Tensor {
  * flags: @ml/core's wasm kernels run these as XNNPACK products (tfjs' stock wasm kernel runs any
  * batched or transposed product through a naive loop at ~1.8 GFLOP/s).
  */
-export function attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, layout: HeadLayout, options: AttendOptions): AttendResult {
+export function attend(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  layout: HeadLayout,
+  options: AttendOptions,
+): AttendResult {
   const qh = permute(tf.mul(q, options.scale), layout, 'BHTD'); // [B, H, Tq, d], scaled like PyTorch (q before the product)
   const kt = permute(k, layout, 'BHDT'); // [B, H, d, Tk]
   const vh = permute(v, layout, 'BHTD'); // [B, H, Tk, dv]

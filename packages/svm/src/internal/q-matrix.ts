@@ -73,12 +73,18 @@ export class KernelRows {
 
   /** tmp[j] = x_i · x_j for j in [start, end). */
   private dots(i: number, start: number, end: number): void {
+    if (end - start < 4) {
+      this.dotsShort(i, start, end);
+      return;
+    }
     const x = this.x;
     const w = this.stride;
     const tmp = this.tmp;
     const a = i * w;
-    let j = start;
-    for (; j + 3 < end; j += 4) {
+    // Blocks of four; a last partial block is redone as the four columns ending at `end`, which gives the
+    // same bits for the overlap (each dot product is computed the same way).
+    for (let j0 = start; j0 < end; j0 += 4) {
+      const j = Math.min(j0, end - 4);
       const b0 = j * w;
       const b1 = b0 + w;
       const b2 = b1 + w;
@@ -100,7 +106,10 @@ export class KernelRows {
       tmp[j + 2] = s2;
       tmp[j + 3] = s3;
     }
-    for (; j < end; j++) tmp[j] = this.dot(i, j);
+  }
+
+  private dotsShort(i: number, start: number, end: number): void {
+    for (let j = start; j < end; j++) this.tmp[j] = this.dot(i, j);
   }
 
   /** K(x_i, x_j). */

@@ -3,9 +3,13 @@ import type { QMatrix } from './q-matrix.js';
 const LOWER = 0;
 const UPPER = 1;
 const FREE = 2;
-// Bits of `side`: may α_t move so that −y_t ∇f_t rises (I_up) / falls (I_low)?
-const IN_UP = 1;
-const IN_LOW = 2;
+
+// `side` codes: bit 4 = label +1, bit 1 = in I_up, bit 2 = in I_low. The selection loops turn a code into
+// the label and into additive penalties (0 for members, −Infinity for the rest) through these tables, so
+// they read one byte per variable and drop non-members from a max without a data-dependent branch.
+const Y_OF = Float64Array.from({ length: 8 }, (_, c) => (c & 4 ? 1 : -1));
+const UP_PENALTY = Float64Array.from({ length: 8 }, (_, c) => (c & 1 ? 0 : -Infinity));
+const LOW_PENALTY = Float64Array.from({ length: 8 }, (_, c) => (c & 2 ? 0 : -Infinity));
 // libsvm's stand-in for a non-positive curvature (non-PSD kernels such as sigmoid).
 const TAU = 1e-12;
 
@@ -57,8 +61,15 @@ class Solver {
   private readonly Gbar: Float64Array;
   private readonly alpha: Float64Array;
   private readonly status: Uint8Array;
-  /** I_up / I_low membership per position (IN_UP | IN_LOW bits), kept beside `status` so the selection loops test one byte. */
+  /** Label and I_up / I_low membership per position, coded as above. */
   private readonly side: Uint8Array;
+  /**
+   * The first selection pass (max of −y_t ∇f_t over I_up), computed by the previous step's gradient
+   * update while it had G in hand; valid until the active set or G changes any other way.
+   */
+  private scanValid = false;
+  private scanGmax = -Infinity;
+  private scanIdx = -1;
   private readonly Q: QMatrix;
   private readonly QD: Float64Array;
   private readonly eps: number;
@@ -107,24 +118,26 @@ class Solver {
     const a = this.alpha[i] as number;
     const st = a >= (this.C[i] as number) ? UPPER : a <= 0 ? LOWER : FREE;
     this.status[i] = st;
-    const [up, low] = this.y[i] === 1 ? [st !== UPPER, st !== LOWER] : [st !== LOWER, st !== UPPER];
-    this.side[i] = (up ? IN_UP : 0) | (low ? IN_LOW : 0);
+    const pos = this.y[i] === 1;
+    this.side[i] = (pos ? 4 : 0) | (st !== (pos ? UPPER : LOWER) ? 1 : 0) | (st !== (pos ? LOWER : UPPER) ? 2 : 0);
   }
 
   private swapIndex(i: number, j: number): void {
+    this.scanValid = false;
     this.Q.swapIndex(i, j);
-    swap(this.y, i, j);
-    swap(this.G, i, j);
-    swap(this.status, i, j);
-    swap(this.side, i, j);
-    swap(this.alpha, i, j);
-    swap(this.p, i, j);
-    swap(this.activeSet, i, j);
-    swap(this.Gbar, i, j);
-    swap(this.C, i, j);
+    swapI8(this.y, i, j);
+    swapF64(this.G, i, j);
+    swapI8(this.status, i, j);
+    swapI8(this.side, i, j);
+    swapF64(this.alpha, i, j);
+    swapF64(this.p, i, j);
+    swapI32(this.activeSet, i, j);
+    swapF64(this.Gbar, i, j);
+    swapF64(this.C, i, j);
   }
 
   private reconstructGradient(): void {
+    this.scanValid = false;
     const { l, activeSize, G, Gbar, p, status, alpha } = this;
     if (activeSize === l) return;
     for (let j = activeSize; j < l; j++) G[j] = (Gbar[j] as number) + (p[j] as number);
@@ -148,8 +161,10 @@ class Solver {
     }
   }
 
+  // The loop is kept small and each step is its own method: V8 optimises a function on the type feedback
+  // it has seen, and one large loop body deoptimises again each time a branch runs for the first time.
   solve(maxIter: number, shrinking: boolean): SolverResult {
-    const { l, y, G, Gbar, alpha, status, C, QD } = this;
+    const l = this.l;
     let iter = 0;
     let counter = Math.min(l, 1000) + 1;
     let converged = true;
@@ -160,98 +175,20 @@ class Solver {
       }
       if (--counter === 0) {
         counter = Math.min(l, 1000);
-        if (shrinking) this.doShrinking();
+        if (shrinking) {
+          this.scanValid = false;
+          this.doShrinking();
+        }
       }
       if (this.selectWorkingSet()) {
         this.reconstructGradient();
         this.activeSize = l;
+        this.scanValid = false;
         if (this.selectWorkingSet()) break;
         counter = 1; // shrink again on the next iteration
       }
-      const i = this.outI;
-      const j = this.outJ;
       ++iter;
-      const activeSize = this.activeSize;
-      const Qi = this.Q.getQ(i, activeSize);
-      const Qj = this.Q.getQ(j, activeSize);
-      const Ci = C[i] as number;
-      const Cj = C[j] as number;
-      const oldAi = alpha[i] as number;
-      const oldAj = alpha[j] as number;
-      let ai = oldAi;
-      let aj = oldAj;
-      if (y[i] !== y[j]) {
-        let quad = (QD[i] as number) + (QD[j] as number) + 2 * (Qi[j] as number);
-        if (quad <= 0) quad = TAU;
-        const delta = (-(G[i] as number) - (G[j] as number)) / quad;
-        const diff = ai - aj;
-        ai += delta;
-        aj += delta;
-        if (diff > 0) {
-          if (aj < 0) {
-            aj = 0;
-            ai = diff;
-          }
-        } else if (ai < 0) {
-          ai = 0;
-          aj = -diff;
-        }
-        if (diff > Ci - Cj) {
-          if (ai > Ci) {
-            ai = Ci;
-            aj = Ci - diff;
-          }
-        } else if (aj > Cj) {
-          aj = Cj;
-          ai = Cj + diff;
-        }
-      } else {
-        let quad = (QD[i] as number) + (QD[j] as number) - 2 * (Qi[j] as number);
-        if (quad <= 0) quad = TAU;
-        const delta = ((G[i] as number) - (G[j] as number)) / quad;
-        const sum = ai + aj;
-        ai -= delta;
-        aj += delta;
-        if (sum > Ci) {
-          if (ai > Ci) {
-            ai = Ci;
-            aj = sum - Ci;
-          }
-        } else if (aj < 0) {
-          aj = 0;
-          ai = sum;
-        }
-        if (sum > Cj) {
-          if (aj > Cj) {
-            aj = Cj;
-            ai = sum - Cj;
-          }
-        } else if (ai < 0) {
-          ai = 0;
-          aj = sum;
-        }
-      }
-      alpha[i] = ai;
-      alpha[j] = aj;
-
-      const dAi = ai - oldAi;
-      const dAj = aj - oldAj;
-      for (let k = 0; k < activeSize; k++) G[k] = (G[k] as number) + ((Qi[k] as number) * dAi + (Qj[k] as number) * dAj);
-
-      const ui = status[i] === UPPER;
-      const uj = status[j] === UPPER;
-      this.updateStatus(i);
-      this.updateStatus(j);
-      if (ui !== (status[i] === UPPER)) {
-        const Qfull = this.Q.getQ(i, l);
-        const s = ui ? -Ci : Ci;
-        for (let k = 0; k < l; k++) Gbar[k] = (Gbar[k] as number) + s * (Qfull[k] as number);
-      }
-      if (uj !== (status[j] === UPPER)) {
-        const Qfull = this.Q.getQ(j, l);
-        const s = uj ? -Cj : Cj;
-        for (let k = 0; k < l; k++) Gbar[k] = (Gbar[k] as number) + s * (Qfull[k] as number);
-      }
+      this.step(this.outI, this.outJ);
     }
     if (!converged && this.activeSize < l) {
       // Stopped early while shrunk: bring the whole gradient back so ρ sees every variable.
@@ -259,11 +196,119 @@ class Solver {
       this.activeSize = l;
     }
     const rho = this.nu ? this.calculateRhoNu() : this.calculateRho();
+    const { alpha, G, p } = this;
     let v = 0;
-    for (let i = 0; i < l; i++) v += (alpha[i] as number) * ((G[i] as number) + (this.p[i] as number));
+    for (let i = 0; i < l; i++) v += (alpha[i] as number) * ((G[i] as number) + (p[i] as number));
     const out = new Float64Array(l);
     for (let i = 0; i < l; i++) out[this.activeSet[i] as number] = alpha[i] as number;
     return { alpha: out, rho, r: this.r, obj: v / 2, iterations: iter, converged };
+  }
+
+  /** One SMO step on the pair (i, j): the analytic two-variable update clipped to the box, then G, status and G_bar. */
+  private step(i: number, j: number): void {
+    const { y, G, alpha, C, QD } = this;
+    const activeSize = this.activeSize;
+    const Qi = this.Q.getQ(i, activeSize);
+    const Qj = this.Q.getQ(j, activeSize);
+    const Ci = C[i] as number;
+    const Cj = C[j] as number;
+    const oldAi = alpha[i] as number;
+    const oldAj = alpha[j] as number;
+    let ai = oldAi;
+    let aj = oldAj;
+    if (y[i] !== y[j]) {
+      let quad = (QD[i] as number) + (QD[j] as number) + 2 * (Qi[j] as number);
+      if (quad <= 0) quad = TAU;
+      const delta = (-(G[i] as number) - (G[j] as number)) / quad;
+      const diff = ai - aj;
+      ai += delta;
+      aj += delta;
+      if (diff > 0) {
+        if (aj < 0) {
+          aj = 0;
+          ai = diff;
+        }
+      } else if (ai < 0) {
+        ai = 0;
+        aj = -diff;
+      }
+      if (diff > Ci - Cj) {
+        if (ai > Ci) {
+          ai = Ci;
+          aj = Ci - diff;
+        }
+      } else if (aj > Cj) {
+        aj = Cj;
+        ai = Cj + diff;
+      }
+    } else {
+      let quad = (QD[i] as number) + (QD[j] as number) - 2 * (Qi[j] as number);
+      if (quad <= 0) quad = TAU;
+      const delta = ((G[i] as number) - (G[j] as number)) / quad;
+      const sum = ai + aj;
+      ai -= delta;
+      aj += delta;
+      if (sum > Ci) {
+        if (ai > Ci) {
+          ai = Ci;
+          aj = sum - Ci;
+        }
+      } else if (aj < 0) {
+        aj = 0;
+        ai = sum;
+      }
+      if (sum > Cj) {
+        if (aj > Cj) {
+          aj = Cj;
+          ai = sum - Cj;
+        }
+      } else if (ai < 0) {
+        ai = 0;
+        aj = sum;
+      }
+    }
+    alpha[i] = ai;
+    alpha[j] = aj;
+    const ui = this.status[i] === UPPER;
+    const uj = this.status[j] === UPPER;
+    this.updateStatus(i);
+    this.updateStatus(j);
+    if (this.nu) {
+      updateGradient(G, Qi, Qj, ai - oldAi, aj - oldAj, activeSize);
+    } else {
+      this.updateGradientAndScan(Qi, Qj, ai - oldAi, aj - oldAj, activeSize);
+    }
+    if (ui !== (this.status[i] === UPPER)) this.updateGbar(i, ui ? -Ci : Ci);
+    if (uj !== (this.status[j] === UPPER)) this.updateGbar(j, uj ? -Cj : Cj);
+  }
+
+  /** {@link updateGradient} fused with the next selection's first pass (same order, same ties: the last maximum wins). */
+  private updateGradientAndScan(Qi: Float32Array, Qj: Float32Array, dAi: number, dAj: number, n: number): void {
+    const G = this.G;
+    const side = this.side;
+    let Gmax = -Infinity;
+    let idx = -1;
+    for (let k = 0; k < n; k++) {
+      const g = (G[k] as number) + ((Qi[k] as number) * dAi + (Qj[k] as number) * dAj);
+      G[k] = g;
+      const s = side[k] as number;
+      const v = (UP_PENALTY[s] as number) - (Y_OF[s] as number) * g;
+      if (v >= Gmax) {
+        Gmax = v;
+        idx = k;
+      }
+    }
+    this.scanGmax = Gmax;
+    this.scanIdx = idx;
+    this.scanValid = true;
+  }
+
+  /** G_bar += s · Q_i over all l variables (α_i reached or left its upper bound). */
+  private updateGbar(i: number, s: number): void {
+    const l = this.l;
+    const Qfull = this.Q.getQ(i, l);
+    const Gbar = this.Gbar;
+    for (let k = 0; k < l; k++) Gbar[k] = (Gbar[k] as number) + s * (Qfull[k] as number);
   }
 
   /** Picks the working pair into outI/outJ; returns true when the problem is already optimal within eps. */
@@ -271,32 +316,39 @@ class Solver {
     return this.nu ? this.selectWorkingSetNu() : this.selectWorkingSetC();
   }
 
-  // libsvm's two loops with the label folded in: v = −y_t ∇f_t. Multiplying by ±1 and 2 is exact, so every
-  // comparison sees the same numbers as libsvm's branch-per-label form.
+  // libsvm's two loops with the label folded in (v = −y_t ∇f_t) and membership as penalties. Multiplying by
+  // ±1 and 2 and adding 0 are exact, so every comparison sees the numbers libsvm's branchy form sees.
   private selectWorkingSetC(): boolean {
-    const { activeSize, y, G, side, QD } = this;
+    const { activeSize, G, side, QD } = this;
     let Gmax = -Infinity;
     let Gmax2 = -Infinity;
     let GmaxIdx = -1;
     let GminIdx = -1;
     let objDiffMin = Infinity;
-    for (let t = 0; t < activeSize; t++) {
-      if (((side[t] as number) & IN_UP) === 0) continue;
-      const v = -(y[t] as number) * (G[t] as number);
-      if (v >= Gmax) {
-        Gmax = v;
-        GmaxIdx = t;
+    if (this.scanValid) {
+      Gmax = this.scanGmax;
+      GmaxIdx = this.scanIdx;
+      this.scanValid = false;
+    } else {
+      for (let t = 0; t < activeSize; t++) {
+        const s = side[t] as number;
+        const v = (UP_PENALTY[s] as number) - (Y_OF[s] as number) * (G[t] as number);
+        if (v >= Gmax) {
+          Gmax = v;
+          GmaxIdx = t;
+        }
       }
     }
     const i = GmaxIdx;
     if (i !== -1) {
       const Qi = this.Q.getQ(i, activeSize);
-      const yi2 = 2 * (y[i] as number);
+      const yi2 = 2 * (this.y[i] as number);
       const QDi = QD[i] as number;
       for (let j = 0; j < activeSize; j++) {
-        if (((side[j] as number) & IN_LOW) === 0) continue;
-        const yj = y[j] as number;
-        const v = yj * (G[j] as number);
+        const s = side[j] as number;
+        const yj = Y_OF[s] as number;
+        // −Infinity for j outside I_low: no effect on Gmax2, and gradDiff is never > 0.
+        const v = (LOW_PENALTY[s] as number) + yj * (G[j] as number);
         if (v >= Gmax2) Gmax2 = v;
         const gradDiff = Gmax + v;
         if (gradDiff > 0) {
@@ -516,7 +568,25 @@ class Solver {
   }
 }
 
-function swap(a: Float64Array | Int8Array | Uint8Array | Int32Array, i: number, j: number): void {
+/** G[k] += Q_i[k]·Δα_i + Q_j[k]·Δα_j over the active set. */
+function updateGradient(G: Float64Array, Qi: Float32Array, Qj: Float32Array, dAi: number, dAj: number, n: number): void {
+  for (let k = 0; k < n; k++) G[k] = (G[k] as number) + ((Qi[k] as number) * dAi + (Qj[k] as number) * dAj);
+}
+
+// One swap per element type, so every call site stays monomorphic.
+function swapF64(a: Float64Array, i: number, j: number): void {
+  const t = a[i] as number;
+  a[i] = a[j] as number;
+  a[j] = t;
+}
+
+function swapI8(a: Int8Array | Uint8Array, i: number, j: number): void {
+  const t = a[i] as number;
+  a[i] = a[j] as number;
+  a[j] = t;
+}
+
+function swapI32(a: Int32Array, i: number, j: number): void {
   const t = a[i] as number;
   a[i] = a[j] as number;
   a[j] = t;
