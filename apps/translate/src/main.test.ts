@@ -4,16 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DataError } from '@ml/core';
+import { DataError, Rng } from '@ml/core';
+import { toyTranslation } from '@ml/data-loaders';
+import { Vocab } from '@ml/seq2seq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { cropPair } from './crop.js';
 import { DEFAULT_DEMO_OPTIONS, defaultEpochs, runDemo, type DemoMetrics } from './train.js';
 import { runTranslate, tokenize } from './translate.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, ['--conditions=@ml/source', '--import', 'tsx', MAIN, ...args], { encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--conditions=@ml/source', '--import', 'tsx', MAIN, ...args], {
+    encoding: 'utf8',
+  });
 }
 
 describe('apps/translate', () => {
@@ -22,21 +27,46 @@ describe('apps/translate', () => {
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'translate-demo-'));
     // A quick run: few pairs, the tiny model; what matters here is the outputs, not accuracy.
-    metrics = await runDemo({ ...DEFAULT_DEMO_OPTIONS, out, t: 80, epochs: 2, config: 'tiny', warmup: 5, quiet: true });
+    metrics = await runDemo({
+      ...DEFAULT_DEMO_OPTIONS,
+      out,
+      t: 80,
+      epochs: 2,
+      config: 'tiny',
+      warmup: 5,
+      quiet: true,
+    });
   });
   afterAll(() => rm(out, { recursive: true, force: true }));
 
   it('writes metrics.json with exactly the agreed keys, curves, history and a checkpoint', async () => {
     const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
-    expect(Object.keys(written).sort()).toEqual(['backend', 'bayes_token_accuracy', 'greedy_sequence_accuracy', 'greedy_token_accuracy', 'seconds', 'teacher_forced_token_accuracy']);
+    expect(Object.keys(written).sort()).toEqual([
+      'backend',
+      'bayes_token_accuracy',
+      'greedy_sequence_accuracy',
+      'greedy_token_accuracy',
+      'seconds',
+      'teacher_forced_token_accuracy',
+    ]);
     expect(written).toEqual(metrics);
     expect(written.backend).toBe('wasm');
     expect(written.bayes_token_accuracy).toBeCloseTo(0.9 + 0.1 / 26, 10);
-    for (const key of ['greedy_token_accuracy', 'greedy_sequence_accuracy', 'teacher_forced_token_accuracy']) {
+    for (const key of [
+      'greedy_token_accuracy',
+      'greedy_sequence_accuracy',
+      'teacher_forced_token_accuracy',
+    ]) {
       expect(written[key]).toBeGreaterThanOrEqual(0);
       expect(written[key]).toBeLessThanOrEqual(1);
     }
-    expect((await readdir(out)).sort()).toEqual(['curves.svg', 'history.csv', 'history.jsonl', 'metrics.json', 'model.safetensors']);
+    expect((await readdir(out)).sort()).toEqual([
+      'curves.svg',
+      'history.csv',
+      'history.jsonl',
+      'metrics.json',
+      'model.safetensors',
+    ]);
     const svg = await readFile(join(out, 'curves.svg'), 'utf8');
     expect(svg).toContain('<svg');
     expect(svg).toContain('accuracy');
@@ -44,19 +74,30 @@ describe('apps/translate', () => {
 
   it('translates with the checkpoint and rejects unknown letter names', async () => {
     const lines: string[] = [];
-    const [letters] = await runTranslate({ checkpoint: join(out, 'model.safetensors'), sentences: ['ei  bi: si:'], beam: 2, backend: 'wasm' }, (l) => lines.push(l));
+    const [letters] = await runTranslate(
+      { checkpoint: join(out, 'model.safetensors'), sentences: ['ei  bi: si:'], beam: 2, backend: 'wasm' },
+      (l) => lines.push(l),
+    );
     // Two epochs on 64 pairs teach the tiny model little: check the form, not the letters.
     (letters as string[]).forEach((l) => expect(l).toMatch(/^[a-z]$/));
     expect(lines[0]).toBe(`ei bi: si:  →  ${(letters as string[]).join(' ')}`);
-    const run = () => runTranslate({ checkpoint: join(out, 'model.safetensors'), sentences: ['ei foo'], beam: 1, backend: 'wasm' }, () => {});
+    const run = () =>
+      runTranslate(
+        { checkpoint: join(out, 'model.safetensors'), sentences: ['ei foo'], beam: 1, backend: 'wasm' },
+        () => {},
+      );
     await expect(run()).rejects.toThrow(DataError);
-    await expect(run()).rejects.toThrow("Translator.translate: sentence 0: Vocab.encode: token 'foo' at position 1 is not in the vocabulary");
+    await expect(run()).rejects.toThrow(
+      "Translator.translate: sentence 0: Vocab.encode: token 'foo' at position 1 is not in the vocabulary",
+    );
   });
 
   it('the CLI reports bad input as a one-line error with a non-zero exit code', () => {
     const unknown = cli('translate', '--out', out, 'ei foo');
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toContain("error: Translator.translate: sentence 0: Vocab.encode: token 'foo' at position 1 is not in the vocabulary (known: ");
+    expect(unknown.stderr).toContain(
+      "error: Translator.translate: sentence 0: Vocab.encode: token 'foo' at position 1 is not in the vocabulary (known: ",
+    );
     const missing = cli('translate', '--checkpoint', join(out, 'nope.safetensors'), 'ei');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('no checkpoint at');
@@ -65,9 +106,34 @@ describe('apps/translate', () => {
     expect(badOption.stderr).toContain("error: --t must be an integer >= 10, got 'many'");
   });
 
+  it('builds the same vocabularies as seed 000 (the data set generator orders them the same way)', () => {
+    const data = toyTranslation({ n: 300, seed: 5 });
+    data.dispose();
+    expect(Vocab.build(data.srcTokens).tokens).toEqual(data.srcVocab);
+    expect(Vocab.build(data.tgtTokens).tokens).toEqual(data.tgtVocab);
+  });
+
+  it('crops pairs to aligned random spans with the given probability', () => {
+    const pair = { src: [4, 5, 6, 7, 8, 9], tgt: [10, 11, 12, 13, 14, 15] };
+    const rng = new Rng(0);
+    const crops = Array.from({ length: 400 }, () => cropPair(pair, rng, 0.5));
+    const cut = crops.filter((c) => c !== pair);
+    expect(cut.length).toBeGreaterThan(160);
+    expect(cut.length).toBeLessThan(240);
+    for (const c of cut) {
+      expect(c.src.length).toBe(c.tgt.length);
+      expect(c.src.length).toBeGreaterThanOrEqual(1);
+      const start = pair.src.indexOf(c.src[0] as number);
+      expect(c.src).toEqual(pair.src.slice(start, start + c.src.length));
+      expect(c.tgt).toEqual(pair.tgt.slice(start, start + c.tgt.length));
+    }
+    expect(new Set(cut.map((c) => c.src.length)).size).toBe(6);
+    expect(cropPair(pair, rng, 0)).toBe(pair);
+  });
+
   it('helpers: tokenize and the default epoch count', () => {
     expect(tokenize('  ei   bi: ')).toEqual(['ei', 'bi:']);
-    expect(defaultEpochs(1000, 0.8, 16)).toBe(20);
+    expect(defaultEpochs(1000, 0.8, 16)).toBe(30);
     expect(defaultEpochs(10000, 0.8, 16)).toBe(3);
   });
 });

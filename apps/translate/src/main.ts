@@ -27,7 +27,7 @@ Training options:
   --seq-len N        tokens per sentence (default ${DEFAULT_DEMO_OPTIONS.seqLen})
   --noise P          probability a target letter is replaced at random (default ${DEFAULT_DEMO_OPTIONS.noise}, i.e. r = 0.9)
   --crop P           share of training pairs cut to a random span, so that any length translates (default ${DEFAULT_DEMO_OPTIONS.crop})
-  --epochs N         default: about 1000 optimizer steps (20 epochs for t = 1000)
+  --epochs N         default: about 1500 optimizer steps (30 epochs for t = 1000, 3 for t = 10000)
   --batch-size N     default ${DEFAULT_DEMO_OPTIONS.batchSize}
   --config NAME      ${CONFIGS.join(' | ')} (default demo: d_model 64, 4 heads, 1+1 layers; base: seed 000's 512/8/6+6/2048)
   --dropout P        model dropout (default: the config's; demo 0.2)
@@ -48,20 +48,27 @@ class UsageError extends Error {}
 function int(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${value}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${value}'`);
   return n;
 }
 
 function num(name: string, value: string | undefined, lo: number, hi: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}], got '${value}'`);
+  if (!Number.isFinite(n) || n < lo || n > hi)
+    throw new UsageError(`--${name} must be a number in [${lo}, ${hi}], got '${value}'`);
   return n;
 }
 
-function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly string[]): T | undefined {
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly string[],
+): T | undefined {
   if (value === undefined) return undefined;
-  if (!allowed.includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  if (!allowed.includes(value))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
 }
 
@@ -94,13 +101,18 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const out = values.out === undefined ? DEFAULT_OUT : resolve(values.out);
-  const backend = oneOf<BackendName | 'auto'>('backend', values.backend, BACKENDS) ?? DEFAULT_DEMO_OPTIONS.backend;
+  const backend =
+    oneOf<BackendName | 'auto'>('backend', values.backend, BACKENDS) ?? DEFAULT_DEMO_OPTIONS.backend;
   // Any sentence on the command line means "translate it" (`pnpm demo translate "ei bi: si:"` passes
   // only the sentence); the word `translate` alone asks for sentences on stdin.
   if (positionals.length > 0) {
     const sentences = positionals[0] === 'translate' ? positionals.slice(1) : positionals;
-    const checkpoint = values.checkpoint === undefined ? join(out, 'model.safetensors') : resolve(values.checkpoint);
-    if (!existsSync(checkpoint)) throw new UsageError(`no checkpoint at ${checkpoint}; train one first with \`pnpm demo\` (or pass --checkpoint FILE)`);
+    const checkpoint =
+      values.checkpoint === undefined ? join(out, 'model.safetensors') : resolve(values.checkpoint);
+    if (!existsSync(checkpoint))
+      throw new UsageError(
+        `no checkpoint at ${checkpoint}; train one first with \`pnpm demo\` (or pass --checkpoint FILE)`,
+      );
     await runTranslate({ checkpoint, sentences, beam: int('beam', values.beam, 1) ?? 1, backend });
     return;
   }

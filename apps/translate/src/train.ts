@@ -44,7 +44,7 @@ export interface DemoOptions {
   /** Share of the pairs used for training; the rest is the held-out test set (seed: 0.8). */
   trainFraction: number;
   batchSize: number;
-  /** Epochs; default depends on t (about 1000 optimizer steps, at least 3 epochs). */
+  /** Epochs; default depends on t (about 1500 optimizer steps, at least 3 epochs). */
   epochs: number | undefined;
   /** Model size: 'demo' (d_model 64, 1 + 1 layers) or a SEQ2SEQ_CONFIGS name ('base' is seed 000's). */
   config: 'demo' | Seq2SeqConfigName;
@@ -85,7 +85,7 @@ export const DEFAULT_DEMO_OPTIONS: Omit<DemoOptions, 'out'> = {
 
 /**
  * The default model: seed 000's architecture at d_model 64, 4 heads, one encoder and one decoder
- * layer, dropout 0.2 (0.1 lets it memorise a few noisy pairs and misalign repeated letters).
+ * layer; dropout 0.2 (with 0.1 it memorises a few noisy pairs and misaligns repeated letters).
  */
 export const DEMO_MODEL = { ...SEQ2SEQ_CONFIGS.small, encoderLayers: 1, decoderLayers: 1, dropout: 0.2 };
 
@@ -99,10 +99,10 @@ export interface DemoMetrics {
   backend: string;
 }
 
-/** Epochs for `t` pairs when not given: about 1000 optimizer steps, 3 to 60 epochs. */
+/** Epochs for `t` pairs when not given: about 1500 optimizer steps, 3 to 100 epochs. */
 export function defaultEpochs(t: number, trainFraction: number, batchSize: number): number {
   const stepsPerEpoch = Math.ceil((t * trainFraction) / batchSize);
-  return Math.min(60, Math.max(3, Math.round(1000 / stepsPerEpoch)));
+  return Math.min(100, Math.max(3, Math.round(1500 / stepsPerEpoch)));
 }
 
 /**
@@ -137,17 +137,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
   data.dispose(); // only the token lists are used below; the pipeline builds its own padded batches
   const srcVocab = Vocab.build(data.srcTokens);
   const tgtVocab = Vocab.build(data.tgtTokens);
-  const pairs: Seq2SeqPair[] = data.srcTokens.map((src, i) => ({ src: srcVocab.encode(src), tgt: tgtVocab.encode(data.tgtTokens[i] as string[]) }));
+  const pairs: Seq2SeqPair[] = data.srcTokens.map((src, i) => ({
+    src: srcVocab.encode(src),
+    tgt: tgtVocab.encode(data.tgtTokens[i] as string[]),
+  }));
   const nTrain = Math.floor(o.t * o.trainFraction);
   const trainPairs = pairs.slice(0, nTrain);
   const testPairs = pairs.slice(nTrain);
-  log(`data: ${o.t} pairs of ${o.seqLen} tokens (r = ${1 - o.noise}), ${trainPairs.length} train / ${testPairs.length} test; vocab ${srcVocab.size} source, ${tgtVocab.size} target tokens`);
+  log(
+    `data: ${o.t} pairs of ${o.seqLen} tokens (r = ${1 - o.noise}), ${trainPairs.length} train / ${testPairs.length} test; vocab ${srcVocab.size} source, ${tgtVocab.size} target tokens`,
+  );
   log(`  e.g. ${data.srcTokens[0]?.join(' ')} → ${data.tgtTokens[0]?.join(' ')}`);
 
   const sizes = o.config === 'demo' ? DEMO_MODEL : SEQ2SEQ_CONFIGS[o.config];
-  const model = new Seq2SeqTransformer({ srcVocabSize: srcVocab.size, tgtVocabSize: tgtVocab.size, ...sizes, ...(o.dropout === undefined ? {} : { dropout: o.dropout }), maxLength: o.seqLen + 1, seed: o.seed });
+  const model = new Seq2SeqTransformer({
+    srcVocabSize: srcVocab.size,
+    tgtVocabSize: tgtVocab.size,
+    ...sizes,
+    ...(o.dropout === undefined ? {} : { dropout: o.dropout }),
+    // <eos> after each source shows the decoder where a typed sentence ends (see crop.ts).
+    sourceEos: true,
+    maxLength: o.seqLen + 1,
+    seed: o.seed,
+  });
   const cfg = model.config;
-  log(`model: d_model ${cfg.dModel}, ${cfg.heads} heads, ${cfg.encoderLayers}+${cfg.decoderLayers} layers, ff ${cfg.dimFeedforward}, dropout ${cfg.dropout} (${model.numParameters().toLocaleString('en')} parameters)`);
+  log(
+    `model: d_model ${cfg.dModel}, ${cfg.heads} heads, ${cfg.encoderLayers}+${cfg.decoderLayers} layers, ff ${cfg.dimFeedforward}, dropout ${cfg.dropout} (${model.numParameters().toLocaleString('en')} parameters)`,
+  );
 
   const cropRng = new Rng(o.seed + 1);
   const loader = (items: Seq2SeqPair[], train: boolean) =>
@@ -166,20 +182,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
     optimizer,
     seed: o.seed,
     step: (batch, ctx) => {
-      const { loss, output, target } = teacherForcedStep(ctx.model, batch, { labelSmoothing: o.labelSmoothing });
+      const { loss, output, target } = teacherForcedStep(ctx.model, batch, {
+        labelSmoothing: o.labelSmoothing,
+      });
       // The accuracy metric skips <pad>; turning <eos> into <pad> makes it count letters only, like the
       // final metrics and the Bayes limit (the always-right <eos> would push it above that limit).
-      return { loss, output, target: tf.where(tf.equal(target, EOS_ID), tf.fill(target.shape, PAD_ID, 'int32'), target) };
+      return {
+        loss,
+        output,
+        target: tf.where(tf.equal(target, EOS_ID), tf.fill(target.shape, PAD_ID, 'int32'), target),
+      };
     },
     metrics: [new Accuracy({ name: 'accuracy', ignoreIndex: PAD_ID })],
     callbacks: [
-      new LrScheduler({ schedule: new NoamSchedule({ dModel: cfg.dModel, warmupSteps: o.warmup, factor: o.lrFactor }) }),
-      new CurvePlotter({ path: join(o.out, 'curves.svg'), title: 'Toy translation: teacher-forced loss and token accuracy' }),
+      new LrScheduler({
+        schedule: new NoamSchedule({ dModel: cfg.dModel, warmupSteps: o.warmup, factor: o.lrFactor }),
+      }),
+      new CurvePlotter({
+        path: join(o.out, 'curves.svg'),
+        title: 'Toy translation: teacher-forced loss and token accuracy',
+      }),
       new HistoryWriter({ dir: o.out }),
       ...(o.quiet ? [] : [new ProgressBar()]),
     ],
   });
-  log(`training: ${epochs} epochs of ${Math.ceil(trainPairs.length / o.batchSize)} batches of ${o.batchSize}, Adam + Noam warmup ${o.warmup}, label smoothing ${o.labelSmoothing}, ${Math.round(o.crop * 100)} % of pairs cropped to random spans`);
+  log(
+    `training: ${epochs} epochs of ${Math.ceil(trainPairs.length / o.batchSize)} batches of ${o.batchSize}, Adam + Noam warmup ${o.warmup}, label smoothing ${o.labelSmoothing}, ${Math.round(o.crop * 100)} % of pairs cropped to random spans`,
+  );
   await runner.fit(loader(trainPairs, true), { epochs, valLoader: loader(testPairs, false) });
 
   const evaluation = await evaluateTranslation(model, testPairs);
@@ -199,20 +228,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
     const got = tgtVocab.decode(evaluation.predictions[i] as number[]);
     const ref = tgtVocab.decode(p.tgt);
     const wrong = ref.filter((r, j) => got[j] !== r).length + Math.max(0, got.length - ref.length);
-    log(`  ${srcVocab.decode(p.src).join(' ')}  →  ${got.join(' ')}   (reference ${ref.join(' ')}${wrong === 0 ? '' : `, ${wrong} differ`})`);
+    log(
+      `  ${srcVocab.decode(p.src).join(' ')}  →  ${got.join(' ')}   (reference ${ref.join(' ')}${wrong === 0 ? '' : `, ${wrong} differ`})`,
+    );
   }
   const oracle = oracleAccuracy(testPairs, srcVocab, tgtVocab);
   log('\nheld-out metrics:');
   log(`  greedy token accuracy          ${metrics.greedy_token_accuracy.toFixed(4)}`);
   log(`  greedy sequence accuracy       ${metrics.greedy_sequence_accuracy.toFixed(4)}`);
   log(`  teacher-forced token accuracy  ${metrics.teacher_forced_token_accuracy.toFixed(4)}`);
-  log(`  Bayes limit r + (1 − r)/26     ${metrics.bayes_token_accuracy.toFixed(4)}   (the clean mapping scores ${oracle.toFixed(4)} on this test set)`);
+  log(
+    `  Bayes limit r + (1 − r)/26     ${metrics.bayes_token_accuracy.toFixed(4)}   (the clean mapping scores ${oracle.toFixed(4)} on this test set)`,
+  );
 
   const checkpoint = join(o.out, 'model.safetensors');
-  await saveSeq2SeqCheckpoint(checkpoint, { model, srcVocab, tgtVocab }, { metadata: { metrics: JSON.stringify(metrics) } });
+  await saveSeq2SeqCheckpoint(
+    checkpoint,
+    { model, srcVocab, tgtVocab },
+    { metadata: { metrics: JSON.stringify(metrics) } },
+  );
   await writeFile(join(o.out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   model.dispose();
   optimizer.dispose();
-  log(`\n${seconds.toFixed(1)} s on ${backend}. Wrote ${join(o.out, 'metrics.json')}, curves.svg, history.jsonl/csv and model.safetensors.`);
+  log(
+    `\n${seconds.toFixed(1)} s on ${backend}. Wrote ${join(o.out, 'metrics.json')}, curves.svg, history.jsonl/csv and model.safetensors.`,
+  );
   return metrics;
 }

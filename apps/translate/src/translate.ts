@@ -17,14 +17,20 @@ export interface TranslateCommandOptions {
 
 /** Splits a typed sentence into tokens: `"ei  bi: si:"` → `['ei', 'bi:', 'si:']`. */
 export function tokenize(line: string): string[] {
-  return line.trim().split(/\s+/).filter((t) => t !== '');
+  return line
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
 }
 
 /**
  * Translates each sentence (or each stdin line) and prints `source → translation`. Unknown tokens
  * and empty sentences throw the library's DataError, which names the token and lists the known ones.
  */
-export async function runTranslate(options: TranslateCommandOptions, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<string[][]> {
+export async function runTranslate(
+  options: TranslateCommandOptions,
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<string[][]> {
   await useBackend(options.backend);
   const translator = await Translator.load(options.checkpoint);
   const one = async (line: string): Promise<string[]> => {
@@ -38,8 +44,14 @@ export async function runTranslate(options: TranslateCommandOptions, print: (lin
       for (const s of options.sentences) results.push(await one(s));
     } else {
       const interactive = process.stdin.isTTY === true;
-      const rl = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout } : {}) });
-      if (interactive) print(`type letter names (${translator.srcVocab.tokens.slice(4).join(' ')}), one sentence per line; Ctrl-D ends`);
+      const rl = createInterface({
+        input: process.stdin,
+        ...(interactive ? { output: process.stdout } : {}),
+      });
+      if (interactive)
+        print(
+          `type letter names (${translator.srcVocab.tokens.slice(4).join(' ')}), one sentence per line; Ctrl-D ends`,
+        );
       if (interactive) rl.setPrompt('> ');
       if (interactive) rl.prompt();
       for await (const line of rl) {

@@ -49,6 +49,12 @@ describe('plotHistory', () => {
       ['loss', [[30, 1.2], [60, 0.5]]],
       ['val_loss', [[30, 1], [60, 1]]],
     ]);
+    const withRunning: History = { ...history, steps: history.steps.map((r) => ({ ...r, accuracy: r.step / 100 })) };
+    expect(historySeries(withRunning, 'accuracy')[0]?.points).toHaveLength(6); // running values of the step records
+    expect(historySeries(history, 'accuracy')[0]?.points).toEqual([
+      [30, 0.4],
+      [60, 0.8],
+    ]);
     const svg = plotHistory(epochsOnly, { panels: ['loss', 'a<b'] });
     expect(svg).toContain('data-panel="a&lt;b"');
     expect(svg).toContain('no data');

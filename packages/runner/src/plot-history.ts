@@ -52,12 +52,13 @@ export function historyMetrics(history: History): string[] {
 }
 
 /**
- * The series of one panel, against optimizer steps: for 'loss' the train loss of every `logEvery`
- * window (or of every epoch when no step records exist) and the validation loss; for a metric its
- * value after each epoch and each validation.
+ * The series of one panel, against optimizer steps: the train value of every `logEvery` record (the
+ * window's mean loss, the epoch's running metric) — or of every epoch when the step records lack it —
+ * and the value after each validation (or epoch).
  */
 export function historySeries(history: History, panel: string): CurveSeries[] {
-  const train = panel === 'loss' && history.steps.length > 0 ? pointsOf(history.steps, 'loss') : pointsOf(history.epochs, panel);
+  const fromSteps = pointsOf(history.steps, panel);
+  const train = fromSteps.length > 0 ? fromSteps : pointsOf(history.epochs, panel);
   const val = pointsOf(history.validations.length > 0 ? history.validations : history.epochs, `val_${panel}`);
   const out: CurveSeries[] = [];
   if (train.length > 0) out.push({ key: panel, label: `Train ${panel}`, points: train, dashed: false });

@@ -17,7 +17,11 @@ describe('accuracy metrics', () => {
 
   it('tokenAccuracy compares position by position and counts missing tokens as wrong', () => {
     const pred = [[4, 5, 6], [4], [7, 8, 9, 9]];
-    const ref = [[4, 0, 6], [4, 5], [7, 8, 9]];
+    const ref = [
+      [4, 0, 6],
+      [4, 5],
+      [7, 8, 9],
+    ];
     // 2/3 + 1/2 + 3/3 (the extra 4th token is not counted) = 6 of 8.
     expect(tokenAccuracy(pred, ref)).toEqual({ correct: 6, total: 8, accuracy: 0.75 });
     // Only the last pair would be exact without its extra token; none is.
@@ -47,21 +51,43 @@ describe('accuracy metrics', () => {
       undefined,
       'int32',
     );
-    expect(await expectNoTensorLeak(() => teacherForcedAccuracy(logits, target))).toEqual({ correct: 3, total: 5, accuracy: 0.6 });
-    expect(await teacherForcedAccuracy(logits, target, { ignoreIds: [PAD_ID, EOS_ID] })).toEqual({ correct: 2, total: 3, accuracy: 2 / 3 });
+    expect(await expectNoTensorLeak(() => teacherForcedAccuracy(logits, target))).toEqual({
+      correct: 3,
+      total: 5,
+      accuracy: 0.6,
+    });
+    expect(await teacherForcedAccuracy(logits, target, { ignoreIds: [PAD_ID, EOS_ID] })).toEqual({
+      correct: 2,
+      total: 3,
+      accuracy: 2 / 3,
+    });
     await expect(teacherForcedAccuracy(logits, tf.zeros([2, 4]))).rejects.toThrow(ShapeError);
-    await expect(teacherForcedAccuracy(logits, tf.zeros([2, 4]))).rejects.toThrow('teacherForcedAccuracy: logits must be target\'s shape plus a class axis, got logits [2, 3, 5] and target [2, 4]');
+    await expect(teacherForcedAccuracy(logits, tf.zeros([2, 4]))).rejects.toThrow(
+      "teacherForcedAccuracy: logits must be target's shape plus a class axis, got logits [2, 3, 5] and target [2, 4]",
+    );
     tf.dispose([logits, target]);
   });
 
   it('bayesTokenAccuracy is r + (1 − r)/K', () => {
     expect(bayesTokenAccuracy()).toBeCloseTo(0.9 + 0.1 / 26, 12);
     expect(bayesTokenAccuracy({ correct: 0.5, classes: 2 })).toBe(0.75);
-    expectError(() => bayesTokenAccuracy({ correct: 1.5 }), ConfigError, 'bayesTokenAccuracy: correct must be a probability in [0, 1], got 1.5');
+    expectError(
+      () => bayesTokenAccuracy({ correct: 1.5 }),
+      ConfigError,
+      'bayesTokenAccuracy: correct must be a probability in [0, 1], got 1.5',
+    );
   });
 
   it('rejects unpaired inputs', () => {
-    expectError(() => tokenAccuracy([[1]], []), DataError, 'tokenAccuracy: predicted and reference must hold the same number of sequences, got 1 and 0');
-    expectError(() => sequenceAccuracy([], [[1]]), DataError, 'sequenceAccuracy: predicted and reference must hold the same number of sequences, got 0 and 1');
+    expectError(
+      () => tokenAccuracy([[1]], []),
+      DataError,
+      'tokenAccuracy: predicted and reference must hold the same number of sequences, got 1 and 0',
+    );
+    expectError(
+      () => sequenceAccuracy([], [[1]]),
+      DataError,
+      'sequenceAccuracy: predicted and reference must hold the same number of sequences, got 0 and 1',
+    );
   });
 });

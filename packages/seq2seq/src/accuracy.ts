@@ -16,9 +16,15 @@ function counts(correct: number, total: number): AccuracyCounts {
   return { correct, total, accuracy: total === 0 ? Number.NaN : correct / total };
 }
 
-function checkPaired(where: string, predicted: readonly (readonly number[])[], reference: readonly (readonly number[])[]): void {
+function checkPaired(
+  where: string,
+  predicted: readonly (readonly number[])[],
+  reference: readonly (readonly number[])[],
+): void {
   if (predicted.length !== reference.length) {
-    throw new DataError(`${where}: predicted and reference must hold the same number of sequences, got ${predicted.length} and ${reference.length}`);
+    throw new DataError(
+      `${where}: predicted and reference must hold the same number of sequences, got ${predicted.length} and ${reference.length}`,
+    );
   }
 }
 
@@ -28,7 +34,10 @@ function checkPaired(where: string, predicted: readonly (readonly number[])[], r
  * missing positions wrong; extra predicted tokens are not counted). Compare content tokens, without
  * `<bos>`/`<eos>`, as {@link greedySearch} returns them.
  */
-export function tokenAccuracy(predicted: readonly (readonly number[])[], reference: readonly (readonly number[])[]): AccuracyCounts {
+export function tokenAccuracy(
+  predicted: readonly (readonly number[])[],
+  reference: readonly (readonly number[])[],
+): AccuracyCounts {
   checkPaired('tokenAccuracy', predicted, reference);
   let correct = 0;
   let total = 0;
@@ -43,7 +52,10 @@ export function tokenAccuracy(predicted: readonly (readonly number[])[], referen
 }
 
 /** Exact-match accuracy: a sequence is right when every token matches and the lengths agree. */
-export function sequenceAccuracy(predicted: readonly (readonly number[])[], reference: readonly (readonly number[])[]): AccuracyCounts {
+export function sequenceAccuracy(
+  predicted: readonly (readonly number[])[],
+  reference: readonly (readonly number[])[],
+): AccuracyCounts {
   checkPaired('sequenceAccuracy', predicted, reference);
   let correct = 0;
   reference.forEach((ref, i) => {
@@ -63,12 +75,19 @@ export interface TeacherForcedAccuracyOptions {
  * Teacher-forced token accuracy: argmax of `logits` [B, T, V] against `target` int32 [B, T], skipping
  * `ignoreIds`. Counts are computed on the device; only two numbers are read back.
  */
-export async function teacherForcedAccuracy(logits: tf.Tensor, target: tf.Tensor, options: TeacherForcedAccuracyOptions = {}): Promise<AccuracyCounts> {
+export async function teacherForcedAccuracy(
+  logits: tf.Tensor,
+  target: tf.Tensor,
+  options: TeacherForcedAccuracyOptions = {},
+): Promise<AccuracyCounts> {
   const ignoreIds = options.ignoreIds ?? [PAD_ID];
   if (logits.rank !== target.rank + 1 || target.shape.some((d, i) => d !== logits.shape[i])) {
-    throw new ShapeError(`teacherForcedAccuracy: logits must be target's shape plus a class axis, got logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)}`);
+    throw new ShapeError(
+      `teacherForcedAccuracy: logits must be target's shape plus a class axis, got logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)}`,
+    );
   }
-  if (ignoreIds.some((id) => !Number.isInteger(id))) throw new ConfigError(`teacherForcedAccuracy: ignoreIds must be integers, got [${ignoreIds.join(', ')}]`);
+  if (ignoreIds.some((id) => !Number.isInteger(id)))
+    throw new ConfigError(`teacherForcedAccuracy: ignoreIds must be integers, got [${ignoreIds.join(', ')}]`);
   const [hit, kept] = tf.tidy(() => {
     const ids = tf.cast(target, 'int32');
     let keep = tf.cast(tf.onesLike(ids), 'bool');
@@ -99,7 +118,9 @@ export const DEFAULT_BAYES_ACCURACY_OPTIONS = { correct: 0.9, classes: 26 } as c
 export function bayesTokenAccuracy(options: BayesAccuracyOptions = {}): number {
   const r = options.correct ?? DEFAULT_BAYES_ACCURACY_OPTIONS.correct;
   const k = options.classes ?? DEFAULT_BAYES_ACCURACY_OPTIONS.classes;
-  if (!(r >= 0 && r <= 1)) throw new ConfigError(`bayesTokenAccuracy: correct must be a probability in [0, 1], got ${String(r)}`);
-  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`bayesTokenAccuracy: classes must be a positive integer, got ${String(k)}`);
+  if (!(r >= 0 && r <= 1))
+    throw new ConfigError(`bayesTokenAccuracy: correct must be a probability in [0, 1], got ${String(r)}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new ConfigError(`bayesTokenAccuracy: classes must be a positive integer, got ${String(k)}`);
   return r + (1 - r) / k;
 }

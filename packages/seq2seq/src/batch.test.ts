@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { collatePairs, padSequences } from './batch.js';
 
-
 /** Asserts that `fn` throws an instance of `cls` whose message contains `message`. */
 function expectError(fn: () => unknown, cls: new (message: string) => Error, message: string): void {
   expect(fn).toThrow(cls);
@@ -53,13 +52,37 @@ describe('padSequences / collatePairs', () => {
 
   it('rejects empty input, empty sources, over-long sequences and bad ids', () => {
     expectError(() => padSequences([]), DataError, 'padSequences: needs at least one sequence, got none');
-    expectError(() => padSequences([[1, 2, 3]], { length: 2 }), DataError, 'padSequences: sequence 0 has 3 tokens, more than the padded length 2');
-    expectError(() => padSequences([[1, -2]]), DataError, 'padSequences: sequence 0, position 1 must be a non-negative integer id, got -2');
-    expectError(() => padSequences([[1]], { length: 0 }), ConfigError, 'padSequences: length must be a positive integer, got 0');
+    expectError(
+      () => padSequences([[1, 2, 3]], { length: 2 }),
+      DataError,
+      'padSequences: sequence 0 has 3 tokens, more than the padded length 2',
+    );
+    expectError(
+      () => padSequences([[1, -2]]),
+      DataError,
+      'padSequences: sequence 0, position 1 must be a non-negative integer id, got -2',
+    );
+    expectError(
+      () => padSequences([[1]], { length: 0 }),
+      ConfigError,
+      'padSequences: length must be a positive integer, got 0',
+    );
     expectError(() => collatePairs([]), DataError, 'collatePairs: needs at least one pair, got none');
     const before = tf.memory().numTensors;
-    expectError(() => collatePairs([{ src: [4], tgt: [5] }, { src: [], tgt: [5] }]), DataError, 'collatePairs: source 1 is empty; every source needs at least one token');
-    expectError(() => collatePairs([{ src: [4, 5], tgt: [5] }], { srcLength: 1 }), DataError, 'collatePairs (src): sequence 0 has 2 tokens, more than the padded length 1');
+    expectError(
+      () =>
+        collatePairs([
+          { src: [4], tgt: [5] },
+          { src: [], tgt: [5] },
+        ]),
+      DataError,
+      'collatePairs: source 1 is empty; every source needs at least one token',
+    );
+    expectError(
+      () => collatePairs([{ src: [4, 5], tgt: [5] }], { srcLength: 1 }),
+      DataError,
+      'collatePairs (src): sequence 0 has 2 tokens, more than the padded length 1',
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

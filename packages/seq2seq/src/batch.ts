@@ -50,12 +50,19 @@ export function padSequences(seqs: readonly (readonly number[])[], options: PadO
   if (seqs.length === 0) throw new DataError(`${where}: needs at least one sequence, got none`);
   const longest = Math.max(...seqs.map((s) => s.length));
   const length = options.length ?? longest;
-  if (!Number.isInteger(length) || length < 1) throw new ConfigError(`${where}: length must be a positive integer, got ${String(length)}`);
+  if (!Number.isInteger(length) || length < 1)
+    throw new ConfigError(`${where}: length must be a positive integer, got ${String(length)}`);
   const values = new Int32Array(seqs.length * length).fill(padId);
   seqs.forEach((s, i) => {
-    if (s.length > length) throw new DataError(`${where}: sequence ${i} has ${s.length} tokens, more than the padded length ${length}`);
+    if (s.length > length)
+      throw new DataError(
+        `${where}: sequence ${i} has ${s.length} tokens, more than the padded length ${length}`,
+      );
     s.forEach((id, j) => {
-      if (!Number.isInteger(id) || id < 0) throw new DataError(`${where}: sequence ${i}, position ${j} must be a non-negative integer id, got ${id}`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new DataError(
+          `${where}: sequence ${i}, position ${j} must be a non-negative integer id, got ${id}`,
+        );
       values[i * length + j] = id;
     });
   });
@@ -70,7 +77,8 @@ export function collatePairs(pairs: readonly Seq2SeqPair[], options: CollateOpti
   if (pairs.length === 0) throw new DataError('collatePairs: needs at least one pair, got none');
   if (options.rejectEmptySource ?? DEFAULT_COLLATE_OPTIONS.rejectEmptySource) {
     const empty = pairs.findIndex((p) => p.src.length === 0);
-    if (empty >= 0) throw new DataError(`collatePairs: source ${empty} is empty; every source needs at least one token`);
+    if (empty >= 0)
+      throw new DataError(`collatePairs: source ${empty} is empty; every source needs at least one token`);
   }
   const tgtIn = pairs.map((p) => [BOS_ID, ...p.tgt]);
   const tgtOut = pairs.map((p) => [...p.tgt, EOS_ID]);

@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from '@ml/core';
 
-import { resolveSearchOptions, type SearchOptions, type SearchResult, type StepDecoder } from './step-decoder.js';
+import {
+  resolveSearchOptions,
+  type SearchOptions,
+  type SearchResult,
+  type StepDecoder,
+} from './step-decoder.js';
 
 /** Options of {@link beamSearch}. */
 export interface BeamSearchOptions extends SearchOptions {
@@ -39,13 +44,18 @@ interface Finished extends Hypothesis {
  * can no longer beat the worst of them at the current length; at `maxLength` the live ones count as
  * finished. Returns the best finished hypothesis per source by normalised score.
  */
-export async function beamSearch(decoder: StepDecoder, options: BeamSearchOptions = {}): Promise<SearchResult> {
+export async function beamSearch(
+  decoder: StepDecoder,
+  options: BeamSearchOptions = {},
+): Promise<SearchResult> {
   const where = 'beamSearch';
   const { maxLength, bosId, eosId, padId } = resolveSearchOptions(where, options);
   const k = options.beamWidth ?? DEFAULT_BEAM_SEARCH_OPTIONS.beamWidth;
   const alpha = options.lengthPenalty ?? DEFAULT_BEAM_SEARCH_OPTIONS.lengthPenalty;
-  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`${where}: beamWidth must be a positive integer, got ${String(k)}`);
-  if (!Number.isFinite(alpha)) throw new ConfigError(`${where}: lengthPenalty must be a finite number, got ${String(alpha)}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new ConfigError(`${where}: beamWidth must be a positive integer, got ${String(k)}`);
+  if (!Number.isFinite(alpha))
+    throw new ConfigError(`${where}: lengthPenalty must be a finite number, got ${String(alpha)}`);
   const b = decoder.batchSize;
   const n = b * k;
   // Each source starts with one live hypothesis; the other k − 1 slots hold −∞ so the first step
@@ -75,7 +85,9 @@ export async function beamSearch(decoder: StepDecoder, options: BeamSearchOption
     const [topValues, topIndices, vocabSize] = tf.tidy(() => {
       const logits = decoder.step(tf.tensor2d(prefix, [n, t + 1], 'int32')); // [B·k, V]
       if (logits.rank !== 2 || logits.shape[0] !== n) {
-        throw new ShapeError(`${where}: decoder.step must return logits [${n}, V] for ${n} prefixes, got ${formatShape(logits.shape)}`);
+        throw new ShapeError(
+          `${where}: decoder.step must return logits [${n}, V] for ${n} prefixes, got ${formatShape(logits.shape)}`,
+        );
       }
       const v = logits.shape[1];
       const total = tf.add(tf.logSoftmax(logits), tf.tensor2d(beamScores, [n, 1])); // [B·k, V]
@@ -104,12 +116,18 @@ export async function beamSearch(decoder: StepDecoder, options: BeamSearchOption
       beams[i] = next;
       const fin = finished[i] as Finished[];
       const best = next[0];
-      if (best === undefined || (fin.length >= k && norm(best.score, t + 1) <= (fin[fin.length - 1] as Finished).rank)) done[i] = true;
+      if (
+        best === undefined ||
+        (fin.length >= k && norm(best.score, t + 1) <= (fin[fin.length - 1] as Finished).rank)
+      )
+        done[i] = true;
     }
   }
   const result: SearchResult = { tokens: [], scores: [], finished: [] };
   for (let i = 0; i < b; i++) {
-    if (!done[i]) for (const h of beams[i] as Hypothesis[]) addFinished(i, { ...h, rank: norm(h.score, h.tokens.length), ended: false });
+    if (!done[i])
+      for (const h of beams[i] as Hypothesis[])
+        addFinished(i, { ...h, rank: norm(h.score, h.tokens.length), ended: false });
     // Only a decoder whose logits are all −∞ leaves nothing to choose from.
     const best = (finished[i] as Finished[])[0] ?? { tokens: [], score: -Infinity, ended: false };
     result.tokens.push(best.tokens);

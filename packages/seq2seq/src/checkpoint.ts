@@ -27,12 +27,19 @@ const RESERVED = ['format', 'config', 'src_vocab', 'tgt_vocab'];
  * Writes one safetensors file holding the model's weights (PyTorch names) and, in its metadata, the
  * model config and both vocabularies as JSON. Atomic (temp file + rename) via @ml/core. Node only.
  */
-export async function saveSeq2SeqCheckpoint(path: string, checkpoint: Omit<Seq2SeqCheckpoint, 'metadata'>, options: SaveSeq2SeqCheckpointOptions = {}): Promise<void> {
+export async function saveSeq2SeqCheckpoint(
+  path: string,
+  checkpoint: Omit<Seq2SeqCheckpoint, 'metadata'>,
+  options: SaveSeq2SeqCheckpointOptions = {},
+): Promise<void> {
   const { model, srcVocab, tgtVocab } = checkpoint;
   checkVocabs(`saveSeq2SeqCheckpoint('${path}')`, model.config, srcVocab, tgtVocab);
   const extra = options.metadata ?? {};
   const clash = Object.keys(extra).find((k) => RESERVED.includes(k));
-  if (clash !== undefined) throw new CheckpointError(`saveSeq2SeqCheckpoint: metadata key '${clash}' is reserved (${RESERVED.join(', ')})`);
+  if (clash !== undefined)
+    throw new CheckpointError(
+      `saveSeq2SeqCheckpoint: metadata key '${clash}' is reserved (${RESERVED.join(', ')})`,
+    );
   await saveSafetensorsFile(path, model.stateDict(), {
     metadata: {
       ...extra,
@@ -44,7 +51,12 @@ export async function saveSeq2SeqCheckpoint(path: string, checkpoint: Omit<Seq2S
   });
 }
 
-function checkVocabs(where: string, config: Readonly<Seq2SeqTransformerConfig>, srcVocab: Vocab, tgtVocab: Vocab): void {
+function checkVocabs(
+  where: string,
+  config: Readonly<Seq2SeqTransformerConfig>,
+  srcVocab: Vocab,
+  tgtVocab: Vocab,
+): void {
   if (srcVocab.size !== config.srcVocabSize || tgtVocab.size !== config.tgtVocabSize) {
     throw new CheckpointError(
       `${where}: the vocabularies do not match the model: source ${srcVocab.size} tokens vs srcVocabSize ${config.srcVocabSize}, target ${tgtVocab.size} tokens vs tgtVocabSize ${config.tgtVocabSize}`,
@@ -54,11 +66,16 @@ function checkVocabs(where: string, config: Readonly<Seq2SeqTransformerConfig>, 
 
 function parseJson(where: string, key: string, metadata: Record<string, string>): unknown {
   const text = metadata[key];
-  if (text === undefined) throw new CheckpointError(`${where}: metadata has no '${key}' (not a ${SEQ2SEQ_CHECKPOINT_FORMAT} checkpoint?)`);
+  if (text === undefined)
+    throw new CheckpointError(
+      `${where}: metadata has no '${key}' (not a ${SEQ2SEQ_CHECKPOINT_FORMAT} checkpoint?)`,
+    );
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError(`${where}: metadata '${key}' is not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new CheckpointError(`${where}: metadata '${key}' is not valid JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
 }
 
@@ -73,7 +90,9 @@ export async function loadSeq2SeqCheckpoint(path: string): Promise<Seq2SeqCheckp
   let model: Seq2SeqTransformer | undefined;
   try {
     if (metadata.format !== SEQ2SEQ_CHECKPOINT_FORMAT) {
-      throw new CheckpointError(`${where}: format must be '${SEQ2SEQ_CHECKPOINT_FORMAT}', got ${metadata.format === undefined ? 'none' : `'${metadata.format}'`}`);
+      throw new CheckpointError(
+        `${where}: format must be '${SEQ2SEQ_CHECKPOINT_FORMAT}', got ${metadata.format === undefined ? 'none' : `'${metadata.format}'`}`,
+      );
     }
     const config = parseJson(where, 'config', metadata) as Seq2SeqTransformerConfig;
     const srcVocab = wrap(where, 'src_vocab', () => Vocab.fromJSON(parseJson(where, 'src_vocab', metadata)));

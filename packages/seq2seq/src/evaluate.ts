@@ -26,7 +26,11 @@ export interface TranslationEvaluation {
  * forward pass for teacher-forced token accuracy. All three count content tokens only, so they
  * compare directly with each other and with {@link bayesTokenAccuracy}.
  */
-export async function evaluateTranslation(model: Seq2SeqTransformer, pairs: readonly Seq2SeqPair[], options: TranslateOptions = {}): Promise<TranslationEvaluation> {
+export async function evaluateTranslation(
+  model: Seq2SeqTransformer,
+  pairs: readonly Seq2SeqPair[],
+  options: TranslateOptions = {},
+): Promise<TranslationEvaluation> {
   const batchSize = options.batchSize ?? 256;
   checkPositiveInt('evaluateTranslation', 'batchSize', batchSize);
   const decoded = await translate(
@@ -44,7 +48,9 @@ export async function evaluateTranslation(model: Seq2SeqTransformer, pairs: read
       const batch = collatePairs(pairs.slice(start, start + batchSize));
       try {
         const logits = model.forward(batch.src, batch.tgtIn);
-        const counts = await teacherForcedAccuracy(logits, batch.tgtOut, { ignoreIds: [model.config.padId, EOS_ID] });
+        const counts = await teacherForcedAccuracy(logits, batch.tgtOut, {
+          ignoreIds: [model.config.padId, EOS_ID],
+        });
         logits.dispose();
         correct += counts.correct;
         total += counts.total;

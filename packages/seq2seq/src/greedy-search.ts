@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ShapeError, formatShape } from '@ml/core';
 
-import { resolveSearchOptions, type SearchOptions, type SearchResult, type StepDecoder } from './step-decoder.js';
+import {
+  resolveSearchOptions,
+  type SearchOptions,
+  type SearchResult,
+  type StepDecoder,
+} from './step-decoder.js';
 
 /**
  * Greedy decoding: from `<bos>`, repeatedly append the most probable next token, for the whole
@@ -21,7 +26,9 @@ export async function greedySearch(decoder: StepDecoder, options: SearchOptions 
       const prefix = tf.tensor2d(prefixes.flat(), [b, t + 1], 'int32'); // [B, t+1]
       const logits = decoder.step(prefix); // [B, V]
       if (logits.rank !== 2 || logits.shape[0] !== b) {
-        throw new ShapeError(`greedySearch: decoder.step must return logits [${b}, V], got ${formatShape(logits.shape)}`);
+        throw new ShapeError(
+          `greedySearch: decoder.step must return logits [${b}, V], got ${formatShape(logits.shape)}`,
+        );
       }
       const logProbs = tf.logSoftmax(logits); // [B, V]
       return [tf.argMax(logProbs, 1), tf.max(logProbs, 1)]; // [B], [B]

@@ -8,7 +8,11 @@ import { greedySearch } from './greedy-search.js';
 import type { StepDecoder } from './step-decoder.js';
 
 /** Asserts that `fn` rejects with an instance of `cls` whose message contains `message`. */
-async function expectRejects(fn: () => Promise<unknown>, cls: new (message: string) => Error, message: string): Promise<void> {
+async function expectRejects(
+  fn: () => Promise<unknown>,
+  cls: new (message: string) => Error,
+  message: string,
+): Promise<void> {
   await expect(fn()).rejects.toThrow(cls);
   await expect(fn()).rejects.toThrow(message);
 }
@@ -55,7 +59,12 @@ function hashedDecoder(batchSize: number, vocab: number): StepDecoder {
 // Source 0: greedy takes 'a' (0.6) then 'a' (0.34) then <eos>: p = 0.204; the beam finds
 // 'b' (0.4) then <eos> (0.9): p = 0.36. Source 1 is unambiguous: 'b b <eos>'.
 const TRAP: Record<string, number[]>[] = [
-  { '': [0, 0, 0, 0.6, 0.4], '3': [0, 0, 0.33, 0.34, 0.33], '3,3': [0, 0, 1, 0, 0], '4': [0, 0, 0.9, 0.05, 0.05] },
+  {
+    '': [0, 0, 0, 0.6, 0.4],
+    '3': [0, 0, 0.33, 0.34, 0.33],
+    '3,3': [0, 0, 1, 0, 0],
+    '4': [0, 0, 0.9, 0.05, 0.05],
+  },
   { '': [0, 0, 0, 0.1, 0.9], '4': [0, 0, 0.1, 0, 0.9], '4,4': [0, 0, 0.99, 0.01, 0] },
 ];
 
@@ -64,7 +73,10 @@ describe('greedySearch and beamSearch', () => {
 
   it('greedy follows the most probable token per step, batched, and stops at <eos>', async () => {
     const r = await greedySearch(tableDecoder(TRAP));
-    expect(r.tokens).toEqual([[A, A], [B, B]]);
+    expect(r.tokens).toEqual([
+      [A, A],
+      [B, B],
+    ]);
     expect(r.finished).toEqual([true, true]);
     expect(r.scores[0]).toBeCloseTo(Math.log(0.6 * 0.34 * 1), 5);
     expect(r.scores[1]).toBeCloseTo(Math.log(0.9 * 0.9 * 0.99), 5);
@@ -104,8 +116,14 @@ describe('greedySearch and beamSearch', () => {
 
   it('stops at maxLength and reports unfinished sequences', async () => {
     const loop = [{ '': [0, 0, 0, 1, 0], '3': [0, 0, 0, 1, 0], '3,3': [0, 0, 0, 1, 0] }];
-    expect(await greedySearch(tableDecoder(loop), { maxLength: 3 })).toMatchObject({ tokens: [[A, A, A]], finished: [false] });
-    expect(await beamSearch(tableDecoder(loop), { maxLength: 3, beamWidth: 3 })).toMatchObject({ tokens: [[A, A, A]], finished: [false] });
+    expect(await greedySearch(tableDecoder(loop), { maxLength: 3 })).toMatchObject({
+      tokens: [[A, A, A]],
+      finished: [false],
+    });
+    expect(await beamSearch(tableDecoder(loop), { maxLength: 3, beamWidth: 3 })).toMatchObject({
+      tokens: [[A, A, A]],
+      finished: [false],
+    });
   });
 
   it('leaks no tensors', async () => {
@@ -116,13 +134,33 @@ describe('greedySearch and beamSearch', () => {
 
   it('rejects bad options and a decoder that returns the wrong shape', async () => {
     const decoder = hashedDecoder(2, 6);
-    await expectRejects(() => beamSearch(decoder, { beamWidth: 0 }), ConfigError, 'beamSearch: beamWidth must be a positive integer, got 0');
-    await expectRejects(() => greedySearch(decoder, { maxLength: 0 }), ConfigError, 'greedySearch: maxLength must be a positive integer, got 0');
-    await expectRejects(() => beamSearch(decoder, { lengthPenalty: Number.NaN }), ConfigError, 'beamSearch: lengthPenalty must be a finite number, got NaN');
+    await expectRejects(
+      () => beamSearch(decoder, { beamWidth: 0 }),
+      ConfigError,
+      'beamSearch: beamWidth must be a positive integer, got 0',
+    );
+    await expectRejects(
+      () => greedySearch(decoder, { maxLength: 0 }),
+      ConfigError,
+      'greedySearch: maxLength must be a positive integer, got 0',
+    );
+    await expectRejects(
+      () => beamSearch(decoder, { lengthPenalty: Number.NaN }),
+      ConfigError,
+      'beamSearch: lengthPenalty must be a finite number, got NaN',
+    );
     const broken: StepDecoder = { batchSize: 2, step: () => tf.zeros([3, 6]) as tf.Tensor2D };
     const before = tf.memory().numTensors;
-    await expectRejects(() => greedySearch(broken), ShapeError, 'greedySearch: decoder.step must return logits [2, V], got [3, 6]');
-    await expectRejects(() => beamSearch(broken, { beamWidth: 2 }), ShapeError, 'beamSearch: decoder.step must return logits [4, V] for 4 prefixes, got [3, 6]');
+    await expectRejects(
+      () => greedySearch(broken),
+      ShapeError,
+      'greedySearch: decoder.step must return logits [2, V], got [3, 6]',
+    );
+    await expectRejects(
+      () => beamSearch(broken, { beamWidth: 2 }),
+      ShapeError,
+      'beamSearch: decoder.step must return logits [4, V] for 4 prefixes, got [3, 6]',
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

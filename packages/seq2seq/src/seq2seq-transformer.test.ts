@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, Rng, ShapeError } from '@ml/core';
-import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, loadFixture, onBackend } from '@ml/core/testing';
+import {
+  TEST_BACKENDS,
+  expectNoTensorLeak,
+  expectTensorsClose,
+  loadFixture,
+  onBackend,
+} from '@ml/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { collatePairs } from './batch.js';
@@ -16,10 +22,27 @@ function expectError(fn: () => unknown, cls: new (message: string) => Error, mes
 }
 
 const fixture = (name: string) => new URL(`../fixtures/${name}.safetensors`, import.meta.url);
-const FIXTURE_CONFIG = { srcVocabSize: 11, tgtVocabSize: 9, dModel: 16, heads: 2, encoderLayers: 2, decoderLayers: 2, dimFeedforward: 32, dropout: 0, maxLength: 32 };
+const FIXTURE_CONFIG = {
+  srcVocabSize: 11,
+  tgtVocabSize: 9,
+  dModel: 16,
+  heads: 2,
+  encoderLayers: 2,
+  decoderLayers: 2,
+  dimFeedforward: 32,
+  dropout: 0,
+  maxLength: 32,
+};
 
 const tiny = (extra: Partial<ConstructorParameters<typeof Seq2SeqTransformer>[0]> = {}) =>
-  new Seq2SeqTransformer({ srcVocabSize: 10, tgtVocabSize: 8, ...SEQ2SEQ_CONFIGS.tiny, maxLength: 8, seed: 3, ...extra });
+  new Seq2SeqTransformer({
+    srcVocabSize: 10,
+    tgtVocabSize: 8,
+    ...SEQ2SEQ_CONFIGS.tiny,
+    maxLength: 8,
+    seed: 3,
+    ...extra,
+  });
 
 for (const backend of TEST_BACKENDS) {
   describe(`Seq2SeqTransformer parity with PyTorch nn.Transformer (${backend})`, () => {
@@ -32,14 +55,28 @@ for (const backend of TEST_BACKENDS) {
       it(`${name}: same logits, loss and gradients on a padded batch`, async () => {
         const fx = await loadFixture(fixture(name));
         const model = new Seq2SeqTransformer({ ...FIXTURE_CONFIG, normFirst });
-        const weights = Object.fromEntries(Object.entries(fx.tensors).filter(([k]) => /^(src_embed|tgt_embed|transformer|generator)\./.test(k)));
+        const weights = Object.fromEntries(
+          Object.entries(fx.tensors).filter(([k]) =>
+            /^(src_embed|tgt_embed|transformer|generator)\./.test(k),
+          ),
+        );
         model.loadStateDict(weights); // strict: every name matches PyTorch's
-        const batch = { src: fx.get('src') as tf.Tensor2D, tgtIn: fx.get('tgt_in') as tf.Tensor2D, tgtOut: fx.get('tgt_out') as tf.Tensor2D };
+        const batch = {
+          src: fx.get('src') as tf.Tensor2D,
+          tgtIn: fx.get('tgt_in') as tf.Tensor2D,
+          tgtOut: fx.get('tgt_out') as tf.Tensor2D,
+        };
         const logits = model.forward(batch.src, batch.tgtIn);
         expectTensorsClose(logits, fx.get('logits'), { atol: 1e-4, label: 'logits' });
-        const { value, grads } = tf.variableGrads(() => teacherForcedLoss(model, batch, { labelSmoothing: 0.1 }));
+        const { value, grads } = tf.variableGrads(() =>
+          teacherForcedLoss(model, batch, { labelSmoothing: 0.1 }),
+        );
         expectTensorsClose(value, tf.reshape(fx.get('loss'), []), { atol: 1e-5, label: 'loss' });
-        for (const [key, v] of model.namedParameters()) expectTensorsClose(grads[v.name] as tf.Tensor, fx.get(`grad.${key}`), { atol: 1e-4, label: `grad.${key}` });
+        for (const [key, v] of model.namedParameters())
+          expectTensorsClose(grads[v.name] as tf.Tensor, fx.get(`grad.${key}`), {
+            atol: 1e-4,
+            label: `grad.${key}`,
+          });
         tf.dispose([logits, value, ...Object.values(grads)]);
         model.dispose();
         fx.dispose();
@@ -64,6 +101,56 @@ describe('Seq2SeqTransformer', () => {
     model.dispose();
   });
 
+  it('with sourceEos appends <eos> after each source, as if the ids ended with it', async () => {
+    const withEos = tiny({ sourceEos: true }).eval();
+    const plain = tiny().eval();
+    expect(withEos.maxSourceLength).toBe(7);
+    const tgtIn = tf.tensor2d(
+      [
+        [1, 4],
+        [1, 5],
+      ],
+      undefined,
+      'int32',
+    );
+    const a = withEos.forward(
+      tf.tensor2d(
+        [
+          [4, 5, 6, 0],
+          [7, 0, 0, 0],
+        ],
+        undefined,
+        'int32',
+      ),
+      tgtIn,
+    );
+    const b = plain.forward(
+      tf.tensor2d(
+        [
+          [4, 5, 6, 2, 0],
+          [7, 2, 0, 0, 0],
+        ],
+        undefined,
+        'int32',
+      ),
+      tgtIn,
+    );
+    expectTensorsClose(a, b, 1e-5);
+    expect(withEos.encode(tf.ones([2, 3], 'int32')).shape).toEqual([2, 4, 16]);
+    expectError(
+      () => withEos.forward(tf.ones([1, 8], 'int32'), tgtIn),
+      ShapeError,
+      'Seq2SeqTransformer.forward: src has 8 positions, more than the position table holds: 7, maxLength 8 less one for the <eos> that sourceEos appends',
+    );
+    expectError(
+      () => tiny({ sourceEos: true, srcVocabSize: 2 }),
+      ConfigError,
+      'Seq2SeqTransformer: sourceEos needs <eos> (id 2) in the source vocabulary and different from padId, got srcVocabSize 2, padId 0',
+    );
+    withEos.dispose();
+    plain.dispose();
+  });
+
   it('is causal: logits at position t do not depend on later decoder inputs', () => {
     const model = tiny().eval();
     const src = tf.tensor2d([[4, 5, 6]], undefined, 'int32');
@@ -85,7 +172,13 @@ describe('Seq2SeqTransformer', () => {
   });
 
   it('offers seed 000 sizes as a named config', () => {
-    expect(SEQ2SEQ_CONFIGS.base).toMatchObject({ dModel: 512, heads: 8, encoderLayers: 6, decoderLayers: 6, dimFeedforward: 2048 });
+    expect(SEQ2SEQ_CONFIGS.base).toMatchObject({
+      dModel: 512,
+      heads: 8,
+      encoderLayers: 6,
+      decoderLayers: 6,
+      dimFeedforward: 2048,
+    });
   });
 
   it('the same seed gives the same weights, another seed other weights', () => {
@@ -100,14 +193,28 @@ describe('Seq2SeqTransformer', () => {
   });
 
   it('decodes through its step decoder: beam width 1 equals greedy, beams are batched', async () => {
-    const model = new Seq2SeqTransformer({ srcVocabSize: 10, tgtVocabSize: 8, ...SEQ2SEQ_CONFIGS.tiny, maxLength: 8, seed: 5 }).eval();
+    const model = new Seq2SeqTransformer({
+      srcVocabSize: 10,
+      tgtVocabSize: 8,
+      ...SEQ2SEQ_CONFIGS.tiny,
+      maxLength: 8,
+      seed: 5,
+    }).eval();
     const rng = new Rng(1);
-    const src = tf.tensor2d(Array.from({ length: 5 }, () => Array.from({ length: 4 }, () => 4 + rng.int(6))), undefined, 'int32');
+    const src = tf.tensor2d(
+      Array.from({ length: 5 }, () => Array.from({ length: 4 }, () => 4 + rng.int(6))),
+      undefined,
+      'int32',
+    );
     const decoder = model.stepDecoder(src);
     const greedy = await greedySearch(decoder, { maxLength: 6 });
     const beam1 = await beamSearch(decoder, { beamWidth: 1, maxLength: 6 });
     expect(beam1.tokens).toEqual(greedy.tokens);
-    expectError(() => decoder.step(tf.ones([7, 1], 'int32')), ShapeError, 'Seq2SeqStepDecoder.step: the number of prefixes must be a multiple of the batch size 5, got [7, 1]');
+    expectError(
+      () => decoder.step(tf.ones([7, 1], 'int32')),
+      ShapeError,
+      'Seq2SeqStepDecoder.step: the number of prefixes must be a multiple of the batch size 5, got [7, 1]',
+    );
     const beam3 = await beamSearch(decoder, { beamWidth: 3, maxLength: 6, lengthPenalty: 0 });
     beam3.scores.forEach((s, i) => expect(s).toBeGreaterThanOrEqual((greedy.scores[i] as number) - 1e-4));
     decoder.dispose();
@@ -115,8 +222,9 @@ describe('Seq2SeqTransformer', () => {
     model.dispose();
   });
 
-  it('leaks no tensors in forward, a training step and decoding', async () => {
-    const model = tiny();
+  it('leaks no tensors in construction, forward, a training step and decoding', async () => {
+    await expectNoTensorLeak(() => tiny({ sourceEos: true, tieWeights: true }).dispose());
+    const model = tiny({ sourceEos: true });
     const batch = collatePairs([
       { src: [4, 5, 6], tgt: [4, 5] },
       { src: [7], tgt: [6, 7, 4] },
@@ -137,17 +245,49 @@ describe('Seq2SeqTransformer', () => {
   });
 
   it('rejects bad configs and inputs with named errors', () => {
-    expectError(() => tiny({ dModel: 10, heads: 4 }), ConfigError, 'Seq2SeqTransformer: dModel (10) must be divisible by heads (4)');
-    expectError(() => tiny({ srcVocabSize: 0 }), ConfigError, 'Seq2SeqTransformer: srcVocabSize must be a positive integer, got 0');
-    expectError(() => tiny({ padId: 9 }), ConfigError, 'Seq2SeqTransformer: padId must be an id of both vocabularies, in [0, 8), got 9');
+    expectError(
+      () => tiny({ dModel: 10, heads: 4 }),
+      ConfigError,
+      'Seq2SeqTransformer: dModel (10) must be divisible by heads (4)',
+    );
+    expectError(
+      () => tiny({ srcVocabSize: 0 }),
+      ConfigError,
+      'Seq2SeqTransformer: srcVocabSize must be a positive integer, got 0',
+    );
+    expectError(
+      () => tiny({ padId: 9 }),
+      ConfigError,
+      'Seq2SeqTransformer: padId must be an id of both vocabularies, in [0, 8), got 9',
+    );
     const model = tiny();
     const long = tf.zeros([1, 9], 'int32');
     const ok = tf.ones([1, 3], 'int32');
-    expectError(() => model.forward(long, ok), ShapeError, 'Seq2SeqTransformer.forward: src has 9 positions, more than the position table holds (maxLength 8); build the model with a larger maxLength');
-    expectError(() => model.forward(tf.zeros([1, 0], 'int32'), ok), ShapeError, 'Seq2SeqTransformer.forward: src must hold at least one token per sequence, got [1, 0]');
-    expectError(() => model.forward(tf.zeros([1, 3]), ok), ShapeError, 'Seq2SeqTransformer.forward: src must be an int32 tensor, got dtype float32');
-    expectError(() => model.forward(ok, tf.ones([2, 3], 'int32')), ShapeError, 'Seq2SeqTransformer.forward: src and tgtIn must have the same batch size, got [1, 3] and [2, 3]');
-    expectError(() => model.forward(tf.ones([3], 'int32'), ok), ShapeError, 'Seq2SeqTransformer.forward: src must be token ids [B, T], got [3]');
+    expectError(
+      () => model.forward(long, ok),
+      ShapeError,
+      'Seq2SeqTransformer.forward: src has 9 positions, more than the position table holds (maxLength 8); build the model with a larger maxLength',
+    );
+    expectError(
+      () => model.forward(tf.zeros([1, 0], 'int32'), ok),
+      ShapeError,
+      'Seq2SeqTransformer.forward: src must hold at least one token per sequence, got [1, 0]',
+    );
+    expectError(
+      () => model.forward(tf.zeros([1, 3]), ok),
+      ShapeError,
+      'Seq2SeqTransformer.forward: src must be an int32 tensor, got dtype float32',
+    );
+    expectError(
+      () => model.forward(ok, tf.ones([2, 3], 'int32')),
+      ShapeError,
+      'Seq2SeqTransformer.forward: src and tgtIn must have the same batch size, got [1, 3] and [2, 3]',
+    );
+    expectError(
+      () => model.forward(tf.ones([3], 'int32'), ok),
+      ShapeError,
+      'Seq2SeqTransformer.forward: src must be token ids [B, T], got [3]',
+    );
     model.dispose();
   });
 });

@@ -1,10 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { TransformerDecoder, TransformerEncoder, causalMask, sinusoidalEncoding } from '@ml/attention';
-import { ConfigError, Dropout, Embedding, Linear, Module, Rng, ShapeError, checkPositiveInt, checkProbability, formatShape, init } from '@ml/core';
+import {
+  ConfigError,
+  Dropout,
+  Embedding,
+  Linear,
+  Module,
+  Rng,
+  ShapeError,
+  checkPositiveInt,
+  checkProbability,
+  formatShape,
+  init,
+} from '@ml/core';
 
 import type { StepDecoder } from './step-decoder.js';
-import { PAD_ID } from './vocab.js';
+import { EOS_ID, PAD_ID } from './vocab.js';
 
 /** The JSON-serialisable settings of a {@link Seq2SeqTransformer} (what a checkpoint stores). */
 export interface Seq2SeqTransformerConfig {
@@ -39,6 +51,12 @@ export interface Seq2SeqTransformerConfig {
   scaleEmbeddings: boolean;
   /** The padding id: masked out of attention on both sides (default {@link PAD_ID}). */
   padId: number;
+  /**
+   * Append `<eos>` ({@link EOS_ID}) after every source inside the model, as fairseq does (default
+   * false, as `nn.Transformer`). The decoder then sees where the source ends, which makes output
+   * lengths follow input lengths; sources may be one token shorter than `maxLength`.
+   */
+  sourceEos: boolean;
 }
 
 /** Options of {@link Seq2SeqTransformer}: the config (sizes required, the rest defaulted) plus randomness. */
@@ -63,6 +81,7 @@ export const DEFAULT_SEQ2SEQ_TRANSFORMER_OPTIONS = {
   tieWeights: false,
   scaleEmbeddings: true,
   padId: PAD_ID,
+  sourceEos: false,
 } as const satisfies Omit<Seq2SeqTransformerConfig, 'srcVocabSize' | 'tgtVocabSize'>;
 
 /** Named model sizes; combine with vocabulary sizes: `new Seq2SeqTransformer({ ...SEQ2SEQ_CONFIGS.base, srcVocabSize, tgtVocabSize })`. */
@@ -130,20 +149,43 @@ function resolveConfig(options: Seq2SeqTransformerOptions): Seq2SeqTransformerCo
     tieWeights: options.tieWeights ?? d.tieWeights,
     scaleEmbeddings: options.scaleEmbeddings ?? d.scaleEmbeddings,
     padId: options.padId ?? d.padId,
+    sourceEos: options.sourceEos ?? d.sourceEos,
   };
-  for (const key of ['srcVocabSize', 'tgtVocabSize', 'dModel', 'heads', 'encoderLayers', 'decoderLayers', 'dimFeedforward', 'maxLength'] as const) {
+  for (const key of [
+    'srcVocabSize',
+    'tgtVocabSize',
+    'dModel',
+    'heads',
+    'encoderLayers',
+    'decoderLayers',
+    'dimFeedforward',
+    'maxLength',
+  ] as const) {
     checkPositiveInt(where, key, c[key]);
   }
-  if (c.dModel % c.heads !== 0) throw new ConfigError(`${where}: dModel (${c.dModel}) must be divisible by heads (${c.heads})`);
+  if (c.dModel % c.heads !== 0)
+    throw new ConfigError(`${where}: dModel (${c.dModel}) must be divisible by heads (${c.heads})`);
   // Sinusoidal tables interleave sin and cos, so the width must be even.
-  if (c.dModel % 2 !== 0) throw new ConfigError(`${where}: dModel must be even for sinusoidal positions, got ${c.dModel}`);
+  if (c.dModel % 2 !== 0)
+    throw new ConfigError(`${where}: dModel must be even for sinusoidal positions, got ${c.dModel}`);
   checkProbability(where, 'dropout', c.dropout);
-  if (c.activation !== 'relu' && c.activation !== 'gelu') throw new ConfigError(`${where}: activation must be 'relu' or 'gelu', got ${String(c.activation)}`);
+  if (c.activation !== 'relu' && c.activation !== 'gelu')
+    throw new ConfigError(`${where}: activation must be 'relu' or 'gelu', got ${String(c.activation)}`);
   if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= Math.min(c.srcVocabSize, c.tgtVocabSize)) {
-    throw new ConfigError(`${where}: padId must be an id of both vocabularies, in [0, ${Math.min(c.srcVocabSize, c.tgtVocabSize)}), got ${String(c.padId)}`);
+    throw new ConfigError(
+      `${where}: padId must be an id of both vocabularies, in [0, ${Math.min(c.srcVocabSize, c.tgtVocabSize)}), got ${String(c.padId)}`,
+    );
   }
-  for (const key of ['normFirst', 'tieWeights', 'scaleEmbeddings'] as const) {
-    if (typeof c[key] !== 'boolean') throw new ConfigError(`${where}: ${key} must be a boolean, got ${String(c[key])}`);
+  if (c.sourceEos && (EOS_ID >= c.srcVocabSize || c.padId === EOS_ID)) {
+    throw new ConfigError(
+      `${where}: sourceEos needs <eos> (id ${EOS_ID}) in the source vocabulary and different from padId, got srcVocabSize ${c.srcVocabSize}, padId ${c.padId}`,
+    );
+  }
+  if (c.sourceEos && c.maxLength < 2)
+    throw new ConfigError(`${where}: sourceEos needs maxLength >= 2 (a token and <eos>), got ${c.maxLength}`);
+  for (const key of ['normFirst', 'tieWeights', 'scaleEmbeddings', 'sourceEos'] as const) {
+    if (typeof c[key] !== 'boolean')
+      throw new ConfigError(`${where}: ${key} must be a boolean, got ${String(c[key])}`);
   }
   return c;
 }
@@ -180,32 +222,91 @@ export class Seq2SeqTransformer extends Module {
     this.config = Object.freeze(c);
     const rng = options.rng ?? new Rng(options.seed ?? 0);
     const D = c.dModel;
-    this.srcEmbed = this.registerModule('src_embed', new Embedding({ numEmbeddings: c.srcVocabSize, embeddingDim: D, rng }));
-    this.tgtEmbed = this.registerModule('tgt_embed', new Embedding({ numEmbeddings: c.tgtVocabSize, embeddingDim: D, rng }));
-    const layer = { dim: D, heads: c.heads, dimFeedforward: c.dimFeedforward, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, finalNorm: true, rng };
+    this.srcEmbed = this.registerModule(
+      'src_embed',
+      new Embedding({ numEmbeddings: c.srcVocabSize, embeddingDim: D, rng }),
+    );
+    this.tgtEmbed = this.registerModule(
+      'tgt_embed',
+      new Embedding({ numEmbeddings: c.tgtVocabSize, embeddingDim: D, rng }),
+    );
+    const layer = {
+      dim: D,
+      heads: c.heads,
+      dimFeedforward: c.dimFeedforward,
+      dropout: c.dropout,
+      activation: c.activation,
+      normFirst: c.normFirst,
+      finalNorm: true,
+      rng,
+    };
     this.transformer = this.registerModule(
       'transformer',
-      new EncoderDecoder(new TransformerEncoder({ ...layer, numLayers: c.encoderLayers }), new TransformerDecoder({ ...layer, numLayers: c.decoderLayers })),
+      new EncoderDecoder(
+        new TransformerEncoder({ ...layer, numLayers: c.encoderLayers }),
+        new TransformerDecoder({ ...layer, numLayers: c.decoderLayers }),
+      ),
     );
     if (c.scaleEmbeddings) {
       // N(0, 1/D) rows, so that after the ×√D scale tokens and positions have comparable size (as
       // fairseq); PyTorch's N(0, 1) default would drown the positions by a factor √D.
-      for (const e of [this.srcEmbed, this.tgtEmbed]) e.weight.assign(tf.tidy(() => init.normal(rng, e.weight.shape, 0, 1 / Math.sqrt(D))));
+      for (const e of [this.srcEmbed, this.tgtEmbed])
+        tf.tidy(() => e.weight.assign(init.normal(rng, e.weight.shape, 0, 1 / Math.sqrt(D))));
     }
-    this.generator = this.registerModule('generator', c.tieWeights ? new TiedGenerator(this.tgtEmbed, c.tgtVocabSize) : new Linear({ inFeatures: D, outFeatures: c.tgtVocabSize, rng }));
+    this.generator = this.registerModule(
+      'generator',
+      c.tieWeights
+        ? new TiedGenerator(this.tgtEmbed, c.tgtVocabSize)
+        : new Linear({ inFeatures: D, outFeatures: c.tgtVocabSize, rng }),
+    );
     this.embedDropout = this.registerModule('dropout', new Dropout({ p: c.dropout, rng: rng.fork() }));
     // Kept: a model built inside a tf.tidy must not lose its table when the tidy ends.
     this.#positions = tf.keep(sinusoidalEncoding(c.maxLength, D));
   }
 
-  #checkIds(where: string, name: string, ids: tf.Tensor): void {
-    if (ids.rank !== 2) throw new ShapeError(`${where}: ${name} must be token ids [B, T], got ${formatShape(ids.shape)}`);
-    if (ids.dtype !== 'int32') throw new ShapeError(`${where}: ${name} must be an int32 tensor, got dtype ${ids.dtype}`);
+  /** The longest source the model takes: `maxLength`, less one with `sourceEos`. */
+  get maxSourceLength(): number {
+    return this.config.maxLength - (this.config.sourceEos ? 1 : 0);
+  }
+
+  #checkIds(where: string, name: string, ids: tf.Tensor, limit: number): void {
+    if (ids.rank !== 2)
+      throw new ShapeError(`${where}: ${name} must be token ids [B, T], got ${formatShape(ids.shape)}`);
+    if (ids.dtype !== 'int32')
+      throw new ShapeError(`${where}: ${name} must be an int32 tensor, got dtype ${ids.dtype}`);
     const t = ids.shape[1] as number;
-    if (t === 0) throw new ShapeError(`${where}: ${name} must hold at least one token per sequence, got ${formatShape(ids.shape)}`);
-    if (t > this.config.maxLength) {
-      throw new ShapeError(`${where}: ${name} has ${t} positions, more than the position table holds (maxLength ${this.config.maxLength}); build the model with a larger maxLength`);
+    if (t === 0)
+      throw new ShapeError(
+        `${where}: ${name} must hold at least one token per sequence, got ${formatShape(ids.shape)}`,
+      );
+    if (t > limit) {
+      const eos =
+        limit < this.config.maxLength
+          ? `: ${limit}, maxLength ${this.config.maxLength} less one for the <eos> that sourceEos appends`
+          : ` (maxLength ${limit})`;
+      throw new ShapeError(
+        `${where}: ${name} has ${t} positions, more than the position table holds${eos}; build the model with a larger maxLength`,
+      );
     }
+  }
+
+  // With sourceEos: src [B, S] right-padded → [B, S + 1] with <eos> right after each sequence.
+  #sourceIds(src: tf.Tensor): tf.Tensor {
+    if (!this.config.sourceEos) return src;
+    return tf.tidy(() => {
+      const [b, s] = src.shape as [number, number];
+      const padded = tf.pad(
+        src,
+        [
+          [0, 0],
+          [0, 1],
+        ],
+        this.config.padId,
+      ); // [B, S+1]
+      const lengths = tf.sum(tf.cast(tf.notEqual(src, this.config.padId), 'int32'), 1, true); // [B, 1]
+      const end = tf.equal(tf.reshape(tf.range(0, s + 1, 1, 'int32'), [1, s + 1]), lengths); // [B, S+1]
+      return tf.where(end, tf.fill([b, s + 1], EOS_ID, 'int32'), padded);
+    });
   }
 
   // Token embeddings (scaled) plus positions, then dropout: ids [B, T] → [B, T, D].
@@ -219,32 +320,47 @@ export class Seq2SeqTransformer extends Module {
     });
   }
 
-  /** Runs the encoder: src int32 [B, S] → memory [B, S, D]. */
+  /** Runs the encoder: src int32 [B, S] → memory [B, S, D] ([B, S + 1, D] with `sourceEos`). */
   encode(src: tf.Tensor): tf.Tensor3D {
-    this.#checkIds('Seq2SeqTransformer.encode', 'src', src);
+    this.#checkIds('Seq2SeqTransformer.encode', 'src', src, this.maxSourceLength);
     return tf.tidy(() => {
-      const padding = tf.equal(src, this.config.padId); // [B, S]
-      return this.transformer.encoder.forward(this.#embed(this.srcEmbed, src), { keyPaddingMask: padding });
+      const ids = this.#sourceIds(src); // [B, S(+1)]
+      const padding = tf.equal(ids, this.config.padId); // [B, S(+1)]
+      return this.transformer.encoder.forward(this.#embed(this.srcEmbed, ids), { keyPaddingMask: padding });
     });
   }
 
   /**
-   * Runs the decoder and the projection: tgtIn int32 [B, T] (`<bos>` + target), memory [B, S, D]
-   * and the source ids [B, S] (for its padding mask) → logits [B, T, V]. With `lastOnly`, only the
+   * Runs the decoder and the projection: tgtIn int32 [B, T] (`<bos>` + target), memory from
+   * {@link encode} and the source ids [B, S] it came from (for the padding mask) → logits [B, T, V]. With `lastOnly`, only the
    * last position is projected: [B, 1, V].
    */
-  decode(tgtIn: tf.Tensor, memory: tf.Tensor, src: tf.Tensor, options: { lastOnly?: boolean } = {}): tf.Tensor3D {
+  decode(
+    tgtIn: tf.Tensor,
+    memory: tf.Tensor,
+    src: tf.Tensor,
+    options: { lastOnly?: boolean } = {},
+  ): tf.Tensor3D {
     const where = 'Seq2SeqTransformer.decode';
-    this.#checkIds(where, 'tgtIn', tgtIn);
-    if (memory.rank !== 3 || memory.shape[0] !== tgtIn.shape[0] || memory.shape[1] !== src.shape[1] || memory.shape[2] !== this.config.dModel) {
-      throw new ShapeError(`${where}: memory must be [B, S, ${this.config.dModel}] with B and S of tgtIn ${formatShape(tgtIn.shape)} and src ${formatShape(src.shape)}, got ${formatShape(memory.shape)}`);
+    this.#checkIds(where, 'tgtIn', tgtIn, this.config.maxLength);
+    const extra = this.config.sourceEos ? 1 : 0;
+    if (
+      memory.rank !== 3 ||
+      memory.shape[0] !== tgtIn.shape[0] ||
+      memory.shape[1] !== (src.shape[1] as number) + extra ||
+      memory.shape[2] !== this.config.dModel
+    ) {
+      const s = this.config.sourceEos ? 'S + 1' : 'S';
+      throw new ShapeError(
+        `${where}: memory must be [B, ${s}, ${this.config.dModel}] with B and S of tgtIn ${formatShape(tgtIn.shape)} and src ${formatShape(src.shape)}, got ${formatShape(memory.shape)}`,
+      );
     }
     return tf.tidy(() => {
       const t = tgtIn.shape[1] as number;
       let h = this.transformer.decoder.forward(this.#embed(this.tgtEmbed, tgtIn), memory, {
         tgtMask: causalMask(t),
         tgtKeyPaddingMask: tf.equal(tgtIn, this.config.padId), // [B, T]
-        memoryKeyPaddingMask: tf.equal(src, this.config.padId), // [B, S]
+        memoryKeyPaddingMask: tf.equal(this.#sourceIds(src), this.config.padId), // [B, S(+1)]
       }); // [B, T, D]
       if (options.lastOnly) h = tf.slice(h, [0, t - 1, 0], [-1, 1, -1]); // [B, 1, D]
       return this.generator.forward(h) as tf.Tensor3D; // [B, T|1, V]
@@ -253,10 +369,12 @@ export class Seq2SeqTransformer extends Module {
 
   /** Teacher-forced forward pass: src int32 [B, S], tgtIn int32 [B, T] → logits [B, T, tgtVocabSize]. */
   forward(src: tf.Tensor, tgtIn: tf.Tensor): tf.Tensor3D {
-    this.#checkIds('Seq2SeqTransformer.forward', 'src', src);
-    this.#checkIds('Seq2SeqTransformer.forward', 'tgtIn', tgtIn);
+    this.#checkIds('Seq2SeqTransformer.forward', 'src', src, this.maxSourceLength);
+    this.#checkIds('Seq2SeqTransformer.forward', 'tgtIn', tgtIn, this.config.maxLength);
     if (src.shape[0] !== tgtIn.shape[0]) {
-      throw new ShapeError(`Seq2SeqTransformer.forward: src and tgtIn must have the same batch size, got ${formatShape(src.shape)} and ${formatShape(tgtIn.shape)}`);
+      throw new ShapeError(
+        `Seq2SeqTransformer.forward: src and tgtIn must have the same batch size, got ${formatShape(src.shape)} and ${formatShape(tgtIn.shape)}`,
+      );
     }
     return tf.tidy(() => this.decode(tgtIn, this.encode(src), src));
   }
@@ -296,7 +414,9 @@ export class Seq2SeqStepDecoder implements StepDecoder {
   step(prefix: tf.Tensor2D): tf.Tensor2D {
     const n = prefix.shape[0];
     if (n % this.batchSize !== 0) {
-      throw new ShapeError(`Seq2SeqStepDecoder.step: the number of prefixes must be a multiple of the batch size ${this.batchSize}, got ${formatShape(prefix.shape)}`);
+      throw new ShapeError(
+        `Seq2SeqStepDecoder.step: the number of prefixes must be a multiple of the batch size ${this.batchSize}, got ${formatShape(prefix.shape)}`,
+      );
     }
     const r = n / this.batchSize;
     let entry = this.#expanded.get(r);
@@ -304,13 +424,18 @@ export class Seq2SeqStepDecoder implements StepDecoder {
       const base = this.#expanded.get(1) as { memory: tf.Tensor3D; src: tf.Tensor2D };
       // Row b·r + j belongs to source b: repeat each source row r times, kept past the caller's tidy.
       entry = tf.tidy(() => {
-        const rows = tf.reshape(tf.tile(tf.reshape(tf.range(0, this.batchSize, 1, 'int32'), [-1, 1]), [1, r]), [-1]); // [B·r]
+        const rows = tf.reshape(
+          tf.tile(tf.reshape(tf.range(0, this.batchSize, 1, 'int32'), [-1, 1]), [1, r]),
+          [-1],
+        ); // [B·r]
         return { memory: tf.keep(tf.gather(base.memory, rows)), src: tf.keep(tf.gather(base.src, rows)) };
       });
       this.#expanded.set(r, entry);
     }
     const { memory, src } = entry;
-    return tf.tidy(() => tf.squeeze(this.#model.decode(prefix, memory, src, { lastOnly: true }), [1]) as tf.Tensor2D); // [N, V]
+    return tf.tidy(
+      () => tf.squeeze(this.#model.decode(prefix, memory, src, { lastOnly: true }), [1]) as tf.Tensor2D,
+    ); // [N, V]
   }
 
   /** Frees the encoder output kept for decoding. */

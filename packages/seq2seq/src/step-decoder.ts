@@ -49,10 +49,12 @@ export const DEFAULT_SEARCH_OPTIONS = { maxLength: 32, bosId: BOS_ID, eosId: EOS
 export function resolveSearchOptions(where: string, options: SearchOptions): Required<SearchOptions> {
   const o = { ...DEFAULT_SEARCH_OPTIONS, ...options };
   for (const key of ['maxLength'] as const) {
-    if (!Number.isInteger(o[key]) || o[key] < 1) throw new ConfigError(`${where}: ${key} must be a positive integer, got ${String(o[key])}`);
+    if (!Number.isInteger(o[key]) || o[key] < 1)
+      throw new ConfigError(`${where}: ${key} must be a positive integer, got ${String(o[key])}`);
   }
   for (const key of ['bosId', 'eosId', 'padId'] as const) {
-    if (!Number.isInteger(o[key]) || o[key] < 0) throw new ConfigError(`${where}: ${key} must be a non-negative integer, got ${String(o[key])}`);
+    if (!Number.isInteger(o[key]) || o[key] < 0)
+      throw new ConfigError(`${where}: ${key} must be a non-negative integer, got ${String(o[key])}`);
   }
   return o;
 }

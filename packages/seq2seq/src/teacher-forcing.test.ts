@@ -23,12 +23,28 @@ describe('teacher-forced training', () => {
     const rng = new Rng(7);
     const train = copyPairs(512, rng);
     const test = copyPairs(64, rng);
-    const model = new Seq2SeqTransformer({ srcVocabSize: 12, tgtVocabSize: 12, dModel: 32, heads: 2, encoderLayers: 1, decoderLayers: 1, dimFeedforward: 64, dropout: 0, maxLength: 8, seed: 1 });
+    const model = new Seq2SeqTransformer({
+      srcVocabSize: 12,
+      tgtVocabSize: 12,
+      dModel: 32,
+      heads: 2,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      dimFeedforward: 64,
+      dropout: 0,
+      maxLength: 8,
+      seed: 1,
+    });
     const optimizer = new Adam(model, { lr: 3e-3, betas: [0.9, 0.98] });
     const losses: number[] = [];
     const before = tf.memory().numTensors;
     for (let step = 0; step < 300; step++) {
-      const batch = collatePairs(rng.permutation(train.length).slice(0, 32).map((i) => train[i] as Seq2SeqPair));
+      const batch = collatePairs(
+        rng
+          .permutation(train.length)
+          .slice(0, 32)
+          .map((i) => train[i] as Seq2SeqPair),
+      );
       const loss = optimizer.minimize(() => teacherForcedLoss(model, batch, { labelSmoothing: 0 }));
       losses.push((await loss.data())[0] as number);
       tf.dispose([loss, ...Object.values(batch)]);
@@ -46,7 +62,16 @@ describe('teacher-forced training', () => {
   });
 
   it('teacherForcedStep returns the loss with the logits and targets it was computed from, and leaks nothing', async () => {
-    const model = new Seq2SeqTransformer({ srcVocabSize: 12, tgtVocabSize: 10, dModel: 16, heads: 2, encoderLayers: 1, decoderLayers: 1, dimFeedforward: 16, maxLength: 8 }).eval();
+    const model = new Seq2SeqTransformer({
+      srcVocabSize: 12,
+      tgtVocabSize: 10,
+      dModel: 16,
+      heads: 2,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      dimFeedforward: 16,
+      maxLength: 8,
+    }).eval();
     const batch = collatePairs([
       { src: [4, 5], tgt: [6] },
       { src: [7, 8, 9], tgt: [6, 7, 8] },
@@ -62,7 +87,9 @@ describe('teacher-forced training', () => {
       tf.dispose([o.loss, o.output]);
     });
     expect(() => teacherForcedLoss(model, batch, { labelSmoothing: 1.5 })).toThrow(ConfigError);
-    expect(() => teacherForcedLoss(model, batch, { labelSmoothing: 1.5 })).toThrow('teacherForcedLoss: labelSmoothing');
+    expect(() => teacherForcedLoss(model, batch, { labelSmoothing: 1.5 })).toThrow(
+      'teacherForcedLoss: labelSmoothing',
+    );
     tf.dispose(Object.values(batch));
     model.dispose();
   });

@@ -19,12 +19,19 @@ export const DEFAULT_TEACHER_FORCED_LOSS_OPTIONS = { labelSmoothing: 0.1 } as co
  * (`tgtIn`) and is scored on predicting target + `<eos>` (`tgtOut`) with label-smoothed
  * cross-entropy, `<pad>` positions ignored (PyTorch's `ignore_index`). Returns a scalar.
  */
-export function teacherForcedLoss(model: Seq2SeqTransformer, batch: Seq2SeqBatch, options: TeacherForcedLossOptions = {}): tf.Scalar {
+export function teacherForcedLoss(
+  model: Seq2SeqTransformer,
+  batch: Seq2SeqBatch,
+  options: TeacherForcedLossOptions = {},
+): tf.Scalar {
   const labelSmoothing = options.labelSmoothing ?? DEFAULT_TEACHER_FORCED_LOSS_OPTIONS.labelSmoothing;
   checkProbability('teacherForcedLoss', 'labelSmoothing', labelSmoothing);
   return tf.tidy(() => {
     const logits = model.forward(batch.src, batch.tgtIn); // [B, T, V]
-    return crossEntropy(logits, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }) as tf.Scalar;
+    return crossEntropy(logits, batch.tgtOut, {
+      ignoreIndex: model.config.padId,
+      labelSmoothing,
+    }) as tf.Scalar;
   });
 }
 
@@ -43,10 +50,17 @@ export interface TeacherForcedStepOutput {
  * @ml/runner as `step: (batch, { model }) => teacherForcedStep(model, batch)`. The loss is
  * {@link teacherForcedLoss}'s; the logits come from the same forward pass.
  */
-export function teacherForcedStep(model: Seq2SeqTransformer, batch: Seq2SeqBatch, options: TeacherForcedLossOptions = {}): TeacherForcedStepOutput {
+export function teacherForcedStep(
+  model: Seq2SeqTransformer,
+  batch: Seq2SeqBatch,
+  options: TeacherForcedLossOptions = {},
+): TeacherForcedStepOutput {
   const labelSmoothing = options.labelSmoothing ?? DEFAULT_TEACHER_FORCED_LOSS_OPTIONS.labelSmoothing;
   checkProbability('teacherForcedStep', 'labelSmoothing', labelSmoothing);
   const output = model.forward(batch.src, batch.tgtIn); // [B, T, V]
-  const loss = tf.tidy(() => crossEntropy(output, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }) as tf.Scalar);
+  const loss = tf.tidy(
+    () =>
+      crossEntropy(output, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }) as tf.Scalar,
+  );
   return { loss, output, target: batch.tgtOut };
 }

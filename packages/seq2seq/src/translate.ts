@@ -17,7 +17,11 @@ export interface TranslateOptions extends BeamSearchOptions {
 }
 
 /** Defaults of {@link TranslateOptions}. */
-export const DEFAULT_TRANSLATE_OPTIONS = { beamWidth: 1, batchSize: 256, lengthPenalty: DEFAULT_BEAM_SEARCH_OPTIONS.lengthPenalty } as const;
+export const DEFAULT_TRANSLATE_OPTIONS = {
+  beamWidth: 1,
+  batchSize: 256,
+  lengthPenalty: DEFAULT_BEAM_SEARCH_OPTIONS.lengthPenalty,
+} as const;
 
 /**
  * Decodes source id sequences (without `<bos>`/`<eos>`) with a trained model: greedy by default,
@@ -25,22 +29,40 @@ export const DEFAULT_TRANSLATE_OPTIONS = { beamWidth: 1, batchSize: 256, lengthP
  * `maxLength` defaults to, and may not exceed, the model's position table. Empty sources, sources
  * longer than the table and ids outside the source vocabulary are DataErrors.
  */
-export async function translate(model: Seq2SeqTransformer, sources: readonly (readonly number[])[], options: TranslateOptions = {}): Promise<SearchResult> {
+export async function translate(
+  model: Seq2SeqTransformer,
+  sources: readonly (readonly number[])[],
+  options: TranslateOptions = {},
+): Promise<SearchResult> {
   const where = 'translate';
   const { maxLength: table, srcVocabSize } = model.config;
+  const longest = model.maxSourceLength;
   const beamWidth = options.beamWidth ?? DEFAULT_TRANSLATE_OPTIONS.beamWidth;
   const batchSize = options.batchSize ?? DEFAULT_TRANSLATE_OPTIONS.batchSize;
   checkPositiveInt(where, 'beamWidth', beamWidth);
   checkPositiveInt(where, 'batchSize', batchSize);
   const maxLength = options.maxLength ?? table;
   checkPositiveInt(where, 'maxLength', maxLength);
-  if (maxLength > table) throw new ConfigError(`${where}: maxLength must be at most the model's position table (${table}), got ${maxLength}`);
+  if (maxLength > table)
+    throw new ConfigError(
+      `${where}: maxLength must be at most the model's position table (${table}), got ${maxLength}`,
+    );
   sources.forEach((s, i) => {
     if (s.length === 0) throw new DataError(`${where}: source ${i} is empty; give at least one token`);
-    if (s.length > table) throw new DataError(`${where}: source ${i} has ${s.length} tokens, more than the model's position table holds (maxLength ${table})`);
+    if (s.length > longest) {
+      const why =
+        longest < table
+          ? `its position table, maxLength ${table}, less one for the <eos> it appends`
+          : `its position table, maxLength ${table}`;
+      throw new DataError(
+        `${where}: source ${i} has ${s.length} tokens, more than the model takes (${longest}: ${why})`,
+      );
+    }
     s.forEach((id, j) => {
       if (!Number.isInteger(id) || id < 0 || id >= srcVocabSize) {
-        throw new DataError(`${where}: source ${i}, position ${j} must be an id in [0, ${srcVocabSize}), got ${id}`);
+        throw new DataError(
+          `${where}: source ${i}, position ${j} must be an id in [0, ${srcVocabSize}), got ${id}`,
+        );
       }
     });
   });
@@ -53,7 +75,10 @@ export async function translate(model: Seq2SeqTransformer, sources: readonly (re
       const decoder = model.stepDecoder(src);
       try {
         const search = { ...options, maxLength };
-        const part = beamWidth === 1 ? await greedySearch(decoder, search) : await beamSearch(decoder, { ...search, beamWidth });
+        const part =
+          beamWidth === 1
+            ? await greedySearch(decoder, search)
+            : await beamSearch(decoder, { ...search, beamWidth });
         result.tokens.push(...part.tokens);
         result.scores.push(...part.scores);
         result.finished.push(...part.finished);

@@ -1,6 +1,10 @@
 import { ConfigError, DataError } from '@ml/core';
 
-import { loadSeq2SeqCheckpoint, saveSeq2SeqCheckpoint, type SaveSeq2SeqCheckpointOptions } from './checkpoint.js';
+import {
+  loadSeq2SeqCheckpoint,
+  saveSeq2SeqCheckpoint,
+  type SaveSeq2SeqCheckpointOptions,
+} from './checkpoint.js';
 import type { Seq2SeqTransformer } from './seq2seq-transformer.js';
 import { translate, type TranslateOptions } from './translate.js';
 import type { UnknownTokenPolicy, Vocab } from './vocab.js';
@@ -51,14 +55,19 @@ export class Translator {
    * Translates token lists: `[['ei', 'bi:']]` → `[['a', 'b']]`. Unknown tokens are rejected with a
    * DataError naming the sentence and the token (or mapped to `<unk>` with `unknown: 'unk'`).
    */
-  async translate(sentences: readonly (readonly string[])[], options: TranslatorOptions = {}): Promise<string[][]> {
+  async translate(
+    sentences: readonly (readonly string[])[],
+    options: TranslatorOptions = {},
+  ): Promise<string[][]> {
     const unknown = options.unknown ?? DEFAULT_TRANSLATOR_OPTIONS.unknown;
     const ids = sentences.map((tokens, i) => {
-      if (tokens.length === 0) throw new DataError(`Translator.translate: sentence ${i} is empty; give at least one token`);
+      if (tokens.length === 0)
+        throw new DataError(`Translator.translate: sentence ${i} is empty; give at least one token`);
       try {
         return this.srcVocab.encode(tokens, { unknown });
       } catch (e) {
-        if (e instanceof DataError) throw new DataError(`Translator.translate: sentence ${i}: ${e.message}`, { cause: e });
+        if (e instanceof DataError)
+          throw new DataError(`Translator.translate: sentence ${i}: ${e.message}`, { cause: e });
         throw e;
       }
     });

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 
 import { BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID, Vocab } from './vocab.js';
 
-
 /** Asserts that `fn` throws an instance of `cls` whose message contains `message`. */
 function expectError(fn: () => unknown, cls: new (message: string) => Error, message: string): void {
   expect(fn).toThrow(cls);
@@ -45,7 +44,9 @@ describe('Vocab', () => {
     expect(v.encode(['a', 'zz'])).toEqual([4, UNK_ID]);
     expect(v.decode([4, UNK_ID])).toEqual(['a', '<unk>']);
     expect(() => v.encode(['a', 'zz'], { unknown: 'error' })).toThrow(DataError);
-    expect(() => v.encode(['a', 'zz'], { unknown: 'error' })).toThrow("Vocab.encode: token 'zz' at position 1 is not in the vocabulary (known: a c b d)");
+    expect(() => v.encode(['a', 'zz'], { unknown: 'error' })).toThrow(
+      "Vocab.encode: token 'zz' at position 1 is not in the vocabulary (known: a c b d)",
+    );
   });
 
   it('round-trips through JSON', () => {
@@ -56,13 +57,31 @@ describe('Vocab', () => {
 
   it('rejects malformed vocabularies with named errors', () => {
     expect(() => new Vocab(['<pad>', '<bos>', 'x'])).toThrow(ConfigError);
-    expect(() => new Vocab(['<pad>', '<bos>', 'x'])).toThrow("Vocab: tokens[2] must be '<eos>' (specials come first: <pad> <bos> <eos> <unk>), got 'x'");
-    expect(() => new Vocab([...SPECIAL_TOKENS, 'a', 'a'])).toThrow("Vocab: token 'a' appears twice (ids 4 and 5)");
-    expectError(() => Vocab.build([['a', '']]), DataError, 'Vocab.build: sequence 0, position 1 must be a non-empty string, got ""');
-    expectError(() => Vocab.build(data, { minFreq: 0 }), ConfigError, 'Vocab.build: minFreq must be a positive integer, got 0');
-    expectError(() => Vocab.build(data).token(99), DataError, 'Vocab.token: id must be an integer in [0, 8), got 99');
+    expect(() => new Vocab(['<pad>', '<bos>', 'x'])).toThrow(
+      "Vocab: tokens[2] must be '<eos>' (specials come first: <pad> <bos> <eos> <unk>), got 'x'",
+    );
+    expect(() => new Vocab([...SPECIAL_TOKENS, 'a', 'a'])).toThrow(
+      "Vocab: token 'a' appears twice (ids 4 and 5)",
+    );
+    expectError(
+      () => Vocab.build([['a', '']]),
+      DataError,
+      'Vocab.build: sequence 0, position 1 must be a non-empty string, got ""',
+    );
+    expectError(
+      () => Vocab.build(data, { minFreq: 0 }),
+      ConfigError,
+      'Vocab.build: minFreq must be a positive integer, got 0',
+    );
+    expectError(
+      () => Vocab.build(data).token(99),
+      DataError,
+      'Vocab.token: id must be an integer in [0, 8), got 99',
+    );
     expect(() => Vocab.fromJSON({ words: [] })).toThrow(CheckpointError);
     expect(() => Vocab.fromJSON({ tokens: ['a'] })).toThrow(CheckpointError);
-    expect(() => Vocab.fromJSON({ tokens: ['a'] })).toThrow("Vocab.fromJSON: Vocab: tokens[0] must be '<pad>'");
+    expect(() => Vocab.fromJSON({ tokens: ['a'] })).toThrow(
+      "Vocab.fromJSON: Vocab: tokens[0] must be '<pad>'",
+    );
   });
 });

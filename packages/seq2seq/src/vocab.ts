@@ -69,14 +69,18 @@ export class Vocab {
   constructor(tokens: readonly string[]) {
     SPECIAL_TOKENS.forEach((s, i) => {
       if (tokens[i] !== s) {
-        throw new ConfigError(`Vocab: tokens[${i}] must be '${s}' (specials come first: ${SPECIAL_TOKENS.join(' ')}), got ${tokens[i] === undefined ? 'nothing' : `'${tokens[i]}'`}`);
+        throw new ConfigError(
+          `Vocab: tokens[${i}] must be '${s}' (specials come first: ${SPECIAL_TOKENS.join(' ')}), got ${tokens[i] === undefined ? 'nothing' : `'${tokens[i]}'`}`,
+        );
       }
     });
     const ids = new Map<string, number>();
     tokens.forEach((t, i) => {
-      if (typeof t !== 'string' || t.length === 0) throw new ConfigError(`Vocab: tokens[${i}] must be a non-empty string, got ${JSON.stringify(t)}`);
+      if (typeof t !== 'string' || t.length === 0)
+        throw new ConfigError(`Vocab: tokens[${i}] must be a non-empty string, got ${JSON.stringify(t)}`);
       const prev = ids.get(t);
-      if (prev !== undefined) throw new ConfigError(`Vocab: token '${t}' appears twice (ids ${prev} and ${i})`);
+      if (prev !== undefined)
+        throw new ConfigError(`Vocab: token '${t}' appears twice (ids ${prev} and ${i})`);
       ids.set(t, i);
     });
     this.tokens = Object.freeze([...tokens]);
@@ -89,18 +93,25 @@ export class Vocab {
    */
   static build(sequences: Iterable<readonly string[]>, options: VocabBuildOptions = {}): Vocab {
     const minFreq = options.minFreq ?? DEFAULT_VOCAB_OPTIONS.minFreq;
-    if (!Number.isInteger(minFreq) || minFreq < 1) throw new ConfigError(`Vocab.build: minFreq must be a positive integer, got ${String(minFreq)}`);
+    if (!Number.isInteger(minFreq) || minFreq < 1)
+      throw new ConfigError(`Vocab.build: minFreq must be a positive integer, got ${String(minFreq)}`);
     const maxTokens = options.maxTokens;
     if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 0)) {
-      throw new ConfigError(`Vocab.build: maxTokens must be a non-negative integer, got ${String(maxTokens)}`);
+      throw new ConfigError(
+        `Vocab.build: maxTokens must be a non-negative integer, got ${String(maxTokens)}`,
+      );
     }
     const counts = new Map<string, number>();
     const specials = new Set<string>(SPECIAL_TOKENS);
     let row = 0;
     for (const seq of sequences) {
-      if (!Array.isArray(seq)) throw new DataError(`Vocab.build: sequence ${row} must be an array of strings, got ${typeof seq}`);
+      if (!Array.isArray(seq))
+        throw new DataError(`Vocab.build: sequence ${row} must be an array of strings, got ${typeof seq}`);
       seq.forEach((t, j) => {
-        if (typeof t !== 'string' || t.length === 0) throw new DataError(`Vocab.build: sequence ${row}, position ${j} must be a non-empty string, got ${JSON.stringify(t)}`);
+        if (typeof t !== 'string' || t.length === 0)
+          throw new DataError(
+            `Vocab.build: sequence ${row}, position ${j} must be a non-empty string, got ${JSON.stringify(t)}`,
+          );
         if (!specials.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
       });
       row++;
@@ -129,14 +140,16 @@ export class Vocab {
   /** The token with id `id`; throws a DataError when `id` is not an id of this vocabulary. */
   token(id: number): string {
     const t = Number.isInteger(id) ? this.tokens[id] : undefined;
-    if (t === undefined) throw new DataError(`Vocab.token: id must be an integer in [0, ${this.size}), got ${id}`);
+    if (t === undefined)
+      throw new DataError(`Vocab.token: id must be an integer in [0, ${this.size}), got ${id}`);
     return t;
   }
 
   /** Token strings → ids, optionally framed by `<bos>`/`<eos>`; unknown tokens per `options.unknown`. */
   encode(tokens: readonly string[], options: EncodeOptions = {}): number[] {
     const unknown = options.unknown ?? DEFAULT_VOCAB_OPTIONS.unknown;
-    if (unknown !== 'unk' && unknown !== 'error') throw new ConfigError(`Vocab.encode: unknown must be 'unk' or 'error', got '${String(unknown)}'`);
+    if (unknown !== 'unk' && unknown !== 'error')
+      throw new ConfigError(`Vocab.encode: unknown must be 'unk' or 'error', got '${String(unknown)}'`);
     const ids: number[] = [];
     if (options.bos ?? DEFAULT_VOCAB_OPTIONS.bos) ids.push(BOS_ID);
     tokens.forEach((t, j) => {
@@ -145,7 +158,9 @@ export class Vocab {
         if (unknown === 'error') {
           const known = this.tokens.slice(SPECIAL_TOKENS.length);
           const shown = known.slice(0, 30).join(' ') + (known.length > 30 ? ' …' : '');
-          throw new DataError(`Vocab.encode: token '${t}' at position ${j} is not in the vocabulary (known: ${shown})`);
+          throw new DataError(
+            `Vocab.encode: token '${t}' at position ${j} is not in the vocabulary (known: ${shown})`,
+          );
         }
         ids.push(UNK_ID);
       } else ids.push(id);
@@ -177,7 +192,9 @@ export class Vocab {
   static fromJSON(json: unknown): Vocab {
     const tokens = (json as { tokens?: unknown } | null)?.tokens;
     if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string')) {
-      throw new CheckpointError(`Vocab.fromJSON: expected { tokens: string[] }, got ${JSON.stringify(json)?.slice(0, 80)}`);
+      throw new CheckpointError(
+        `Vocab.fromJSON: expected { tokens: string[] }, got ${JSON.stringify(json)?.slice(0, 80)}`,
+      );
     }
     try {
       return new Vocab(tokens as string[]);

@@ -1,6 +1,8 @@
-"""Times scikit-learn's fit (wall and process CPU time, medians) on the data @ml/svm's bench wrote.
+"""scikit-learn's side of @ml/svm's bench: fits on request so the two sides can take turns.
 
-Usage: sklearn_fit.py DIR REPEATS; prints JSON.
+Usage: sklearn_fit.py DIR. Reads DIR/cases.json and the .bin files the bench wrote, prints one JSON line
+{"sklearn": version}, then for each case name read from stdin fits once and prints
+{"cpu": s, "wall": s, "n_support": n} (process CPU time and wall time of the fit alone).
 """
 import json
 import sys
@@ -10,21 +12,17 @@ import numpy as np
 import sklearn
 from sklearn.svm import SVC, SVR
 
-folder, repeats = sys.argv[1], int(sys.argv[2])
-cases = json.load(open(f'{folder}/cases.json'))
-out = {'sklearn': sklearn.__version__, 'cases': {}}
-for case in cases:
+folder = sys.argv[1]
+cases = {}
+for case in json.load(open(f'{folder}/cases.json')):
     x = np.fromfile(f'{folder}/{case["name"]}.x.bin', dtype='<f8').reshape(case['rows'], case['cols'])
     y = np.fromfile(f'{folder}/{case["name"]}.y.bin', dtype='<f8')
-    make = (lambda: SVC(**case['params'])) if case['model'] == 'SVC' else (lambda: SVR(**case['params']))
-    make().fit(x, y)  # warm-up
-    wall, cpu = [], []
-    for _ in range(repeats):
-        model = make()
-        w0, c0 = time.perf_counter(), time.process_time()
-        model.fit(x, y)
-        cpu.append(time.process_time() - c0)
-        wall.append(time.perf_counter() - w0)
-    median = lambda v: sorted(v)[len(v) // 2]
-    out['cases'][case['name']] = {'wall': median(wall), 'cpu': median(cpu), 'n_support': int(len(model.support_))}
-print(json.dumps(out))
+    cases[case['name']] = (case, x, y)
+print(json.dumps({'sklearn': sklearn.__version__}), flush=True)
+for line in sys.stdin:
+    case, x, y = cases[line.strip()]
+    model = SVC(**case['params']) if case['model'] == 'SVC' else SVR(**case['params'])
+    w0, c0 = time.perf_counter(), time.process_time()
+    model.fit(x, y)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    print(json.dumps({'cpu': cpu, 'wall': wall, 'n_support': int(len(model.support_))}), flush=True)

@@ -4,7 +4,7 @@ import type { Matrix } from '../input.js';
 import { kernelBlock, type ResolvedKernel } from '../kernel.js';
 import { sigmoidTrain } from './platt.js';
 import type { KernelData } from './q-matrix.js';
-import { SvcQ, SvrQ } from './q-matrix.js';
+import { SvcQ, SvrQ, paddedStride } from './q-matrix.js';
 import { solveSmo } from './smo-solver.js';
 
 /** How each dual problem is solved. */
@@ -36,10 +36,11 @@ function gather(source: TrainingSource, idx: ArrayLike<number>): KernelData {
     return { x: new Float64Array(0), n, d: 0, gram: { data: source.x.data, m: source.x.cols, ids: Int32Array.from(idx) } };
   }
   const d = source.x.cols;
-  const x = new Float64Array(n * d);
+  const w = paddedStride(d);
+  const x = new Float64Array(n * w);
   for (let r = 0; r < n; r++) {
     const o = (idx[r] as number) * d;
-    x.set(source.x.data.subarray(o, o + d), r * d);
+    x.set(source.x.data.subarray(o, o + d), r * w);
   }
   return { x, n, d };
 }

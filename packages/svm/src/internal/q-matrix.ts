@@ -13,7 +13,7 @@ export interface QMatrix {
 
 /** Training rows of one subproblem: vectors (own copy, swapped in place), or indices into a precomputed Gram matrix. */
 export interface KernelData {
-  /** Row-major features [n, d] (empty for precomputed). */
+  /** Row-major features [n, d] (empty for precomputed); rows are `d + d % 2` apart, the pad zero (see {@link KernelRows}). */
   x: Float64Array;
   n: number;
   d: number;
@@ -46,9 +46,8 @@ export class KernelRows {
 
   constructor(data: KernelData, kernel: ResolvedKernel) {
     const { n, d } = data;
-    this.stride = d + (d % 2);
-    this.x = new Float64Array(n * this.stride);
-    for (let r = 0; r < n; r++) this.x.set(data.x.subarray(r * d, (r + 1) * d), r * this.stride);
+    this.stride = paddedStride(d);
+    this.x = data.x;
     this.tmp = new Float64Array(n);
     this.gamma = kernel.gamma;
     this.coef0 = kernel.coef0;
@@ -179,6 +178,11 @@ export class KernelRows {
       this.sq[j] = t;
     }
   }
+}
+
+/** Row length of {@link KernelData.x}: the feature count rounded up to even. */
+export function paddedStride(d: number): number {
+  return d + (d % 2);
 }
 
 /** Q for classification (C-SVC and ν-SVC): Q_ij = y_i y_j K(x_i, x_j), libsvm's SVC_Q. */

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { SvcQ } from './q-matrix.js';
+import { SvcQ, paddedStride } from './q-matrix.js';
 import { solveSmo } from './smo-solver.js';
 
 function problem(x: number[][], y: number[], C: number, shrinking = true) {
   const d = (x[0] as number[]).length;
-  const data = { x: Float64Array.from(x.flat()), n: x.length, d };
+  const w = paddedStride(d);
+  const flat = new Float64Array(x.length * w);
+  x.forEach((row, r) => flat.set(row, r * w));
+  const data = { x: flat, n: x.length, d };
   const yy = Int8Array.from(y);
   const Q = new SvcQ(data, { kernel: 'linear', gamma: 0, degree: 3, coef0: 0 }, yy, 1 << 20);
   return { Q, p: new Float64Array(x.length).fill(-1), y: yy, alpha: new Float64Array(x.length), C: new Float64Array(x.length).fill(C), eps: 1e-3, shrinking, maxIter: Infinity, nu: false };

@@ -3,13 +3,6 @@ import type { QMatrix } from './q-matrix.js';
 const LOWER = 0;
 const UPPER = 1;
 const FREE = 2;
-
-// `side` codes: bit 4 = label +1, bit 1 = in I_up, bit 2 = in I_low. The selection loops turn a code into
-// the label and into additive penalties (0 for members, −Infinity for the rest) through these tables, so
-// they read one byte per variable and drop non-members from a max without a data-dependent branch.
-const Y_OF = Float64Array.from({ length: 8 }, (_, c) => (c & 4 ? 1 : -1));
-const UP_PENALTY = Float64Array.from({ length: 8 }, (_, c) => (c & 1 ? 0 : -Infinity));
-const LOW_PENALTY = Float64Array.from({ length: 8 }, (_, c) => (c & 2 ? 0 : -Infinity));
 // libsvm's stand-in for a non-positive curvature (non-PSD kernels such as sigmoid).
 const TAU = 1e-12;
 
@@ -61,15 +54,13 @@ class Solver {
   private readonly Gbar: Float64Array;
   private readonly alpha: Float64Array;
   private readonly status: Uint8Array;
-  /** Label and I_up / I_low membership per position, coded as above. */
-  private readonly side: Uint8Array;
   /**
-   * The first selection pass (max of −y_t ∇f_t over I_up), computed by the previous step's gradient
-   * update while it had G in hand; valid until the active set or G changes any other way.
+   * I_up / I_low membership per position as additive penalties: 0 for members, −Infinity for the rest.
+   * Adding one to a candidate value drops non-members from a max without a branch per element: the
+   * membership pattern is data-dependent and mispredicts, the rare max updates do not.
    */
-  private scanValid = false;
-  private scanGmax = -Infinity;
-  private scanIdx = -1;
+  private readonly upPenalty: Float64Array;
+  private readonly lowPenalty: Float64Array;
   private readonly Q: QMatrix;
   private readonly QD: Float64Array;
   private readonly eps: number;
@@ -94,7 +85,8 @@ class Solver {
     this.eps = problem.eps;
     this.nu = problem.nu;
     this.status = new Uint8Array(l);
-    this.side = new Uint8Array(l);
+    this.upPenalty = new Float64Array(l);
+    this.lowPenalty = new Float64Array(l);
     for (let i = 0; i < l; i++) this.updateStatus(i);
     this.activeSet = new Int32Array(l);
     for (let i = 0; i < l; i++) this.activeSet[i] = i;
@@ -119,16 +111,17 @@ class Solver {
     const st = a >= (this.C[i] as number) ? UPPER : a <= 0 ? LOWER : FREE;
     this.status[i] = st;
     const pos = this.y[i] === 1;
-    this.side[i] = (pos ? 4 : 0) | (st !== (pos ? UPPER : LOWER) ? 1 : 0) | (st !== (pos ? LOWER : UPPER) ? 2 : 0);
+    this.upPenalty[i] = st !== (pos ? UPPER : LOWER) ? 0 : -Infinity;
+    this.lowPenalty[i] = st !== (pos ? LOWER : UPPER) ? 0 : -Infinity;
   }
 
   private swapIndex(i: number, j: number): void {
-    this.scanValid = false;
     this.Q.swapIndex(i, j);
     swapI8(this.y, i, j);
     swapF64(this.G, i, j);
     swapI8(this.status, i, j);
-    swapI8(this.side, i, j);
+    swapF64(this.upPenalty, i, j);
+    swapF64(this.lowPenalty, i, j);
     swapF64(this.alpha, i, j);
     swapF64(this.p, i, j);
     swapI32(this.activeSet, i, j);
@@ -137,7 +130,6 @@ class Solver {
   }
 
   private reconstructGradient(): void {
-    this.scanValid = false;
     const { l, activeSize, G, Gbar, p, status, alpha } = this;
     if (activeSize === l) return;
     for (let j = activeSize; j < l; j++) G[j] = (Gbar[j] as number) + (p[j] as number);
@@ -175,15 +167,11 @@ class Solver {
       }
       if (--counter === 0) {
         counter = Math.min(l, 1000);
-        if (shrinking) {
-          this.scanValid = false;
-          this.doShrinking();
-        }
+        if (shrinking) this.doShrinking();
       }
       if (this.selectWorkingSet()) {
         this.reconstructGradient();
         this.activeSize = l;
-        this.scanValid = false;
         if (this.selectWorkingSet()) break;
         counter = 1; // shrink again on the next iteration
       }
@@ -269,38 +257,13 @@ class Solver {
     }
     alpha[i] = ai;
     alpha[j] = aj;
+    updateGradient(G, Qi, Qj, ai - oldAi, aj - oldAj, activeSize);
     const ui = this.status[i] === UPPER;
     const uj = this.status[j] === UPPER;
     this.updateStatus(i);
     this.updateStatus(j);
-    if (this.nu) {
-      updateGradient(G, Qi, Qj, ai - oldAi, aj - oldAj, activeSize);
-    } else {
-      this.updateGradientAndScan(Qi, Qj, ai - oldAi, aj - oldAj, activeSize);
-    }
     if (ui !== (this.status[i] === UPPER)) this.updateGbar(i, ui ? -Ci : Ci);
     if (uj !== (this.status[j] === UPPER)) this.updateGbar(j, uj ? -Cj : Cj);
-  }
-
-  /** {@link updateGradient} fused with the next selection's first pass (same order, same ties: the last maximum wins). */
-  private updateGradientAndScan(Qi: Float32Array, Qj: Float32Array, dAi: number, dAj: number, n: number): void {
-    const G = this.G;
-    const side = this.side;
-    let Gmax = -Infinity;
-    let idx = -1;
-    for (let k = 0; k < n; k++) {
-      const g = (G[k] as number) + ((Qi[k] as number) * dAi + (Qj[k] as number) * dAj);
-      G[k] = g;
-      const s = side[k] as number;
-      const v = (UP_PENALTY[s] as number) - (Y_OF[s] as number) * g;
-      if (v >= Gmax) {
-        Gmax = v;
-        idx = k;
-      }
-    }
-    this.scanGmax = Gmax;
-    this.scanIdx = idx;
-    this.scanValid = true;
   }
 
   /** G_bar += s · Q_i over all l variables (α_i reached or left its upper bound). */
@@ -319,36 +282,28 @@ class Solver {
   // libsvm's two loops with the label folded in (v = −y_t ∇f_t) and membership as penalties. Multiplying by
   // ±1 and 2 and adding 0 are exact, so every comparison sees the numbers libsvm's branchy form sees.
   private selectWorkingSetC(): boolean {
-    const { activeSize, G, side, QD } = this;
+    const { activeSize, y, G, upPenalty, lowPenalty, QD } = this;
     let Gmax = -Infinity;
     let Gmax2 = -Infinity;
     let GmaxIdx = -1;
     let GminIdx = -1;
     let objDiffMin = Infinity;
-    if (this.scanValid) {
-      Gmax = this.scanGmax;
-      GmaxIdx = this.scanIdx;
-      this.scanValid = false;
-    } else {
-      for (let t = 0; t < activeSize; t++) {
-        const s = side[t] as number;
-        const v = (UP_PENALTY[s] as number) - (Y_OF[s] as number) * (G[t] as number);
-        if (v >= Gmax) {
-          Gmax = v;
-          GmaxIdx = t;
-        }
+    for (let t = 0; t < activeSize; t++) {
+      const v = (upPenalty[t] as number) - (y[t] as number) * (G[t] as number);
+      if (v >= Gmax) {
+        Gmax = v;
+        GmaxIdx = t;
       }
     }
     const i = GmaxIdx;
     if (i !== -1) {
       const Qi = this.Q.getQ(i, activeSize);
-      const yi2 = 2 * (this.y[i] as number);
+      const yi2 = 2 * (y[i] as number);
       const QDi = QD[i] as number;
       for (let j = 0; j < activeSize; j++) {
-        const s = side[j] as number;
-        const yj = Y_OF[s] as number;
+        const yj = y[j] as number;
         // −Infinity for j outside I_low: no effect on Gmax2, and gradDiff is never > 0.
-        const v = (LOW_PENALTY[s] as number) + yj * (G[j] as number);
+        const v = (lowPenalty[j] as number) + yj * (G[j] as number);
         if (v >= Gmax2) Gmax2 = v;
         const gradDiff = Gmax + v;
         if (gradDiff > 0) {
