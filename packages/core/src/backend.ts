@@ -48,24 +48,53 @@ async function loadBackendModule(name: BackendName): Promise<void> {
           errors.push(`${pkg}: ${(e as Error).message.split('\n')[0]}`);
         }
       }
-      throw new BackendError(`useBackend: 'tensorflow' needs @tensorflow/tfjs-node or -gpu installed (${errors.join('; ')})`);
+      throw new BackendError(
+        `useBackend: 'tensorflow' needs @tensorflow/tfjs-node or -gpu installed (${errors.join('; ')})`,
+      );
     }
     case 'webgpu':
-      if (!(await hasWebGpuAdapter())) throw new BackendError("useBackend: 'webgpu' needs a WebGPU adapter (navigator.gpu), and none was found");
+      if (!(await hasWebGpuAdapter()))
+        throw new BackendError(
+          "useBackend: 'webgpu' needs a WebGPU adapter (navigator.gpu), and none was found",
+        );
       try {
         await importOptional('@tensorflow/tfjs-backend-webgpu');
       } catch (e) {
-        throw new BackendError(`useBackend: 'webgpu' needs @tensorflow/tfjs-backend-webgpu installed (${(e as Error).message})`);
+        throw new BackendError(
+          `useBackend: 'webgpu' needs @tensorflow/tfjs-backend-webgpu installed (${(e as Error).message})`,
+        );
       }
       return;
     case 'webgl':
       try {
         await importOptional('@tensorflow/tfjs-backend-webgl');
       } catch (e) {
-        throw new BackendError(`useBackend: 'webgl' needs @tensorflow/tfjs-backend-webgl installed (${(e as Error).message})`);
+        throw new BackendError(
+          `useBackend: 'webgl' needs @tensorflow/tfjs-backend-webgl installed (${(e as Error).message})`,
+        );
       }
       return;
   }
+}
+
+type ProcessLike = {
+  listeners(event: string): unknown[];
+  removeListener(event: string, fn: unknown): void;
+};
+
+// The wasm backend's Emscripten runtime adds process-wide 'unhandledRejection' and 'uncaughtException'
+// handlers that rethrow, so Node prints the error's "source line": the backend's whole minified bundle.
+// Removing the handlers it added restores Node's own (equally fatal, readable) behaviour.
+function keepProcessHandlers(): () => void {
+  const proc = (globalThis as { process?: ProcessLike }).process;
+  if (proc === undefined || typeof proc.listeners !== 'function') return () => {};
+  const events = ['unhandledRejection', 'uncaughtException'];
+  const before = new Map(events.map((e) => [e, new Set(proc.listeners(e))]));
+  return () => {
+    for (const e of events) {
+      for (const fn of proc.listeners(e)) if (!before.get(e)?.has(fn)) proc.removeListener(e, fn);
+    }
+  };
 }
 
 async function activate(name: BackendName): Promise<void> {
@@ -73,14 +102,21 @@ async function activate(name: BackendName): Promise<void> {
   // The kernels wasm lacks for training (and faster matMul/conv backprops); idempotent.
   if (name === 'wasm') installWasmKernels();
   let ok: boolean;
+  const restoreHandlers = name === 'wasm' ? keepProcessHandlers() : () => {};
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
-    throw new BackendError(`useBackend: '${name}' failed to initialise: ${(e as Error).message}`, { cause: e });
+    throw new BackendError(`useBackend: '${name}' failed to initialise: ${(e as Error).message}`, {
+      cause: e,
+    });
+  } finally {
+    restoreHandlers();
   }
   // tf.setBackend returns false (and stays on the old backend) instead of throwing.
   if (!ok || tf.getBackend() !== name) {
-    throw new BackendError(`useBackend: tf.setBackend('${name}') returned false; the active backend is still '${tf.getBackend()}'`);
+    throw new BackendError(
+      `useBackend: tf.setBackend('${name}') returned false; the active backend is still '${tf.getBackend()}'`,
+    );
   }
   await tf.ready();
   if (name === 'cpu') quietFirstUse();
@@ -108,7 +144,9 @@ function quietFirstUse(): void {
  */
 export async function useBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendName> {
   if (name !== 'auto' && !KNOWN.includes(name)) {
-    throw new BackendError(`useBackend: name must be 'auto' or one of ${KNOWN.map((k) => `'${k}'`).join(', ')}, got '${String(name)}'`);
+    throw new BackendError(
+      `useBackend: name must be 'auto' or one of ${KNOWN.map((k) => `'${k}'`).join(', ')}, got '${String(name)}'`,
+    );
   }
   if (name !== 'auto') {
     await activate(name);

@@ -29,7 +29,7 @@ for (const backend of TEST_BACKENDS) {
 
     test('leaves gradients within the bound unchanged (same values, new tensors)', async () => {
       const grads = { w: tf.tensor1d([0.1, -0.2, 0.3]), b: tf.tensor1d([0.05]) };
-      const out = clipGradNorm(grads, 1);
+      const out = await clipGradNorm(grads, 1);
       expect(out.totalNorm).toBeCloseTo(Math.hypot(0.1, 0.2, 0.3, 0.05), 6);
       expect(Array.from(await (out.grads.w as tf.Tensor).data())).toEqual(Array.from(await grads.w.data()));
       expect(Array.from(await (out.grads.b as tf.Tensor).data())).toEqual(Array.from(await grads.b.data()));

@@ -48,13 +48,14 @@ export function clipGradNormOnDevice(
  * so gradients already within the bound come back unchanged. Returns new gradient tensors (the caller
  * disposes them and still owns the inputs) and the norm before clipping.
  *
- * The norm is returned as a number, which reads one scalar back synchronously; inside a training step
- * prefer `optimizer.minimize(lossFn, { clipNorm })`, which clips without reading anything back.
+ * The norm is read back as a number (asynchronously, so GPU backends are not stalled); inside a
+ * training step `optimizer.minimize(lossFn, { clipNorm })` clips without reading anything back.
+ * Invalid `maxNorm` throws synchronously.
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipGradNormResult {
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<ClipGradNormResult> {
   const out = clipGradNormOnDevice(grads, maxNorm);
-  // The contract returns the norm as a plain number; this is a single 4-byte read.
-  const totalNorm = out.totalNorm.dataSync()[0] as number;
-  out.totalNorm.dispose();
-  return { grads: out.grads, totalNorm };
+  return out.totalNorm.data().then((d) => {
+    out.totalNorm.dispose();
+    return { grads: out.grads, totalNorm: d[0] as number };
+  });
 }
