@@ -13,8 +13,12 @@ const args = process.argv.slice(2);
 const name = args[0] !== undefined && !args[0].startsWith('-') ? args.shift() : MAIN_DEMO;
 const entry = join(root, 'apps', name, 'src', 'main.ts');
 if (!existsSync(entry)) {
-  const demos = readdirSync(join(root, 'apps')).filter((d) => existsSync(join(root, 'apps', d, 'src', 'main.ts')));
-  console.error(`pnpm demo: no demo named '${name}' (apps/${name}/src/main.ts is missing). Demos: ${demos.join(', ')}`);
+  const demos = readdirSync(join(root, 'apps')).filter((d) =>
+    existsSync(join(root, 'apps', d, 'src', 'main.ts')),
+  );
+  console.error(
+    `pnpm demo: no demo named '${name}' (apps/${name}/src/main.ts is missing). Demos: ${demos.join(', ')}`,
+  );
   process.exit(2);
 }
 const result = spawnSync(process.execPath, ['--conditions=@ml/source', '--import', 'tsx', entry, ...args], {

@@ -12,11 +12,17 @@ if (!existsSync(FILE)) {
   const sudo = isRoot ? [] : ['sudo'];
   console.log(`Fashion-MNIST not found in ${DIR}; installing Debian's dataset-fashion-mnist…`);
   try {
-    const run = (cmd) => execFileSync(sudo.length ? 'sudo' : cmd[0], sudo.length ? cmd : cmd.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const run = (cmd) =>
+      execFileSync(sudo.length ? 'sudo' : cmd[0], sudo.length ? cmd : cmd.slice(1), {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     run(['apt-get', 'update', '-qq']);
     run(['apt-get', 'install', '-y', '-qq', 'dataset-fashion-mnist']);
   } catch (e) {
-    console.error(`Could not install dataset-fashion-mnist (${e.message}). Run: sudo apt-get install dataset-fashion-mnist`);
+    console.error(
+      `Could not install dataset-fashion-mnist (${e.message}). Run: sudo apt-get install dataset-fashion-mnist`,
+    );
     process.exit(1);
   }
 }

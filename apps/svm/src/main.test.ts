@@ -18,7 +18,9 @@ describe('pnpm demo svm', () => {
     log.mockRestore();
     const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as SvmMetrics;
     expect(written).toEqual(metrics);
-    expect(new Set(metrics.results.map((r) => r.dataset))).toEqual(new Set(['iris', 'wine', 'breast_cancer', 'digits', 'diabetes', 'friedman1']));
+    expect(new Set(metrics.results.map((r) => r.dataset))).toEqual(
+      new Set(['iris', 'wine', 'breast_cancer', 'digits', 'diabetes', 'friedman1']),
+    );
     for (const r of metrics.results) {
       if (r.sklearn_score !== null) expect(Math.abs(r.score - r.sklearn_score)).toBeLessThan(1e-3);
       expect(r.support_vectors).toBeGreaterThan(0);

@@ -72,9 +72,21 @@ function irisSplit(seed: number): Split & { classNames: string[] } {
     train.push(...idx.slice(nTest));
   }
   const d = 4;
-  const mean = Array.from({ length: d }, (_, c) => train.reduce((s, i) => s + (rows[i]?.[c] as number), 0) / train.length);
-  const std = Array.from({ length: d }, (_, c) => Math.sqrt(train.reduce((s, i) => s + ((rows[i]?.[c] as number) - (mean[c] as number)) ** 2, 0) / train.length));
-  const scaled = (idx: number[]): MatrixLike => ({ data: Float64Array.from(idx.flatMap((i) => (rows[i] as number[]).map((v, c) => (v - (mean[c] as number)) / (std[c] as number)))), shape: [idx.length, d] });
+  const mean = Array.from(
+    { length: d },
+    (_, c) => train.reduce((s, i) => s + (rows[i]?.[c] as number), 0) / train.length,
+  );
+  const std = Array.from({ length: d }, (_, c) =>
+    Math.sqrt(
+      train.reduce((s, i) => s + ((rows[i]?.[c] as number) - (mean[c] as number)) ** 2, 0) / train.length,
+    ),
+  );
+  const scaled = (idx: number[]): MatrixLike => ({
+    data: Float64Array.from(
+      idx.flatMap((i) => (rows[i] as number[]).map((v, c) => (v - (mean[c] as number)) / (std[c] as number))),
+    ),
+    shape: [idx.length, d],
+  });
   return {
     name: 'iris',
     xTrain: scaled(train),
@@ -90,14 +102,24 @@ function irisSplit(seed: number): Split & { classNames: string[] } {
 async function fixtureSplit(name: string): Promise<Split> {
   const bytes = new Uint8Array(await readFile(new URL(`${name}.safetensors`, FIXTURES)));
   const { tensors, metadata } = decodeSafetensors(bytes, `${name}.safetensors`);
-  const matrix = (key: string): MatrixLike => ({ data: Float64Array.from(tensors[key]?.data ?? []), shape: tensors[key]?.shape ?? [0, 0] });
+  const matrix = (key: string): MatrixLike => ({
+    data: Float64Array.from(tensors[key]?.data ?? []),
+    shape: tensors[key]?.shape ?? [0, 0],
+  });
   const values = (key: string): number[] => Array.from(tensors[key]?.data ?? []);
   const reference: Record<string, number> = {};
   for (const [key, value] of Object.entries(metadata)) {
     const m = /^(.*)\.(accuracy|r2)$/.exec(key);
     if (m) reference[m[1] as string] = Number(value);
   }
-  return { name, xTrain: matrix('x_train'), yTrain: values('y_train'), xTest: matrix('x_test'), yTest: values('y_test'), reference };
+  return {
+    name,
+    xTrain: matrix('x_train'),
+    yTrain: values('y_train'),
+    xTest: matrix('x_test'),
+    yTest: values('y_test'),
+    reference,
+  };
 }
 
 /** Friedman #1: y = 10 sin(π x₁x₂) + 20 (x₃ − ½)² + 10 x₄ + 5 x₅ + N(0, 1), x uniform on [0, 1]^10 (5 features are noise). */
@@ -109,7 +131,9 @@ function friedman(seed: number, rows: number): { x: MatrixLike; y: number[] } {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < d; c++) data[r * d + c] = rng.random();
     const v = (c: number): number => data[r * d + c] as number;
-    y.push(10 * Math.sin(Math.PI * v(0) * v(1)) + 20 * (v(2) - 0.5) ** 2 + 10 * v(3) + 5 * v(4) + rng.normal());
+    y.push(
+      10 * Math.sin(Math.PI * v(0) * v(1)) + 20 * (v(2) - 0.5) ** 2 + 10 * v(3) + 5 * v(4) + rng.normal(),
+    );
   }
   return { x: { data, shape: [rows, d] }, y };
 }
@@ -142,7 +166,9 @@ function run(split: Split, key: string, label: string, estimator: Estimator): Sv
   };
   const metric = regression ? 'R²' : 'accuracy';
   const ref = reference === undefined ? '' : `  (scikit-learn ${reference.toFixed(4)})`;
-  console.log(`  ${label.padEnd(36)} ${metric.padStart(8)} ${score.toFixed(4)}${ref.padEnd(25)} ${String(result.support_vectors).padStart(5)} SVs  fit ${result.fit_ms.toFixed(1).padStart(7)} ms`);
+  console.log(
+    `  ${label.padEnd(36)} ${metric.padStart(8)} ${score.toFixed(4)}${ref.padEnd(25)} ${String(result.support_vectors).padStart(5)} SVs  fit ${result.fit_ms.toFixed(1).padStart(7)} ms`,
+  );
   return result;
 }
 
@@ -150,35 +176,68 @@ function run(split: Split, key: string, label: string, estimator: Estimator): Sv
 export async function runSvmDemo(options: SvmDemoOptions): Promise<SvmMetrics> {
   await mkdir(options.out, { recursive: true });
   const results: SvmResult[] = [];
-  console.log('@ml/svm: libsvm-style SMO in TypeScript (no WASM). Test-split scores; fit time on this machine.\n');
+  console.log(
+    '@ml/svm: libsvm-style SMO in TypeScript (no WASM). Test-split scores; fit time on this machine.\n',
+  );
 
   const iris = irisSplit(options.seed);
-  console.log(`iris — ${iris.yTrain.length}/${iris.yTest.length} stratified split (seed ${options.seed}), standardised; classes ${iris.classNames.join(', ')}`);
+  console.log(
+    `iris — ${iris.yTrain.length}/${iris.yTest.length} stratified split (seed ${options.seed}), standardised; classes ${iris.classNames.join(', ')}`,
+  );
   const irisSvc = new SVC({ kernel: 'rbf', C: 1, probability: true, seed: options.seed });
   results.push(run(iris, 'rbf', "SVC rbf, C 1, gamma 'scale', Platt", irisSvc));
   results.push(run(iris, 'linear', 'SVC linear, C 1', new SVC({ kernel: 'linear' })));
-  results.push(run(iris, 'poly', 'SVC poly degree 3, coef0 1', new SVC({ kernel: 'poly', degree: 3, coef0: 1 })));
+  results.push(
+    run(iris, 'poly', 'SVC poly degree 3, coef0 1', new SVC({ kernel: 'poly', degree: 3, coef0: 1 })),
+  );
   results.push(run(iris, 'nu_rbf', 'NuSVC rbf, nu 0.3', new NuSVC({ nu: 0.3 })));
   const proba = irisSvc.predictProbaSync(slice(iris.xTest, 0, 3));
-  proba.forEach((p, i) => console.log(`    P(class | test row ${i}) = [${p.map((v) => v.toFixed(3)).join(', ')}], true class ${iris.classNames[iris.yTest[i] as number]}`));
+  proba.forEach((p, i) =>
+    console.log(
+      `    P(class | test row ${i}) = [${p.map((v) => v.toFixed(3)).join(', ')}], true class ${iris.classNames[iris.yTest[i] as number]}`,
+    ),
+  );
 
   for (const name of ['wine', 'breast_cancer', 'digits']) {
     const split = await fixtureSplit(name);
-    console.log(`\n${name} — scikit-learn's dataset, ${split.yTrain.length}/${split.yTest.length} split as in @ml/svm's fixtures`);
+    console.log(
+      `\n${name} — scikit-learn's dataset, ${split.yTrain.length}/${split.yTest.length} split as in @ml/svm's fixtures`,
+    );
     results.push(run(split, 'rbf', "SVC rbf, C 1, gamma 'scale'", new SVC()));
     results.push(run(split, 'linear', 'SVC linear, C 1', new SVC({ kernel: 'linear' })));
-    if (name !== 'digits') results.push(run(split, 'rbf_balanced', "SVC rbf, classWeight 'balanced'", new SVC({ classWeight: 'balanced' })));
+    if (name !== 'digits')
+      results.push(
+        run(split, 'rbf_balanced', "SVC rbf, classWeight 'balanced'", new SVC({ classWeight: 'balanced' })),
+      );
   }
 
   const diabetes = await fixtureSplit('diabetes');
-  console.log(`\ndiabetes — scikit-learn's regression set, ${diabetes.yTrain.length}/${diabetes.yTest.length} split`);
+  console.log(
+    `\ndiabetes — scikit-learn's regression set, ${diabetes.yTrain.length}/${diabetes.yTest.length} split`,
+  );
   results.push(run(diabetes, 'rbf', 'SVR rbf, C 10, epsilon 0.1', new SVR({ C: 10, epsilon: 0.1 })));
-  results.push(run(diabetes, 'linear', 'SVR linear, C 10, epsilon 0.1', new SVR({ kernel: 'linear', C: 10, epsilon: 0.1 })));
+  results.push(
+    run(
+      diabetes,
+      'linear',
+      'SVR linear, C 10, epsilon 0.1',
+      new SVR({ kernel: 'linear', C: 10, epsilon: 0.1 }),
+    ),
+  );
   results.push(run(diabetes, 'nu_rbf', 'NuSVR rbf, C 10, nu 0.5', new NuSVR({ C: 10, nu: 0.5 })));
 
   const fr = friedman(options.seed, 1500);
-  const friedmanSplit: Split = { name: 'friedman1', xTrain: slice(fr.x, 0, 1000), yTrain: fr.y.slice(0, 1000), xTest: slice(fr.x, 1000, 1500), yTest: fr.y.slice(1000), reference: {} };
-  console.log(`\nfriedman1 — synthetic, 10 features (5 pure noise), N(0, 1) noise, 1000/500 split (seed ${options.seed})`);
+  const friedmanSplit: Split = {
+    name: 'friedman1',
+    xTrain: slice(fr.x, 0, 1000),
+    yTrain: fr.y.slice(0, 1000),
+    xTest: slice(fr.x, 1000, 1500),
+    yTest: fr.y.slice(1000),
+    reference: {},
+  };
+  console.log(
+    `\nfriedman1 — synthetic, 10 features (5 pure noise), N(0, 1) noise, 1000/500 split (seed ${options.seed})`,
+  );
   results.push(run(friedmanSplit, 'rbf', 'SVR rbf, C 10, epsilon 0.1', new SVR({ C: 10, epsilon: 0.1 })));
 
   const metrics: SvmMetrics = { results, seed: options.seed };
@@ -190,7 +249,9 @@ export async function runSvmDemo(options: SvmDemoOptions): Promise<SvmMetrics> {
     const r = relative(process.cwd(), p);
     return r === '' ? '.' : r.startsWith('..') ? p : r;
   };
-  console.log(`\nwrote ${shown(metricsPath)} and the fitted Iris SVC as ${shown(modelPath)} (load it with SVC.fromJSON)`);
+  console.log(
+    `\nwrote ${shown(metricsPath)} and the fitted Iris SVC as ${shown(modelPath)} (load it with SVC.fromJSON)`,
+  );
   return metrics;
 }
 
@@ -204,7 +265,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<SvmM
     },
   });
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new Error(`pnpm demo svm: --seed must be an integer, got '${values.seed}'`);
+  if (!Number.isInteger(seed))
+    throw new Error(`pnpm demo svm: --seed must be an integer, got '${values.seed}'`);
   return runSvmDemo({ out: values.out, seed });
 }
 

@@ -16,12 +16,19 @@ function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
 }
 
 function labels(n: number, classes: number): tf.Tensor1D {
-  return tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 7) % classes), 'int32');
+  return tf.tensor1d(
+    Array.from({ length: n }, (_, i) => (i * 7) % classes),
+    'int32',
+  );
 }
 
 // (a) 784 → 256 → ReLU → 10, batch 128.
 function mlp(): Model {
-  const module = new Sequential([new Linear({ inFeatures: 784, outFeatures: 256, seed: 1 }), new ReLU(), new Linear({ inFeatures: 256, outFeatures: 10, seed: 2 })]);
+  const module = new Sequential([
+    new Linear({ inFeatures: 784, outFeatures: 256, seed: 1 }),
+    new ReLU(),
+    new Linear({ inFeatures: 256, outFeatures: 10, seed: 2 }),
+  ]);
   const x = tf.randomNormal([128, 784], 0, 1, 'float32', 1);
   const y = labels(128, 10);
   return { module, loss: () => crossEntropy(module.forward(x), y), dispose: () => tf.dispose([x, y]) };
@@ -80,7 +87,11 @@ function transformer(): Model {
   const module = new EncoderLayer();
   const x = tf.randomNormal([32, 64, 128], 0, 1, 'float32', 1);
   const target = tf.randomNormal([32, 64, 128], 0, 1, 'float32', 2);
-  return { module, loss: () => tf.mean(tf.squaredDifference(module.forward(x), target)), dispose: () => tf.dispose([x, target]) };
+  return {
+    module,
+    loss: () => tf.mean(tf.squaredDifference(module.forward(x), target)),
+    dispose: () => tf.dispose([x, target]),
+  };
 }
 
 export const BUILDERS: Record<string, () => Model> = { mlp, cnn, transformer };

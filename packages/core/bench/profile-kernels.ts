@@ -25,7 +25,12 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       const total = performance.now() - t0;
       const children = stack.pop()!;
       if (stack.length > 0) stack[stack.length - 1]! += total;
-      const detail = process.env.DETAIL === k.kernelName ? ` ${Object.values(a.inputs).map((t) => `[${t?.shape}]`).join('×')} ${JSON.stringify(a.attrs ?? {}).slice(0, 60)}` : '';
+      const detail =
+        process.env.DETAIL === k.kernelName
+          ? ` ${Object.values(a.inputs)
+              .map((t) => `[${t?.shape}]`)
+              .join('×')} ${JSON.stringify(a.attrs ?? {}).slice(0, 60)}`
+          : '';
       const e = self.get(k.kernelName + detail) ?? { ms: 0, calls: 0 };
       e.ms += total - children;
       e.calls++;
@@ -49,4 +54,7 @@ const wall = (performance.now() - t0) / steps;
 const rows = [...self.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0) / steps;
 console.log(`${name}: ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in kernels`);
-for (const [k, e] of rows.slice(0, 30)) console.log(`${k.padEnd(70)} ${(e.ms / steps).toFixed(2).padStart(8)} ms ${String(e.calls / steps).padStart(6)} calls`);
+for (const [k, e] of rows.slice(0, 30))
+  console.log(
+    `${k.padEnd(70)} ${(e.ms / steps).toFixed(2).padStart(8)} ms ${String(e.calls / steps).padStart(6)} calls`,
+  );

@@ -29,7 +29,6 @@ const REPS = Number(args.reps);
 const MODELS = args.models.split(',');
 const CONFIGS = args.configs.split(',');
 
-
 async function activate(config: string): Promise<void> {
   if (config === 'wasm-plain') {
     uninstallWasmKernels();
@@ -81,9 +80,13 @@ const median = (xs: number[]): number => {
 function runTorch(): Record<string, number> | string {
   const script = fileURLToPath(new URL('./torch_train_step.py', import.meta.url));
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'PyTorch not importable by /usr/bin/python3 (install python3-torch); skipped';
+  if (probe.status !== 0)
+    return 'PyTorch not importable by /usr/bin/python3 (install python3-torch); skipped';
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const res = spawnSync('/usr/bin/python3', [script, String(REPS), MODELS.join(',')], { encoding: 'utf8', env });
+  const res = spawnSync('/usr/bin/python3', [script, String(REPS), MODELS.join(',')], {
+    encoding: 'utf8',
+    env,
+  });
   if (res.status !== 0) return `PyTorch run failed: ${res.stderr.trim().split('\n').pop() ?? ''}`;
   const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { results: Record<string, number[]> };
   return Object.fromEntries(Object.entries(out.results).map(([k, v]) => [k, median(v)]));
@@ -120,4 +123,6 @@ console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
-console.log(`\nmedian of ${REPS} steps (tfjs-cpu: ${Math.max(1, Math.round(REPS / 5))}) after warm-up; tfjs ${tf.version_core}, node ${process.version}`);
+console.log(
+  `\nmedian of ${REPS} steps (tfjs-cpu: ${Math.max(1, Math.round(REPS / 5))}) after warm-up; tfjs ${tf.version_core}, node ${process.version}`,
+);

@@ -11,7 +11,10 @@ for (const backend of TEST_BACKENDS) {
   describe(`activations on ${backend}`, () => {
     beforeAll(() => onBackend(backend));
 
-    for (const [name, approximate] of [['gelu-exact', 'none'], ['gelu-tanh', 'tanh']] as [string, GeluApproximation][]) {
+    for (const [name, approximate] of [
+      ['gelu-exact', 'none'],
+      ['gelu-tanh', 'tanh'],
+    ] as [string, GeluApproximation][]) {
       test(`${name} matches PyTorch: output and input gradient over [-6, 6]`, async () => {
         const f = await fixture(name);
         const layer = new GELU({ approximate });
@@ -27,9 +30,20 @@ for (const backend of TEST_BACKENDS) {
 
     test('every activation leaks no tensors, forward or gradient', async () => {
       const x = tf.tensor1d([-2, -0.5, 0.5, 2]);
-      for (const layer of [new ReLU(), new GELU(), new GELU({ approximate: 'tanh' }), new LeakyReLU(), new Sigmoid(), new Tanh()]) {
+      for (const layer of [
+        new ReLU(),
+        new GELU(),
+        new GELU({ approximate: 'tanh' }),
+        new LeakyReLU(),
+        new Sigmoid(),
+        new Tanh(),
+      ]) {
         await expectNoTensorLeak(() => layer.forward(x).dispose());
-        await expectNoTensorLeak(() => tf.grad((v: tf.Tensor) => tf.sum(layer.forward(v)))(x).dispose());
+        await expectNoTensorLeak(() =>
+          tf
+            .grad((v: tf.Tensor) => tf.sum(layer.forward(v)))(x)
+            .dispose(),
+        );
       }
       x.dispose();
     });
@@ -53,7 +67,15 @@ describe('activations', () => {
   });
 
   test('reject invalid options', () => {
-    expectThrows(() => new GELU({ approximate: 'erf' as 'none' }), ConfigError, "GELU: approximate must be 'none' or 'tanh', got 'erf'");
-    expectThrows(() => new LeakyReLU({ negativeSlope: Number.NaN }), ConfigError, 'LeakyReLU: negativeSlope must be finite, got NaN');
+    expectThrows(
+      () => new GELU({ approximate: 'erf' as 'none' }),
+      ConfigError,
+      "GELU: approximate must be 'none' or 'tanh', got 'erf'",
+    );
+    expectThrows(
+      () => new LeakyReLU({ negativeSlope: Number.NaN }),
+      ConfigError,
+      'LeakyReLU: negativeSlope must be finite, got NaN',
+    );
   });
 });

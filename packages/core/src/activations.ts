@@ -60,7 +60,8 @@ export class LeakyReLU extends Module {
   constructor(options: LeakyReluOptions = {}) {
     super();
     this.negativeSlope = options.negativeSlope ?? 0.01;
-    if (!Number.isFinite(this.negativeSlope)) throw new ConfigError(`LeakyReLU: negativeSlope must be finite, got ${this.negativeSlope}`);
+    if (!Number.isFinite(this.negativeSlope))
+      throw new ConfigError(`LeakyReLU: negativeSlope must be finite, got ${this.negativeSlope}`);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -21,11 +21,21 @@ for (const backend of TEST_BACKENDS) {
       expectParity('batch-norm2d grad.weight', grads['weight'] as tf.Tensor, f.get('grad.weight'));
       expectParity('batch-norm2d grad.bias', grads['bias'] as tf.Tensor, f.get('grad.bias'));
       const after = f.group('after.');
-      expectParity('batch-norm2d running_mean', bn.runningMean as tf.Variable, after['running_mean'] as tf.Tensor);
-      expectParity('batch-norm2d running_var', bn.runningVar as tf.Variable, after['running_var'] as tf.Tensor);
+      expectParity(
+        'batch-norm2d running_mean',
+        bn.runningMean as tf.Variable,
+        after['running_mean'] as tf.Tensor,
+      );
+      expectParity(
+        'batch-norm2d running_var',
+        bn.runningVar as tf.Variable,
+        after['running_var'] as tf.Tensor,
+      );
       expect(bn.numBatchesTracked?.dtype).toBe('int32');
       expect(bn.numBatchesTracked?.shape).toEqual([]);
-      expect(Array.from((bn.numBatchesTracked as tf.Variable).dataSync())).toEqual(Array.from(f.get('after.num_batches_tracked').dataSync()));
+      expect(Array.from((bn.numBatchesTracked as tf.Variable).dataSync())).toEqual(
+        Array.from(f.get('after.num_batches_tracked').dataSync()),
+      );
       bn.eval();
       const evalOut = bn.forward(f.get('eval.x'));
       expectParity('batch-norm2d eval out', evalOut, f.get('eval.out'));
@@ -73,7 +83,11 @@ describe('BatchNorm', () => {
   test('train mode normalises with batch statistics; eval with the running ones', () => {
     const bn = new BatchNorm1d({ numFeatures: 1, momentum: 0.5 });
     const x = tf.tensor2d([[1], [3]]); // mean 2, biased var 1, unbiased var 2
-    expectTensorsClose(bn.forward(x), tf.tensor2d([[-1 / Math.sqrt(1 + 1e-5)], [1 / Math.sqrt(1 + 1e-5)]]), 1e-6);
+    expectTensorsClose(
+      bn.forward(x),
+      tf.tensor2d([[-1 / Math.sqrt(1 + 1e-5)], [1 / Math.sqrt(1 + 1e-5)]]),
+      1e-6,
+    );
     expectTensorsClose(bn.runningMean as tf.Variable, [1], 1e-6); // 0.5·0 + 0.5·2
     expectTensorsClose(bn.runningVar as tf.Variable, [1.5], 1e-6); // 0.5·1 + 0.5·2 (unbiased)
     bn.eval();
@@ -144,8 +158,20 @@ describe('BatchNorm', () => {
   });
 
   test('rejects invalid options', () => {
-    expectThrows(() => new BatchNorm2d({ numFeatures: 0 }), ConfigError, 'BatchNorm2d: numFeatures must be a positive integer, got 0');
-    expectThrows(() => new BatchNorm1d({ numFeatures: 2, momentum: 1.5 }), ConfigError, 'BatchNorm1d: momentum must be in [0, 1] or null, got 1.5');
-    expectThrows(() => new BatchNorm1d({ numFeatures: 2, eps: -1 }), ConfigError, 'BatchNorm1d: eps must be a finite number ≥ 0, got -1');
+    expectThrows(
+      () => new BatchNorm2d({ numFeatures: 0 }),
+      ConfigError,
+      'BatchNorm2d: numFeatures must be a positive integer, got 0',
+    );
+    expectThrows(
+      () => new BatchNorm1d({ numFeatures: 2, momentum: 1.5 }),
+      ConfigError,
+      'BatchNorm1d: momentum must be in [0, 1] or null, got 1.5',
+    );
+    expectThrows(
+      () => new BatchNorm1d({ numFeatures: 2, eps: -1 }),
+      ConfigError,
+      'BatchNorm1d: eps must be a finite number ≥ 0, got -1',
+    );
   });
 });

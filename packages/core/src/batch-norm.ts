@@ -55,7 +55,8 @@ export abstract class BatchNorm extends Module {
     const d = DEFAULT_BATCH_NORM_OPTIONS;
     checkPositiveInt(where, 'numFeatures', options.numFeatures);
     const eps = options.eps ?? d.eps;
-    if (!(eps >= 0 && Number.isFinite(eps))) throw new ConfigError(`${where}: eps must be a finite number ≥ 0, got ${eps}`);
+    if (!(eps >= 0 && Number.isFinite(eps)))
+      throw new ConfigError(`${where}: eps must be a finite number ≥ 0, got ${eps}`);
     const momentum = options.momentum === undefined ? d.momentum : options.momentum;
     if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
       throw new ConfigError(`${where}: momentum must be in [0, 1] or null, got ${momentum}`);
@@ -82,7 +83,9 @@ export abstract class BatchNorm extends Module {
     const useBatchStats = this.training || this.runningMean === null;
     const count = x.size / this.numFeatures; // values per channel
     if (useBatchStats && count < 2) {
-      throw new ShapeError(`${this.constructor.name}: training needs more than 1 value per channel, got input ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `${this.constructor.name}: training needs more than 1 value per channel, got input ${formatShape(x.shape)}`,
+      );
     }
     return tf.tidy(() => {
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
@@ -131,7 +134,9 @@ export class BatchNorm1d extends BatchNorm {
 
   protected checkInput(x: tf.Tensor): void {
     if ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] !== this.numFeatures) {
-      throw new ShapeError(`BatchNorm1d: input must be [N, ${this.numFeatures}] or [N, L, ${this.numFeatures}] (channels last), got ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `BatchNorm1d: input must be [N, ${this.numFeatures}] or [N, L, ${this.numFeatures}] (channels last), got ${formatShape(x.shape)}`,
+      );
     }
   }
 }
@@ -148,7 +153,9 @@ export class BatchNorm2d extends BatchNorm {
 
   protected checkInput(x: tf.Tensor): void {
     if (x.rank !== 4 || x.shape[3] !== this.numFeatures) {
-      throw new ShapeError(`BatchNorm2d: input must be [N, H, W, ${this.numFeatures}] (NHWC), got ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `BatchNorm2d: input must be [N, H, W, ${this.numFeatures}] (NHWC), got ${formatShape(x.shape)}`,
+      );
     }
   }
 }

@@ -35,8 +35,13 @@ export function binaryCrossEntropyWithLogits<O extends BinaryCrossEntropyOptions
   checkSameShape(where, logits, 'logits', target, 'target');
   const posWeight = options?.posWeight;
   const last = logits.shape[logits.rank - 1] ?? 1;
-  if (posWeight instanceof tf.Tensor && !(posWeight.rank === 1 && (posWeight.shape[0] === last || posWeight.shape[0] === 1))) {
-    throw new ShapeError(`${where}: posWeight must be [${last}] (one per class on the last axis), got ${formatShape(posWeight.shape)}`);
+  if (
+    posWeight instanceof tf.Tensor &&
+    !(posWeight.rank === 1 && (posWeight.shape[0] === last || posWeight.shape[0] === 1))
+  ) {
+    throw new ShapeError(
+      `${where}: posWeight must be [${last}] (one per class on the last axis), got ${formatShape(posWeight.shape)}`,
+    );
   }
   return tf.tidy(() => {
     const negative = tf.mul(tf.sub(1, target), logits); // (1 − t)·x

@@ -10,8 +10,22 @@ import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from
 const PARITY_CASES = {
   'conv2d-stride2-pad': { inChannels: 3, outChannels: 4, kernelSize: 3, stride: 2, padding: 1 },
   'conv2d-dilation': { inChannels: 2, outChannels: 3, kernelSize: 3, padding: 2, dilation: 2 },
-  'conv2d-depthwise': { inChannels: 3, outChannels: 6, kernelSize: [3, 2], stride: [1, 2], padding: [1, 0], groups: 3 },
-  'conv2d-groups': { inChannels: 4, outChannels: 6, kernelSize: [2, 3], padding: 'same', groups: 2, bias: false },
+  'conv2d-depthwise': {
+    inChannels: 3,
+    outChannels: 6,
+    kernelSize: [3, 2],
+    stride: [1, 2],
+    padding: [1, 0],
+    groups: 3,
+  },
+  'conv2d-groups': {
+    inChannels: 4,
+    outChannels: 6,
+    kernelSize: [2, 3],
+    padding: 'same',
+    groups: 2,
+    bias: false,
+  },
 } as const;
 
 for (const backend of TEST_BACKENDS) {
@@ -37,7 +51,8 @@ for (const backend of TEST_BACKENDS) {
         const { out, grads } = forwardAndGrads(conv, f.get('x'), f.get('dy'), (x) => conv.forward(x));
         expectParity(`${name} grad.input`, grads['input'] as tf.Tensor, f.get('grad.input'));
         expectParity(`${name} grad.weight`, grads['weight'] as tf.Tensor, f.get('grad.weight'));
-        if (conv.bias !== null) expectParity(`${name} grad.bias`, grads['bias'] as tf.Tensor, f.get('grad.bias'));
+        if (conv.bias !== null)
+          expectParity(`${name} grad.bias`, grads['bias'] as tf.Tensor, f.get('grad.bias'));
         tf.dispose([out, ...Object.values(grads)]);
         conv.dispose();
         f.dispose();
@@ -45,7 +60,14 @@ for (const backend of TEST_BACKENDS) {
     }
 
     test('forward and a training step leak no tensors, and the step lowers the loss', async () => {
-      const conv = new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, seed: 1 });
+      const conv = new Conv2d({
+        inChannels: 2,
+        outChannels: 3,
+        kernelSize: 3,
+        stride: 2,
+        padding: 1,
+        seed: 1,
+      });
       const x = new Rng(2).normalTensor([2, 6, 6, 2]);
       const target = tf.zeros([2, 3, 3, 3]);
       await expectNoTensorLeak(() => conv.forward(x).dispose());
@@ -68,14 +90,31 @@ describe('Conv2d', () => {
 
   test('computes a hand-checked 2×2 convolution with stride and bias', () => {
     const conv = new Conv2d({ inChannels: 1, outChannels: 1, kernelSize: 2, stride: 2 });
-    conv.loadStateDict({ weight: tf.tensor4d([[[[1, 2], [3, 4]]]]), bias: tf.tensor1d([0.5]) });
+    conv.loadStateDict({
+      weight: tf.tensor4d([
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      ]),
+      bias: tf.tensor1d([0.5]),
+    });
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], [1, 4, 4, 1]);
     // top-left window [[1, 2], [5, 6]] · [[1, 2], [3, 4]] = 1 + 4 + 15 + 24 = 44, +0.5.
     expectTensorsClose(conv.forward(x), tf.tensor4d([44.5, 64.5, 124.5, 144.5], [1, 2, 2, 1]), 1e-5);
   });
 
   test('output sizes follow PyTorch for padding, stride and dilation', () => {
-    const conv = new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: [3, 5], stride: [2, 1], padding: [1, 2], dilation: [1, 2] });
+    const conv = new Conv2d({
+      inChannels: 1,
+      outChannels: 2,
+      kernelSize: [3, 5],
+      stride: [2, 1],
+      padding: [1, 2],
+      dilation: [1, 2],
+    });
     expect(conv.outputSize(9, 10)).toEqual([5, 6]);
     expect(conv.forward(tf.zeros([1, 9, 10, 1])).shape).toEqual([1, 5, 6, 2]);
     const same = new Conv2d({ inChannels: 1, outChannels: 1, kernelSize: 4, padding: 'same' });
@@ -106,7 +145,11 @@ describe('Conv2d', () => {
 
   test('rejects inputs of the wrong shape, with a hint for NCHW', () => {
     const conv = new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3 });
-    expectThrows(() => conv.forward(tf.zeros([8, 8, 3])), ShapeError, 'Conv2d: input must be [N, H, W, 3] (NHWC), got [8, 8, 3]');
+    expectThrows(
+      () => conv.forward(tf.zeros([8, 8, 3])),
+      ShapeError,
+      'Conv2d: input must be [N, H, W, 3] (NHWC), got [8, 8, 3]',
+    );
     expectThrows(
       () => conv.forward(tf.zeros([2, 3, 8, 8])),
       ShapeError,
@@ -121,14 +164,50 @@ describe('Conv2d', () => {
 
   test('rejects invalid options with ConfigErrors that name them', () => {
     const base = { inChannels: 4, outChannels: 4, kernelSize: 3 };
-    expectThrows(() => new Conv2d({ ...base, inChannels: 0 }), ConfigError, 'Conv2d: inChannels must be a positive integer, got 0');
-    expectThrows(() => new Conv2d({ ...base, outChannels: 2.5 }), ConfigError, 'Conv2d: outChannels must be a positive integer, got 2.5');
-    expectThrows(() => new Conv2d({ ...base, kernelSize: 0 }), ConfigError, 'Conv2d: kernelSize must be a positive integer or a pair of them, got 0');
-    expectThrows(() => new Conv2d({ ...base, stride: [1, -1] }), ConfigError, 'Conv2d: stride must be a positive integer or a pair of them, got [1,-1]');
-    expectThrows(() => new Conv2d({ ...base, padding: -1 }), ConfigError, 'Conv2d: padding must be a non-negative integer or a pair of them, got -1');
-    expectThrows(() => new Conv2d({ ...base, padding: 'full' as 'same' }), ConfigError, "Conv2d: padding must be a number, a pair, 'same' or 'valid', got 'full'");
-    expectThrows(() => new Conv2d({ ...base, padding: 'same', stride: 2 }), ConfigError, "Conv2d: padding 'same' needs stride 1 (as in PyTorch), got stride [2, 2]");
-    expectThrows(() => new Conv2d({ ...base, dilation: 0 }), ConfigError, 'Conv2d: dilation must be a positive integer or a pair of them, got 0');
-    expectThrows(() => new Conv2d({ ...base, groups: 3 }), ConfigError, 'Conv2d: inChannels (4) and outChannels (4) must both be divisible by groups (3)');
+    expectThrows(
+      () => new Conv2d({ ...base, inChannels: 0 }),
+      ConfigError,
+      'Conv2d: inChannels must be a positive integer, got 0',
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, outChannels: 2.5 }),
+      ConfigError,
+      'Conv2d: outChannels must be a positive integer, got 2.5',
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, kernelSize: 0 }),
+      ConfigError,
+      'Conv2d: kernelSize must be a positive integer or a pair of them, got 0',
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, stride: [1, -1] }),
+      ConfigError,
+      'Conv2d: stride must be a positive integer or a pair of them, got [1,-1]',
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, padding: -1 }),
+      ConfigError,
+      'Conv2d: padding must be a non-negative integer or a pair of them, got -1',
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, padding: 'full' as 'same' }),
+      ConfigError,
+      "Conv2d: padding must be a number, a pair, 'same' or 'valid', got 'full'",
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, padding: 'same', stride: 2 }),
+      ConfigError,
+      "Conv2d: padding 'same' needs stride 1 (as in PyTorch), got stride [2, 2]",
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, dilation: 0 }),
+      ConfigError,
+      'Conv2d: dilation must be a positive integer or a pair of them, got 0',
+    );
+    expectThrows(
+      () => new Conv2d({ ...base, groups: 3 }),
+      ConfigError,
+      'Conv2d: inChannels (4) and outChannels (4) must both be divisible by groups (3)',
+    );
   });
 });

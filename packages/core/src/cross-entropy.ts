@@ -19,15 +19,29 @@ export interface CrossEntropyOptions {
 }
 
 /** Defaults of {@link CrossEntropyOptions}: PyTorch's. */
-export const DEFAULT_CROSS_ENTROPY_OPTIONS = { ignoreIndex: -100, labelSmoothing: 0, reduction: 'mean' } as const;
+export const DEFAULT_CROSS_ENTROPY_OPTIONS = {
+  ignoreIndex: -100,
+  labelSmoothing: 0,
+  reduction: 'mean',
+} as const;
 
 /**
  * Checks class-id targets against the number of classes by reading them (asynchronously): throws
  * the DataError {@link crossEntropy} would throw for the same labels given as a plain array.
  */
-export async function checkLabels(target: tf.Tensor, numClasses: number, options: { ignoreIndex?: number } = {}): Promise<void> {
+export async function checkLabels(
+  target: tf.Tensor,
+  numClasses: number,
+  options: { ignoreIndex?: number } = {},
+): Promise<void> {
   const ignoreIndex = options.ignoreIndex ?? DEFAULT_CROSS_ENTROPY_OPTIONS.ignoreIndex;
-  checkIndexValues('crossEntropy', 'label', await target.data(), numClasses, labelCheck(numClasses, ignoreIndex));
+  checkIndexValues(
+    'crossEntropy',
+    'label',
+    await target.data(),
+    numClasses,
+    labelCheck(numClasses, ignoreIndex),
+  );
 }
 
 function labelCheck(numClasses: number, ignoreIndex: number): { skip: number; context: string } {
@@ -53,22 +67,32 @@ function labelCheck(numClasses: number, ignoreIndex: number): { skip: number; co
  * an out-of-range label there makes the loss NaN (so it cannot train silently), and
  * `await checkLabels(target, C)` gives the DataError.
  */
-export function crossEntropy<O extends CrossEntropyOptions | undefined = undefined>(logits: tf.Tensor, target: tf.Tensor | PlainIndices, options?: O): ReducedLoss<O> {
+export function crossEntropy<O extends CrossEntropyOptions | undefined = undefined>(
+  logits: tf.Tensor,
+  target: tf.Tensor | PlainIndices,
+  options?: O,
+): ReducedLoss<O> {
   const d = DEFAULT_CROSS_ENTROPY_OPTIONS;
   const ignoreIndex = options?.ignoreIndex ?? d.ignoreIndex;
   const eps = options?.labelSmoothing ?? d.labelSmoothing;
   const reduction = options?.reduction ?? d.reduction;
   const weight = options?.weight;
   checkReduction('crossEntropy', reduction);
-  if (!Number.isInteger(ignoreIndex)) throw new ConfigError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
-  if (!(eps >= 0 && eps <= 1)) throw new ConfigError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  if (!Number.isInteger(ignoreIndex))
+    throw new ConfigError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!(eps >= 0 && eps <= 1))
+    throw new ConfigError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   if (logits.rank !== 2 && logits.rank !== 3) {
-    throw new ShapeError(`crossEntropy: logits must be [N, C] or [N, T, C], got ${formatShape(logits.shape)}`);
+    throw new ShapeError(
+      `crossEntropy: logits must be [N, C] or [N, T, C], got ${formatShape(logits.shape)}`,
+    );
   }
   const c = logits.shape[logits.rank - 1] as number;
   const lead = logits.shape.slice(0, -1);
   if (weight !== undefined && (weight.rank !== 1 || weight.shape[0] !== c)) {
-    throw new ShapeError(`crossEntropy: weight must be [${c}] (one per class), got ${formatShape(weight.shape)}`);
+    throw new ShapeError(
+      `crossEntropy: weight must be [${c}] (one per class), got ${formatShape(weight.shape)}`,
+    );
   }
 
   let plain: tf.Tensor | null = null;
@@ -83,11 +107,15 @@ export function crossEntropy<O extends CrossEntropyOptions | undefined = undefin
   const probabilities = sameShape(logits.shape);
   if (!probabilities && !sameShape(lead)) {
     plain?.dispose();
-    throw new ShapeError(`crossEntropy: target must be class ids of shape ${formatShape(lead)} or probabilities of shape ${formatShape(logits.shape)}, got ${formatShape(t.shape)}`);
+    throw new ShapeError(
+      `crossEntropy: target must be class ids of shape ${formatShape(lead)} or probabilities of shape ${formatShape(logits.shape)}, got ${formatShape(t.shape)}`,
+    );
   }
   if (probabilities ? t.dtype !== 'float32' : t.dtype !== 'int32') {
     plain?.dispose();
-    throw new DataError(`crossEntropy: ${probabilities ? 'probability targets must be float32' : 'class-id targets must be int32'}, got ${t.dtype}`);
+    throw new DataError(
+      `crossEntropy: ${probabilities ? 'probability targets must be float32' : 'class-id targets must be int32'}, got ${t.dtype}`,
+    );
   }
 
   const out = tf.tidy(() => {

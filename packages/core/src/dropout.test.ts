@@ -40,7 +40,9 @@ describe('Dropout', () => {
     const d = new Dropout({ p: 0.5, seed: 2 });
     const mask = d.forward(x).dataSync();
     d.rng.setState(new Rng(2).state());
-    const g = tf.grad((v: tf.Tensor) => tf.sum(d.forward(v)))(x).dataSync();
+    const g = tf
+      .grad((v: tf.Tensor) => tf.sum(d.forward(v)))(x)
+      .dataSync();
     expect(Array.from(g)).toEqual(Array.from(mask));
   });
 
@@ -49,7 +51,11 @@ describe('Dropout', () => {
     const d = new Dropout({ p: 0.3 });
     await expectNoTensorLeak(() => d.forward(x).dispose());
     await expectNoTensorLeak(() => d.eval().forward(x).dispose());
-    await expectNoTensorLeak(() => tf.grad((v: tf.Tensor) => tf.sum(d.train().forward(v)))(x).dispose());
+    await expectNoTensorLeak(() =>
+      tf
+        .grad((v: tf.Tensor) => tf.sum(d.train().forward(v)))(x)
+        .dispose(),
+    );
     x.dispose();
   });
 

@@ -18,7 +18,8 @@ export const DEFAULT_DROPOUT_OPTIONS = { p: 0.5 } as const;
 
 /** Checks a dropout probability: a number in [0, 1). */
 export function checkProbability(where: string, name: string, p: number): void {
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ConfigError(`${where}: ${name} must be in [0, 1), got ${p}`);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1))
+    throw new ConfigError(`${where}: ${name} must be in [0, 1), got ${p}`);
 }
 
 /**

@@ -58,7 +58,9 @@ export class Embedding extends Module {
     this.embeddingDim = embeddingDim;
     const pad = options.paddingIdx ?? DEFAULT_EMBEDDING_OPTIONS.paddingIdx;
     if (pad !== undefined && (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings)) {
-      throw new ConfigError(`Embedding: paddingIdx must be an integer in [-${numEmbeddings}, ${numEmbeddings}), got ${pad}`);
+      throw new ConfigError(
+        `Embedding: paddingIdx must be an integer in [-${numEmbeddings}, ${numEmbeddings}), got ${pad}`,
+      );
     }
     this.paddingIdx = pad === undefined ? null : pad < 0 ? pad + numEmbeddings : pad;
     const rng = options.rng ?? new Rng(options.seed ?? 0);
@@ -66,7 +68,10 @@ export class Embedding extends Module {
     if (this.paddingIdx !== null) {
       const p = this.paddingIdx;
       const zeroed = tf.tidy(() => {
-        const keep = tf.expandDims(tf.notEqual(tf.range(0, numEmbeddings, 1, 'int32'), tf.scalar(p, 'int32')), 1); // [V, 1]
+        const keep = tf.expandDims(
+          tf.notEqual(tf.range(0, numEmbeddings, 1, 'int32'), tf.scalar(p, 'int32')),
+          1,
+        ); // [V, 1]
         return tf.where(keep, w, tf.zerosLike(w)); // +0 (w·0 would leave −0 in the row)
       });
       w.dispose();
@@ -82,7 +87,8 @@ export class Embedding extends Module {
   forward(ids: EmbeddingIds): tf.Tensor {
     let plain: tf.Tensor | null = null;
     if (ids instanceof tf.Tensor) {
-      if (ids.dtype !== 'int32') throw new DataError(`Embedding: ids must be an int32 tensor, got dtype ${ids.dtype}`);
+      if (ids.dtype !== 'int32')
+        throw new DataError(`Embedding: ids must be an int32 tensor, got dtype ${ids.dtype}`);
     } else {
       plain = plainIndicesToTensor('Embedding', 'id', ids, this.numEmbeddings);
     }

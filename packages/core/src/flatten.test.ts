@@ -31,8 +31,20 @@ describe('Flatten', () => {
   });
 
   test('rejects axes that do not fit the input, and bad options', () => {
-    expectThrows(() => new Flatten().forward(tf.zeros([3])), ShapeError, 'Flatten: axes 1..-1 do not fit an input of shape [3]');
-    expectThrows(() => new Flatten({ startDim: 1.5 }), ConfigError, 'Flatten: startDim must be an integer, got 1.5');
-    expectThrows(() => new Flatten({ startDim: 2, endDim: 1 }), ConfigError, 'Flatten: startDim (2) must not come after endDim (1)');
+    expectThrows(
+      () => new Flatten().forward(tf.zeros([3])),
+      ShapeError,
+      'Flatten: axes 1..-1 do not fit an input of shape [3]',
+    );
+    expectThrows(
+      () => new Flatten({ startDim: 1.5 }),
+      ConfigError,
+      'Flatten: startDim must be an integer, got 1.5',
+    );
+    expectThrows(
+      () => new Flatten({ startDim: 2, endDim: 1 }),
+      ConfigError,
+      'Flatten: startDim (2) must not come after endDim (1)',
+    );
   });
 });

@@ -28,11 +28,16 @@ export class Flatten extends Module {
     super();
     this.startDim = options.startDim ?? DEFAULT_FLATTEN_OPTIONS.startDim;
     this.endDim = options.endDim ?? DEFAULT_FLATTEN_OPTIONS.endDim;
-    for (const [name, v] of [['startDim', this.startDim], ['endDim', this.endDim]] as const) {
+    for (const [name, v] of [
+      ['startDim', this.startDim],
+      ['endDim', this.endDim],
+    ] as const) {
       if (!Number.isInteger(v)) throw new ConfigError(`Flatten: ${name} must be an integer, got ${v}`);
     }
     if (Math.sign(this.startDim) === Math.sign(this.endDim) && this.startDim > this.endDim) {
-      throw new ConfigError(`Flatten: startDim (${this.startDim}) must not come after endDim (${this.endDim})`);
+      throw new ConfigError(
+        `Flatten: startDim (${this.startDim}) must not come after endDim (${this.endDim})`,
+      );
     }
   }
 
@@ -42,7 +47,9 @@ export class Flatten extends Module {
     const start = this.startDim < 0 ? this.startDim + rank : this.startDim;
     const end = this.endDim < 0 ? this.endDim + rank : this.endDim;
     if (start < 0 || start >= rank || end < 0 || end >= rank || start > end) {
-      throw new ShapeError(`Flatten: axes ${this.startDim}..${this.endDim} do not fit an input of shape ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `Flatten: axes ${this.startDim}..${this.endDim} do not fit an input of shape ${formatShape(x.shape)}`,
+      );
     }
     const shape = x.rank === 0 ? [1] : x.shape;
     const merged = shape.slice(start, end + 1).reduce((a, b) => a * b, 1);

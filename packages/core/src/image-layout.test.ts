@@ -20,7 +20,15 @@ describe('toNHWC / toNCHW', () => {
   });
 
   test('reject tensors that are not rank 4', () => {
-    expectThrows(() => toNHWC(tf.zeros([2, 2, 2])), ShapeError, 'toNHWC: input must be rank 4 [N, C, H, W], got [2, 2, 2]');
-    expectThrows(() => toNCHW(tf.zeros([2])), ShapeError, 'toNCHW: input must be rank 4 [N, H, W, C], got [2]');
+    expectThrows(
+      () => toNHWC(tf.zeros([2, 2, 2])),
+      ShapeError,
+      'toNHWC: input must be rank 4 [N, C, H, W], got [2, 2, 2]',
+    );
+    expectThrows(
+      () => toNCHW(tf.zeros([2])),
+      ShapeError,
+      'toNCHW: input must be rank 4 [N, H, W, C], got [2]',
+    );
   });
 });

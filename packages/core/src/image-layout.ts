@@ -10,7 +10,8 @@ import { ShapeError, formatShape } from './errors.js';
  */
 
 function checkRank4(where: string, x: tf.Tensor, layout: string): void {
-  if (x.rank !== 4) throw new ShapeError(`${where}: input must be rank 4 ${layout}, got ${formatShape(x.shape)}`);
+  if (x.rank !== 4)
+    throw new ShapeError(`${where}: input must be rank 4 ${layout}, got ${formatShape(x.shape)}`);
 }
 
 /** [N, C, H, W] (PyTorch) → [N, H, W, C] (@ml, tfjs). */

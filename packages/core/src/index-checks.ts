@@ -3,7 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DataError, ShapeError, formatShape } from './errors.js';
 
 /** Integer indices (ids, class labels) given as plain JavaScript data instead of a tensor. */
-export type PlainIndices = number | Int32Array | readonly number[] | readonly (readonly number[])[] | readonly (readonly (readonly number[])[])[];
+export type PlainIndices =
+  | number
+  | Int32Array
+  | readonly number[]
+  | readonly (readonly number[])[]
+  | readonly (readonly (readonly number[])[])[];
 
 /** Options of {@link checkIndexValues}. */
 export interface IndexCheckOptions {
@@ -17,7 +22,13 @@ export interface IndexCheckOptions {
  * Throws a DataError naming the first of `values` that is not an integer in [0, n), e.g.
  * `crossEntropy: label 12 at flat index 3 is out of range [0, 10) (numClasses 10)`.
  */
-export function checkIndexValues(where: string, what: string, values: ArrayLike<number>, n: number, options: IndexCheckOptions = {}): void {
+export function checkIndexValues(
+  where: string,
+  what: string,
+  values: ArrayLike<number>,
+  n: number,
+  options: IndexCheckOptions = {},
+): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (v === options.skip) continue;
@@ -46,7 +57,9 @@ export function flattenPlain(where: string, value: PlainIndices): { shape: numbe
   const record = (dims: number[]): void => {
     if (shape === null) shape = dims;
     else if (shape.length !== dims.length || shape.some((d, i) => d !== dims[i])) {
-      throw new ShapeError(`${where}: a nested array must be rectangular, found rows of shapes ${formatShape(shape)} and ${formatShape(dims)}`);
+      throw new ShapeError(
+        `${where}: a nested array must be rectangular, found rows of shapes ${formatShape(shape)} and ${formatShape(dims)}`,
+      );
     }
   };
   walk(value, []);
@@ -54,7 +67,13 @@ export function flattenPlain(where: string, value: PlainIndices): { shape: numbe
 }
 
 /** Checks plain indices with {@link checkIndexValues} and returns them as an int32 tensor. */
-export function plainIndicesToTensor(where: string, what: string, value: PlainIndices, n: number, options: IndexCheckOptions = {}): tf.Tensor {
+export function plainIndicesToTensor(
+  where: string,
+  what: string,
+  value: PlainIndices,
+  n: number,
+  options: IndexCheckOptions = {},
+): tf.Tensor {
   const { shape, values } = flattenPlain(where, value);
   checkIndexValues(where, what, values, n, options);
   return tf.tensor(Int32Array.from(values), shape, 'int32');

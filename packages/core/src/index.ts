@@ -1,6 +1,14 @@
 export { BACKEND_PRIORITY, activeBackend, useBackend } from './backend.js';
 export type { BackendName } from './backend.js';
-export { BackendError, CheckpointError, ConfigError, DataError, MlError, ShapeError, formatShape } from './errors.js';
+export {
+  BackendError,
+  CheckpointError,
+  ConfigError,
+  DataError,
+  MlError,
+  ShapeError,
+  formatShape,
+} from './errors.js';
 export { Rng, resolveRng } from './rng.js';
 export type { RngState } from './rng.js';
 export { Module } from './module.js';
@@ -17,10 +25,22 @@ export { GELU, LeakyReLU, ReLU, Sigmoid, Tanh, gelu } from './activations.js';
 export type { GeluApproximation, GeluOptions, LeakyReluOptions } from './activations.js';
 export { ModuleList, Sequential } from './sequential.js';
 export { sumToShape, transposeLast2 } from './internal/gradient-fixes.js';
-export { decodeSafetensors, encodeRawSafetensors, encodeSafetensors, rawToTensors, tensorsToRaw } from './safetensors.js';
+export {
+  decodeSafetensors,
+  encodeRawSafetensors,
+  encodeSafetensors,
+  rawToTensors,
+  tensorsToRaw,
+} from './safetensors.js';
 export type { DecodedSafetensors, EncodeOptions, RawTensor, SafetensorsDtype } from './safetensors.js';
 export { Optimizer, checkLearningRate } from './optimizer.js';
-export type { MinimizeOptions, OptimizerOptions, OptimizerParams, OptimizerState, OptimizerStateDict } from './optimizer.js';
+export type {
+  MinimizeOptions,
+  OptimizerOptions,
+  OptimizerParams,
+  OptimizerState,
+  OptimizerStateDict,
+} from './optimizer.js';
 export { DEFAULT_SGD_OPTIONS, SGD } from './sgd.js';
 export type { SgdOptions } from './sgd.js';
 export { Adam, DEFAULT_ADAM_OPTIONS } from './adam.js';
@@ -28,8 +48,23 @@ export type { AdamOptions } from './adam.js';
 export { AdamW, DEFAULT_ADAMW_OPTIONS } from './adamw.js';
 export { clipGradNorm } from './clip-grad-norm.js';
 export type { ClipGradNormResult } from './clip-grad-norm.js';
-export { CosineWithWarmup, DEFAULT_COSINE_WITH_WARMUP_OPTIONS, DEFAULT_MULTI_STEP_LR_OPTIONS, DEFAULT_NOAM_SCHEDULE_OPTIONS, DEFAULT_STEP_LR_OPTIONS, MultiStepLR, NoamSchedule, StepLR } from './lr-schedules.js';
-export type { CosineWithWarmupOptions, LrSchedule, MultiStepLROptions, NoamScheduleOptions, StepLROptions } from './lr-schedules.js';
+export {
+  CosineWithWarmup,
+  DEFAULT_COSINE_WITH_WARMUP_OPTIONS,
+  DEFAULT_MULTI_STEP_LR_OPTIONS,
+  DEFAULT_NOAM_SCHEDULE_OPTIONS,
+  DEFAULT_STEP_LR_OPTIONS,
+  MultiStepLR,
+  NoamSchedule,
+  StepLR,
+} from './lr-schedules.js';
+export type {
+  CosineWithWarmupOptions,
+  LrSchedule,
+  MultiStepLROptions,
+  NoamScheduleOptions,
+  StepLROptions,
+} from './lr-schedules.js';
 export { DEFAULT_REDUCE_LR_ON_PLATEAU_OPTIONS, ReduceLROnPlateau } from './reduce-lr-on-plateau.js';
 export type { ReduceLROnPlateauOptions, ReduceLROnPlateauState } from './reduce-lr-on-plateau.js';
 export { loadModule, loadSafetensorsFile, saveModule, saveSafetensorsFile } from './checkpoint-file.js';
@@ -54,5 +89,8 @@ export { DEFAULT_CROSS_ENTROPY_OPTIONS, checkLabels, crossEntropy } from './cros
 export type { CrossEntropyOptions } from './cross-entropy.js';
 export { DEFAULT_REGRESSION_LOSS_OPTIONS, huberLoss, l1Loss, mseLoss } from './regression-losses.js';
 export type { HuberLossOptions, RegressionLossOptions } from './regression-losses.js';
-export { DEFAULT_BINARY_CROSS_ENTROPY_OPTIONS, binaryCrossEntropyWithLogits } from './binary-cross-entropy.js';
+export {
+  DEFAULT_BINARY_CROSS_ENTROPY_OPTIONS,
+  binaryCrossEntropyWithLogits,
+} from './binary-cross-entropy.js';
 export type { BinaryCrossEntropyOptions } from './binary-cross-entropy.js';

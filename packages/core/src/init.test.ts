@@ -20,7 +20,11 @@ describe('init', () => {
   test('fanInAndOut reads PyTorch layouts: [out, in] and [out, in, kh, kw]', () => {
     expect(fanInAndOut([64, 16])).toEqual({ fanIn: 16, fanOut: 64 });
     expect(fanInAndOut([8, 3, 5, 5])).toEqual({ fanIn: 75, fanOut: 200 });
-    expectThrows(() => fanInAndOut([5]), ConfigError, 'fanInAndOut: weight must have rank ≥ 2, got shape [5]');
+    expectThrows(
+      () => fanInAndOut([5]),
+      ConfigError,
+      'fanInAndOut: weight must have rank ≥ 2, got shape [5]',
+    );
   });
 
   test("calculateGain follows PyTorch's table", () => {
@@ -43,9 +47,14 @@ describe('init', () => {
     const ku = stats(init.kaimingUniform(rng, shape, { nonlinearity: 'relu' }));
     expect(ku.max).toBeLessThanOrEqual(Math.sqrt(6 / 300));
     expect(ku.std).toBeCloseTo(Math.sqrt(2 / 300), 3);
-    expect(stats(init.kaimingNormal(rng, shape, { mode: 'fanOut', nonlinearity: 'relu' })).std).toBeCloseTo(Math.sqrt(2 / 200), 3);
+    expect(stats(init.kaimingNormal(rng, shape, { mode: 'fanOut', nonlinearity: 'relu' })).std).toBeCloseTo(
+      Math.sqrt(2 / 200),
+      3,
+    );
     // PyTorch's Linear/Conv default (a = √5) is U(±1/√fan_in).
-    expect(stats(init.kaimingUniform(rng, shape, { a: Math.sqrt(5) })).max).toBeLessThanOrEqual(1 / Math.sqrt(300));
+    expect(stats(init.kaimingUniform(rng, shape, { a: Math.sqrt(5) })).max).toBeLessThanOrEqual(
+      1 / Math.sqrt(300),
+    );
   });
 
   test('truncatedNormal stays within [a, b]; uniform and normal take their parameters', () => {
@@ -68,7 +77,11 @@ describe('init', () => {
   });
 
   test('the same seed gives the same tensor', () => {
-    expect(init.kaimingUniform(new Rng(9), [4, 4]).dataSync()).toEqual(init.kaimingUniform(new Rng(9), [4, 4]).dataSync());
-    expect(init.kaimingUniform(new Rng(9), [4, 4]).dataSync()).not.toEqual(init.kaimingUniform(new Rng(10), [4, 4]).dataSync());
+    expect(init.kaimingUniform(new Rng(9), [4, 4]).dataSync()).toEqual(
+      init.kaimingUniform(new Rng(9), [4, 4]).dataSync(),
+    );
+    expect(init.kaimingUniform(new Rng(9), [4, 4]).dataSync()).not.toEqual(
+      init.kaimingUniform(new Rng(10), [4, 4]).dataSync(),
+    );
   });
 });

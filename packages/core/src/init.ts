@@ -8,7 +8,8 @@ export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | '
 
 /** fan_in and fan_out of a weight in PyTorch layout ([out, in] or [out, in, kh, kw]). */
 export function fanInAndOut(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2) throw new ConfigError(`fanInAndOut: weight must have rank ≥ 2, got shape [${shape.join(', ')}]`);
+  if (shape.length < 2)
+    throw new ConfigError(`fanInAndOut: weight must have rank ≥ 2, got shape [${shape.join(', ')}]`);
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: (shape[1] as number) * receptive, fanOut: (shape[0] as number) * receptive };
 }
@@ -38,7 +39,10 @@ export interface KaimingOptions {
   nonlinearity?: Nonlinearity;
 }
 
-function kaimingStd(shape: readonly number[], { a = 0, mode = 'fanIn', nonlinearity = 'leaky_relu' }: KaimingOptions): number {
+function kaimingStd(
+  shape: readonly number[],
+  { a = 0, mode = 'fanIn', nonlinearity = 'leaky_relu' }: KaimingOptions,
+): number {
   const { fanIn, fanOut } = fanInAndOut(shape);
   return calculateGain(nonlinearity, a) / Math.sqrt(mode === 'fanIn' ? fanIn : fanOut);
 }

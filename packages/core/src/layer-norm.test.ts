@@ -43,19 +43,63 @@ describe('LayerNorm', () => {
   beforeAll(() => onBackend('cpu'));
 
   test('normalises the trailing axes with the biased variance', () => {
-    const y = new LayerNorm({ normalizedShape: 2, eps: 0 }).forward(tf.tensor2d([[1, 3], [10, 10.5]]));
-    expectTensorsClose(y, tf.tensor2d([[-1, 1], [-1, 1]]), 1e-5);
-    const y2 = new LayerNorm({ normalizedShape: [2, 2], elementwiseAffine: false }).forward(tf.tensor3d([[[1, 2], [3, 4]]]));
+    const y = new LayerNorm({ normalizedShape: 2, eps: 0 }).forward(
+      tf.tensor2d([
+        [1, 3],
+        [10, 10.5],
+      ]),
+    );
+    expectTensorsClose(
+      y,
+      tf.tensor2d([
+        [-1, 1],
+        [-1, 1],
+      ]),
+      1e-5,
+    );
+    const y2 = new LayerNorm({ normalizedShape: [2, 2], elementwiseAffine: false }).forward(
+      tf.tensor3d([
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ]),
+    );
     const s = Math.sqrt(1.25 + 1e-5);
-    expectTensorsClose(y2, tf.tensor3d([[[-1.5 / s, -0.5 / s], [0.5 / s, 1.5 / s]]]), 1e-5);
+    expectTensorsClose(
+      y2,
+      tf.tensor3d([
+        [
+          [-1.5 / s, -0.5 / s],
+          [0.5 / s, 1.5 / s],
+        ],
+      ]),
+      1e-5,
+    );
     expect(new LayerNorm({ normalizedShape: 2, elementwiseAffine: false }).parameters()).toHaveLength(0);
   });
 
   test('rejects inputs that do not end with normalizedShape, and bad options', () => {
     const norm = new LayerNorm({ normalizedShape: [2, 3] });
-    expectThrows(() => norm.forward(tf.zeros([4, 3, 2])), ShapeError, 'LayerNorm: input must end with [2, 3], got [4, 3, 2]');
-    expectThrows(() => norm.forward(tf.zeros([3])), ShapeError, 'LayerNorm: input must end with [2, 3], got [3]');
-    expectThrows(() => new LayerNorm({ normalizedShape: 4, eps: -1 }), ConfigError, 'LayerNorm: eps must be a finite number ≥ 0, got -1');
-    expectThrows(() => new LayerNorm({ normalizedShape: [4, 0] }), ConfigError, 'LayerNorm: normalizedShape[1] must be a positive integer, got 0');
+    expectThrows(
+      () => norm.forward(tf.zeros([4, 3, 2])),
+      ShapeError,
+      'LayerNorm: input must end with [2, 3], got [4, 3, 2]',
+    );
+    expectThrows(
+      () => norm.forward(tf.zeros([3])),
+      ShapeError,
+      'LayerNorm: input must end with [2, 3], got [3]',
+    );
+    expectThrows(
+      () => new LayerNorm({ normalizedShape: 4, eps: -1 }),
+      ConfigError,
+      'LayerNorm: eps must be a finite number ≥ 0, got -1',
+    );
+    expectThrows(
+      () => new LayerNorm({ normalizedShape: [4, 0] }),
+      ConfigError,
+      'LayerNorm: normalizedShape[1] must be a positive integer, got 0',
+    );
   });
 });

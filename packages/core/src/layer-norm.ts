@@ -29,11 +29,13 @@ export class LayerNorm extends Module {
 
   constructor(options: LayerNormOptions) {
     super();
-    const shape = typeof options.normalizedShape === 'number' ? [options.normalizedShape] : [...options.normalizedShape];
+    const shape =
+      typeof options.normalizedShape === 'number' ? [options.normalizedShape] : [...options.normalizedShape];
     shape.forEach((d, i) => checkPositiveInt('LayerNorm', `normalizedShape[${i}]`, d));
     this.normalizedShape = shape;
     this.eps = options.eps ?? DEFAULT_LAYER_NORM_OPTIONS.eps;
-    if (!(this.eps >= 0 && Number.isFinite(this.eps))) throw new ConfigError(`LayerNorm: eps must be a finite number ≥ 0, got ${this.eps}`);
+    if (!(this.eps >= 0 && Number.isFinite(this.eps)))
+      throw new ConfigError(`LayerNorm: eps must be a finite number ≥ 0, got ${this.eps}`);
     const affine = options.elementwiseAffine ?? DEFAULT_LAYER_NORM_OPTIONS.elementwiseAffine;
     this.weight = affine ? this.registerParameter('weight', tf.ones(shape)) : null;
     this.bias = affine ? this.registerParameter('bias', tf.zeros(shape)) : null;
@@ -43,7 +45,9 @@ export class LayerNorm extends Module {
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.rank - k);
     if (x.rank < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
-      throw new ShapeError(`LayerNorm: input must end with ${formatShape(this.normalizedShape)}, got ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `LayerNorm: input must end with ${formatShape(this.normalizedShape)}, got ${formatShape(x.shape)}`,
+      );
     }
     return tf.tidy(() => {
       const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);

@@ -45,7 +45,14 @@ describe('Linear', () => {
 
   test('computes x·Wᵀ + b for any leading shape', () => {
     const linear = new Linear({ inFeatures: 2, outFeatures: 3 });
-    linear.loadStateDict({ weight: tf.tensor2d([[1, 0], [0, 1], [1, 1]]), bias: tf.tensor1d([0, 10, 100]) });
+    linear.loadStateDict({
+      weight: tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+      bias: tf.tensor1d([0, 10, 100]),
+    });
     expectTensorsClose(linear.forward(tf.tensor2d([[1, 2]])), tf.tensor2d([[1, 12, 103]]), 0);
     expectTensorsClose(linear.forward(tf.tensor1d([1, 2])), tf.tensor1d([1, 12, 103]), 0);
     expect(linear.forward(tf.zeros([2, 3, 4, 2])).shape).toEqual([2, 3, 4, 3]);
@@ -59,11 +66,14 @@ describe('Linear', () => {
     const w = Array.from(linear.weight.dataSync());
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.95 * bound);
-    expect(Math.max(...Array.from((linear.bias as tf.Variable).dataSync()).map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(
+      Math.max(...Array.from((linear.bias as tf.Variable).dataSync()).map(Math.abs)),
+    ).toBeLessThanOrEqual(bound);
   });
 
   test('the same seed (or rng state) gives the same weights', () => {
-    const w = (options: { seed?: number; rng?: Rng }) => new Linear({ inFeatures: 3, outFeatures: 2, ...options }).weight.dataSync();
+    const w = (options: { seed?: number; rng?: Rng }) =>
+      new Linear({ inFeatures: 3, outFeatures: 2, ...options }).weight.dataSync();
     expect(w({ seed: 5 })).toEqual(w({ seed: 5 }));
     expect(w({ seed: 5 })).not.toEqual(w({ seed: 6 }));
     expect(w({ rng: new Rng(5) })).toEqual(w({ seed: 5 }));
@@ -71,12 +81,24 @@ describe('Linear', () => {
 
   test('rejects an input of the wrong shape', () => {
     const linear = new Linear({ inFeatures: 64, outFeatures: 2 });
-    expectThrows(() => linear.forward(tf.zeros([8, 32])), ShapeError, 'Linear: input last dim must be 64, got [8, 32]');
+    expectThrows(
+      () => linear.forward(tf.zeros([8, 32])),
+      ShapeError,
+      'Linear: input last dim must be 64, got [8, 32]',
+    );
     expectThrows(() => linear.forward(tf.scalar(1)), ShapeError, 'Linear: input last dim must be 64, got []');
   });
 
   test('rejects invalid options', () => {
-    expectThrows(() => new Linear({ inFeatures: 0, outFeatures: 2 }), ConfigError, 'Linear: inFeatures must be a positive integer, got 0');
-    expectThrows(() => new Linear({ inFeatures: 2, outFeatures: 1.5 }), ConfigError, 'Linear: outFeatures must be a positive integer, got 1.5');
+    expectThrows(
+      () => new Linear({ inFeatures: 0, outFeatures: 2 }),
+      ConfigError,
+      'Linear: inFeatures must be a positive integer, got 0',
+    );
+    expectThrows(
+      () => new Linear({ inFeatures: 2, outFeatures: 1.5 }),
+      ConfigError,
+      'Linear: outFeatures must be a positive integer, got 1.5',
+    );
   });
 });

@@ -20,7 +20,11 @@ class Net extends Module {
     super();
     this.encoder = this.registerModule(
       'encoder',
-      new Sequential([new Linear({ inFeatures: 3, outFeatures: 4, seed }), new ReLU(), new BatchNorm1d({ numFeatures: 4 })]),
+      new Sequential([
+        new Linear({ inFeatures: 3, outFeatures: 4, seed }),
+        new ReLU(),
+        new BatchNorm1d({ numFeatures: 4 }),
+      ]),
     );
     this.head = this.registerModule('head', new Linear({ inFeatures: 4, outFeatures: 2, seed: seed + 1 }));
     this.scale = this.registerBuffer('scale', tf.scalar(2));
@@ -41,11 +45,32 @@ describe('Module', () => {
 
   test('names parameters and buffers with dotted paths, like PyTorch', () => {
     const net = new Net();
-    expect(net.namedParameters().map(([n]) => n)).toEqual(['encoder.0.weight', 'encoder.0.bias', 'encoder.2.weight', 'encoder.2.bias', 'head.weight', 'head.bias']);
-    expect(net.namedBuffers().map(([n]) => n)).toEqual(['scale', 'encoder.2.running_mean', 'encoder.2.running_var', 'encoder.2.num_batches_tracked']);
+    expect(net.namedParameters().map(([n]) => n)).toEqual([
+      'encoder.0.weight',
+      'encoder.0.bias',
+      'encoder.2.weight',
+      'encoder.2.bias',
+      'head.weight',
+      'head.bias',
+    ]);
+    expect(net.namedBuffers().map(([n]) => n)).toEqual([
+      'scale',
+      'encoder.2.running_mean',
+      'encoder.2.running_var',
+      'encoder.2.num_batches_tracked',
+    ]);
     expect(net.namedChildren().map(([n]) => n)).toEqual(['encoder', 'head']);
-    expect(net.namedModules().map(([n]) => n)).toEqual(['', 'encoder', 'encoder.0', 'encoder.1', 'encoder.2', 'head']);
-    expect(Object.keys(net.stateDict())).toEqual([...net.namedParameters(), ...net.namedBuffers()].map(([n]) => n));
+    expect(net.namedModules().map(([n]) => n)).toEqual([
+      '',
+      'encoder',
+      'encoder.0',
+      'encoder.1',
+      'encoder.2',
+      'head',
+    ]);
+    expect(Object.keys(net.stateDict())).toEqual(
+      [...net.namedParameters(), ...net.namedBuffers()].map(([n]) => n),
+    );
     expect(net.numParameters()).toBe(3 * 4 + 4 + 4 + 4 + 4 * 2 + 2);
     expect(net.parameters().every((p) => p.trainable)).toBe(true);
     expect(net.namedBuffers().every(([, b]) => !b.trainable)).toBe(true);
@@ -64,7 +89,9 @@ describe('Module', () => {
     net.encoder.freeze();
     expect(net.trainableParameters()).toEqual([net.head.weight, net.head.bias]);
     const { value, grads } = tf.variableGrads(() => tf.sum(net.forward(tf.ones([2, 3]))) as tf.Scalar);
-    expect(Object.keys(grads).sort()).toEqual([net.head.weight.name, (net.head.bias as tf.Variable).name].sort());
+    expect(Object.keys(grads).sort()).toEqual(
+      [net.head.weight.name, (net.head.bias as tf.Variable).name].sort(),
+    );
     tf.dispose([value, grads]);
     net.encoder.unfreeze();
     expect(net.trainableParameters()).toHaveLength(6);
@@ -75,7 +102,8 @@ describe('Module', () => {
     const b = new Net(2);
     a.encoder.forward(tf.ones([2, 3])); // moves a's running stats
     b.loadStateDict(a.stateDict());
-    for (const [name, t] of Object.entries(a.stateDict())) expectTensorsClose(b.stateDict()[name] as tf.Tensor, t, 0);
+    for (const [name, t] of Object.entries(a.stateDict()))
+      expectTensorsClose(b.stateDict()[name] as tf.Tensor, t, 0);
     const x = tf.tensor2d([[1, -2, 3]]);
     expectTensorsClose(b.eval().forward(x), a.eval().forward(x), 0);
   });
@@ -100,7 +128,10 @@ describe('Module', () => {
 
   test('non-strict loading skips missing and unexpected keys and says which; wrong shapes still throw', () => {
     const net = new Net();
-    const result = net.loadStateDict({ 'head.bias': tf.tensor1d([5, 6]), 'other.weight': tf.zeros([1]) }, { strict: false });
+    const result = net.loadStateDict(
+      { 'head.bias': tf.tensor1d([5, 6]), 'other.weight': tf.zeros([1]) },
+      { strict: false },
+    );
     expect(Array.from((net.head.bias as tf.Variable).dataSync())).toEqual([5, 6]);
     expect(result.unexpectedKeys).toEqual(['other.weight']);
     expect(result.missingKeys).toHaveLength(Object.keys(net.stateDict()).length - 1);
@@ -128,7 +159,11 @@ describe('Module', () => {
         this.registerParameter('toString', tf.zeros([1]));
       }
     }
-    expectThrows(() => new Odd().loadStateDict({}), CheckpointError, 'Odd.loadStateDict: state dict does not fit the model (missing keys: toString)');
+    expectThrows(
+      () => new Odd().loadStateDict({}),
+      CheckpointError,
+      'Odd.loadStateDict: state dict does not fit the model (missing keys: toString)',
+    );
   });
 
   test("loading a model's own state dict is a no-op that keeps its values", () => {
@@ -141,7 +176,11 @@ describe('Module', () => {
   test('rejects duplicate and malformed names', () => {
     const net = new Net();
     expectThrows(() => net.register('head'), ConfigError, "Net: 'head' is already registered");
-    expectThrows(() => net.register('a.b'), ConfigError, "Net: name must be an identifier or an index, got 'a.b'");
+    expectThrows(
+      () => net.register('a.b'),
+      ConfigError,
+      "Net: name must be an identifier or an index, got 'a.b'",
+    );
     expectThrows(() => net.register(''), ConfigError, "Net: name must be an identifier or an index, got ''");
   });
 

@@ -61,7 +61,10 @@ export abstract class Module {
   }
 
   #checkName(name: string): void {
-    if (!NAME_RE.test(name)) throw new ConfigError(`${this.constructor.name}: name must be an identifier or an index, got '${name}'`);
+    if (!NAME_RE.test(name))
+      throw new ConfigError(
+        `${this.constructor.name}: name must be an identifier or an index, got '${name}'`,
+      );
     if (this.#params.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
       throw new ConfigError(`${this.constructor.name}: '${name}' is already registered`);
     }
@@ -75,7 +78,8 @@ export abstract class Module {
   /** This module and every descendant with its dotted prefix ('' for this one). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.#children) out.push(...child.namedModules(prefix === '' ? name : `${prefix}.${name}`));
+    for (const [name, child] of this.#children)
+      out.push(...child.namedModules(prefix === '' ? name : `${prefix}.${name}`));
     return out;
   }
 
@@ -169,7 +173,9 @@ export abstract class Module {
     if (strict && unexpectedKeys.length > 0) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
     if (wrongShape.length > 0) problems.push(`wrong shapes: ${wrongShape.join('; ')}`);
     if (problems.length > 0) {
-      throw new CheckpointError(`${this.constructor.name}.loadStateDict: state dict does not fit the model (${problems.join('; ')})`);
+      throw new CheckpointError(
+        `${this.constructor.name}.loadStateDict: state dict does not fit the model (${problems.join('; ')})`,
+      );
     }
     tf.tidy(() => {
       for (const [key, v] of own) {

@@ -23,9 +23,11 @@ describe('noGrad', () => {
 
   test('returns what fn returns, restores taping after a throw, and is inert outside gradients', () => {
     expect(noGrad(() => 7)).toBe(7);
-    expect(() => noGrad(() => {
-      throw new Error('boom');
-    })).toThrow('boom');
+    expect(() =>
+      noGrad(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     const g = tf.grad((v: tf.Tensor) => tf.mul(v, v))(tf.scalar(2));
     expect(g.dataSync()[0]).toBe(4);
   });

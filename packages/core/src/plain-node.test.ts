@@ -13,7 +13,12 @@ test('a model with a trainable embedding and a conv trains on wasm under plain N
     timeout: 60_000,
   });
   expect(res.status, res.stderr).toBe(0);
-  const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { backend: string; active: string; first: number; last: number };
+  const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as {
+    backend: string;
+    active: string;
+    first: number;
+    last: number;
+  };
   expect(out.backend).toBe('wasm');
   expect(out.active).toBe('wasm');
   expect(out.last).toBeLessThan(0.5 * out.first);

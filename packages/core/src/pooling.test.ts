@@ -12,7 +12,8 @@ const PARITY_CASES = {
   'max-pool2d': () => new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }),
   'max-pool2d-default': () => new MaxPool2d({ kernelSize: 2 }),
   'avg-pool2d': () => new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1 }),
-  'avg-pool2d-exclude-pad': () => new AvgPool2d({ kernelSize: [3, 2], stride: [2, 1], padding: [1, 1], countIncludePad: false }),
+  'avg-pool2d-exclude-pad': () =>
+    new AvgPool2d({ kernelSize: [3, 2], stride: [2, 1], padding: [1, 1], countIncludePad: false }),
 };
 
 for (const backend of TEST_BACKENDS) {
@@ -48,10 +49,15 @@ for (const backend of TEST_BACKENDS) {
     test('forward and a training step through pooling leak no tensors', async () => {
       const x = new Rng(1).normalTensor([2, 4, 4, 3]);
       const head = new Linear({ inFeatures: 3, outFeatures: 1 });
-      for (const pool of [new MaxPool2d({ kernelSize: 2, padding: 1 }), new AvgPool2d({ kernelSize: 3, stride: 1, padding: 1 })]) {
+      for (const pool of [
+        new MaxPool2d({ kernelSize: 2, padding: 1 }),
+        new AvgPool2d({ kernelSize: 3, stride: 1, padding: 1 }),
+      ]) {
         await expectNoTensorLeak(() => pool.forward(x).dispose());
         await expectNoTensorLeak(() => {
-          const { value, grads } = tf.variableGrads(() => tf.mean(head.forward(pool.forward(x))) as tf.Scalar);
+          const { value, grads } = tf.variableGrads(
+            () => tf.mean(head.forward(pool.forward(x))) as tf.Scalar,
+          );
           tf.dispose([value, grads]);
         });
       }
@@ -66,10 +72,22 @@ describe('pooling', () => {
 
   test('hand-checked windows; stride defaults to the kernel size', () => {
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], [1, 4, 4, 1]);
-    expectTensorsClose(new MaxPool2d({ kernelSize: 2 }).forward(x), tf.tensor4d([6, 8, 14, 16], [1, 2, 2, 1]), 0);
-    expectTensorsClose(new AvgPool2d({ kernelSize: 2 }).forward(x), tf.tensor4d([3.5, 5.5, 11.5, 13.5], [1, 2, 2, 1]), 1e-6);
+    expectTensorsClose(
+      new MaxPool2d({ kernelSize: 2 }).forward(x),
+      tf.tensor4d([6, 8, 14, 16], [1, 2, 2, 1]),
+      0,
+    );
+    expectTensorsClose(
+      new AvgPool2d({ kernelSize: 2 }).forward(x),
+      tf.tensor4d([3.5, 5.5, 11.5, 13.5], [1, 2, 2, 1]),
+      1e-6,
+    );
     // Corner window with padding 1: real pixels 1, 2, 5, 6 → 14; PyTorch divides by 9 (the pad counts), or by 4.
-    expectTensorsClose(corner(new AvgPool2d({ kernelSize: 3, stride: 3, padding: 1 }).forward(x)), [14 / 9], 1e-6);
+    expectTensorsClose(
+      corner(new AvgPool2d({ kernelSize: 3, stride: 3, padding: 1 }).forward(x)),
+      [14 / 9],
+      1e-6,
+    );
     expectTensorsClose(
       corner(new AvgPool2d({ kernelSize: 3, stride: 3, padding: 1, countIncludePad: false }).forward(x)),
       [14 / 4],
@@ -81,7 +99,11 @@ describe('pooling', () => {
   });
 
   test('rejects wrong input shapes', () => {
-    expectThrows(() => new MaxPool2d({ kernelSize: 2 }).forward(tf.zeros([4, 4, 3])), ShapeError, 'MaxPool2d: input must be [N, H, W, C] (NHWC), got [4, 4, 3]');
+    expectThrows(
+      () => new MaxPool2d({ kernelSize: 2 }).forward(tf.zeros([4, 4, 3])),
+      ShapeError,
+      'MaxPool2d: input must be [N, H, W, C] (NHWC), got [4, 4, 3]',
+    );
     expectThrows(
       () => new AvgPool2d({ kernelSize: 3 }).forward(tf.zeros([1, 2, 5, 1])),
       ShapeError,
@@ -90,10 +112,26 @@ describe('pooling', () => {
   });
 
   test('rejects invalid options', () => {
-    expectThrows(() => new MaxPool2d({ kernelSize: 0 }), ConfigError, 'MaxPool2d: kernelSize must be a positive integer or a pair of them, got 0');
-    expectThrows(() => new AvgPool2d({ kernelSize: 2, stride: [2, 0] }), ConfigError, 'AvgPool2d: stride must be a positive integer or a pair of them, got [2,0]');
-    expectThrows(() => new MaxPool2d({ kernelSize: 3, padding: 2 }), ConfigError, 'MaxPool2d: padding [2, 2] must be at most half the kernel size [3, 3]');
-    expectThrows(() => new AvgPool2d({ kernelSize: 2, padding: -1 }), ConfigError, 'AvgPool2d: padding must be a non-negative integer or a pair of them, got -1');
+    expectThrows(
+      () => new MaxPool2d({ kernelSize: 0 }),
+      ConfigError,
+      'MaxPool2d: kernelSize must be a positive integer or a pair of them, got 0',
+    );
+    expectThrows(
+      () => new AvgPool2d({ kernelSize: 2, stride: [2, 0] }),
+      ConfigError,
+      'AvgPool2d: stride must be a positive integer or a pair of them, got [2,0]',
+    );
+    expectThrows(
+      () => new MaxPool2d({ kernelSize: 3, padding: 2 }),
+      ConfigError,
+      'MaxPool2d: padding [2, 2] must be at most half the kernel size [3, 3]',
+    );
+    expectThrows(
+      () => new AvgPool2d({ kernelSize: 2, padding: -1 }),
+      ConfigError,
+      'AvgPool2d: padding must be a non-negative integer or a pair of them, got -1',
+    );
   });
 });
 

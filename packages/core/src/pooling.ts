@@ -35,22 +35,28 @@ export abstract class Pool2d extends Module {
     this.stride = toPair(where, 'stride', options.stride ?? options.kernelSize, 1);
     this.padding = toPair(where, 'padding', options.padding ?? DEFAULT_POOL2D_OPTIONS.padding, 0);
     if (this.padding.some((p, i) => p > (this.kernelSize[i] as number) / 2)) {
-      throw new ConfigError(`${where}: padding ${formatShape(this.padding)} must be at most half the kernel size ${formatShape(this.kernelSize)}`);
+      throw new ConfigError(
+        `${where}: padding ${formatShape(this.padding)} must be at most half the kernel size ${formatShape(this.kernelSize)}`,
+      );
     }
   }
 
   /** Output spatial size [H', W'] = ⌊(H + 2p − k) / s⌋ + 1 per axis, as PyTorch (floor mode). */
   outputSize(h: number, w: number): [number, number] {
-    const out = (n: number, i: 0 | 1) => Math.floor((n + 2 * this.padding[i] - this.kernelSize[i]) / this.stride[i]) + 1;
+    const out = (n: number, i: 0 | 1) =>
+      Math.floor((n + 2 * this.padding[i] - this.kernelSize[i]) / this.stride[i]) + 1;
     return [out(h, 0), out(w, 1)];
   }
 
   protected checkInput(x: tf.Tensor): tf.Tensor4D {
     const name = this.constructor.name;
-    if (x.rank !== 4) throw new ShapeError(`${name}: input must be [N, H, W, C] (NHWC), got ${formatShape(x.shape)}`);
+    if (x.rank !== 4)
+      throw new ShapeError(`${name}: input must be [N, H, W, C] (NHWC), got ${formatShape(x.shape)}`);
     const [ho, wo] = this.outputSize(x.shape[1] as number, x.shape[2] as number);
     if (ho < 1 || wo < 1) {
-      throw new ShapeError(`${name}: input of spatial size [${x.shape[1]}, ${x.shape[2]}] with padding ${formatShape(this.padding)} is smaller than the kernel ${formatShape(this.kernelSize)}`);
+      throw new ShapeError(
+        `${name}: input of spatial size [${x.shape[1]}, ${x.shape[2]}] with padding ${formatShape(this.padding)} is smaller than the kernel ${formatShape(this.kernelSize)}`,
+      );
     }
     return x as tf.Tensor4D;
   }
@@ -61,7 +67,14 @@ export abstract class Pool2d extends Module {
    */
   protected tfPad(): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
     const [ph, pw] = this.padding;
-    return ph === 0 && pw === 0 ? 'valid' : [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+    return ph === 0 && pw === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [ph, ph],
+          [pw, pw],
+          [0, 0],
+        ];
   }
 }
 
@@ -101,7 +114,12 @@ export class AvgPool2d extends Pool2d {
     // so both modes pad with zeros explicitly and pool 'valid' (whose gradient is right): that is
     // PyTorch's count_include_pad=True; for False, divide by the share of real pixels in each window.
     return tf.tidy(() => {
-      const paddings: [number, number][] = [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+      const paddings: [number, number][] = [
+        [0, 0],
+        [ph, ph],
+        [pw, pw],
+        [0, 0],
+      ];
       const y = tf.avgPool(tf.pad(x4, paddings), this.kernelSize, this.stride, 'valid'); // [N, H', W', C]
       if (this.countIncludePad) return y;
       const [, h, w] = x4.shape;

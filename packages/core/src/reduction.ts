@@ -21,9 +21,17 @@ export function reduceLoss(loss: tf.Tensor, reduction: Reduction): tf.Tensor {
 }
 
 /** Throws a ShapeError unless `a` and `b` have the same shape (the element-wise losses do not broadcast). */
-export function checkSameShape(where: string, a: tf.Tensor, aName: string, b: tf.Tensor, bName: string): void {
+export function checkSameShape(
+  where: string,
+  a: tf.Tensor,
+  aName: string,
+  b: tf.Tensor,
+  bName: string,
+): void {
   if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new ShapeError(`${where}: ${bName} must have the shape of ${aName} ${formatShape(a.shape)}, got ${formatShape(b.shape)}`);
+    throw new ShapeError(
+      `${where}: ${bName} must have the shape of ${aName} ${formatShape(a.shape)}, got ${formatShape(b.shape)}`,
+    );
   }
 }
 

@@ -35,7 +35,11 @@ for (const backend of TEST_BACKENDS) {
       const [p, t] = [tf.tensor1d([1, 2, 3]), tf.tensor1d([0, 2, 5])];
       for (const loss of Object.values(CASES)) {
         await expectNoTensorLeak(() => loss(p, t).dispose());
-        await expectNoTensorLeak(() => tf.grad((x: tf.Tensor) => tf.sum(loss(x, t)))(p).dispose());
+        await expectNoTensorLeak(() =>
+          tf
+            .grad((x: tf.Tensor) => tf.sum(loss(x, t)))(p)
+            .dispose(),
+        );
       }
       tf.dispose([p, t]);
     });
@@ -62,9 +66,25 @@ describe('regression losses', () => {
   });
 
   test('reject mismatched shapes and bad options', () => {
-    expectThrows(() => mseLoss(tf.zeros([2, 3]), tf.zeros([3])), ShapeError, 'mseLoss: target must have the shape of pred [2, 3], got [3]');
-    expectThrows(() => l1Loss(tf.zeros([2]), tf.zeros([2, 1])), ShapeError, 'l1Loss: target must have the shape of pred [2], got [2, 1]');
-    expectThrows(() => huberLoss(tf.zeros([2]), tf.zeros([2]), { delta: 0 }), ConfigError, 'huberLoss: delta must be a positive number, got 0');
-    expectThrows(() => mseLoss(tf.zeros([2]), tf.zeros([2]), { reduction: 'max' as 'sum' }), ConfigError, "mseLoss: reduction must be 'mean', 'sum' or 'none', got 'max'");
+    expectThrows(
+      () => mseLoss(tf.zeros([2, 3]), tf.zeros([3])),
+      ShapeError,
+      'mseLoss: target must have the shape of pred [2, 3], got [3]',
+    );
+    expectThrows(
+      () => l1Loss(tf.zeros([2]), tf.zeros([2, 1])),
+      ShapeError,
+      'l1Loss: target must have the shape of pred [2], got [2, 1]',
+    );
+    expectThrows(
+      () => huberLoss(tf.zeros([2]), tf.zeros([2]), { delta: 0 }),
+      ConfigError,
+      'huberLoss: delta must be a positive number, got 0',
+    );
+    expectThrows(
+      () => mseLoss(tf.zeros([2]), tf.zeros([2]), { reduction: 'max' as 'sum' }),
+      ConfigError,
+      "mseLoss: reduction must be 'mean', 'sum' or 'none', got 'max'",
+    );
   });
 });

@@ -19,7 +19,13 @@ export interface HuberLossOptions extends RegressionLossOptions {
 /** Defaults of the regression losses. */
 export const DEFAULT_REGRESSION_LOSS_OPTIONS = { reduction: 'mean', delta: 1 } as const;
 
-function elementwise(where: string, pred: tf.Tensor, target: tf.Tensor, reduction: Reduction | undefined, f: () => tf.Tensor): tf.Tensor {
+function elementwise(
+  where: string,
+  pred: tf.Tensor,
+  target: tf.Tensor,
+  reduction: Reduction | undefined,
+  f: () => tf.Tensor,
+): tf.Tensor {
   const r = reduction ?? DEFAULT_REGRESSION_LOSS_OPTIONS.reduction;
   checkReduction(where, r);
   checkSameShape(where, pred, 'pred', target, 'target');
@@ -30,25 +36,42 @@ function elementwise(where: string, pred: tf.Tensor, target: tf.Tensor, reductio
  * Mean squared error, like `torch.nn.functional.mse_loss`: (pred − target)², reduced.
  * pred and target share one shape (no broadcasting); a tf.Scalar for 'mean'/'sum', that shape for 'none'.
  */
-export function mseLoss<O extends RegressionLossOptions | undefined = undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
-  return elementwise('mseLoss', pred, target, options?.reduction, () => tf.squaredDifference(pred, target)) as ReducedLoss<O>;
+export function mseLoss<O extends RegressionLossOptions | undefined = undefined>(
+  pred: tf.Tensor,
+  target: tf.Tensor,
+  options?: O,
+): ReducedLoss<O> {
+  return elementwise('mseLoss', pred, target, options?.reduction, () =>
+    tf.squaredDifference(pred, target),
+  ) as ReducedLoss<O>;
 }
 
 /**
  * Mean absolute error (L1), like `torch.nn.functional.l1_loss`: |pred − target|, reduced.
  * Shapes as {@link mseLoss}.
  */
-export function l1Loss<O extends RegressionLossOptions | undefined = undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
-  return elementwise('l1Loss', pred, target, options?.reduction, () => tf.abs(tf.sub(pred, target))) as ReducedLoss<O>;
+export function l1Loss<O extends RegressionLossOptions | undefined = undefined>(
+  pred: tf.Tensor,
+  target: tf.Tensor,
+  options?: O,
+): ReducedLoss<O> {
+  return elementwise('l1Loss', pred, target, options?.reduction, () =>
+    tf.abs(tf.sub(pred, target)),
+  ) as ReducedLoss<O>;
 }
 
 /**
  * Huber loss, like `torch.nn.functional.huber_loss`: ½d² where |d| < delta, delta·(|d| − ½delta)
  * elsewhere, with d = pred − target (default delta 1). Shapes as {@link mseLoss}.
  */
-export function huberLoss<O extends HuberLossOptions | undefined = undefined>(pred: tf.Tensor, target: tf.Tensor, options?: O): ReducedLoss<O> {
+export function huberLoss<O extends HuberLossOptions | undefined = undefined>(
+  pred: tf.Tensor,
+  target: tf.Tensor,
+  options?: O,
+): ReducedLoss<O> {
   const delta = options?.delta ?? DEFAULT_REGRESSION_LOSS_OPTIONS.delta;
-  if (!(delta > 0 && Number.isFinite(delta))) throw new ConfigError(`huberLoss: delta must be a positive number, got ${delta}`);
+  if (!(delta > 0 && Number.isFinite(delta)))
+    throw new ConfigError(`huberLoss: delta must be a positive number, got ${delta}`);
   return elementwise('huberLoss', pred, target, options?.reduction, () => {
     const a = tf.abs(tf.sub(pred, target));
     // Split |d| into its quadratic part min(|d|, δ) and linear rest: smooth, and exact at |d| = δ.

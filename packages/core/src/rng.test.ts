@@ -81,10 +81,26 @@ describe('Rng', () => {
   test('rejects bad seeds, states and arguments', () => {
     expectThrows(() => new Rng(Number.NaN), ConfigError, 'Rng: seed must be a finite number, got NaN');
     expectThrows(() => new Rng().int(0), ConfigError, 'Rng.int: n must be a positive integer, got 0');
-    expectThrows(() => new Rng().setState([1, 2, 3] as unknown as [number, number, number, number]), ConfigError, 'Rng.setState: state must be four uint32 words and an optional pending normal, got [1, 2, 3]');
+    expectThrows(
+      () => new Rng().setState([1, 2, 3] as unknown as [number, number, number, number]),
+      ConfigError,
+      'Rng.setState: state must be four uint32 words and an optional pending normal, got [1, 2, 3]',
+    );
     expectThrows(() => new Rng().setState([1, 2, 3, -4]), ConfigError, /state must be four uint32 words/);
-    expectThrows(() => new Rng().setState([1, 2, 3, 4, Number.NaN]), ConfigError, 'Rng.setState: the pending normal must be finite, got NaN');
-    expectThrows(() => new Rng().setState([0, 0, 0, 0]), ConfigError, 'Rng.setState: the all-zero state is not valid');
-    expectThrows(() => new Rng().truncatedNormalTensor([2], 0, 1, 1, 1), ConfigError, 'Rng.truncatedNormalTensor: a (1) must be < b (1)');
+    expectThrows(
+      () => new Rng().setState([1, 2, 3, 4, Number.NaN]),
+      ConfigError,
+      'Rng.setState: the pending normal must be finite, got NaN',
+    );
+    expectThrows(
+      () => new Rng().setState([0, 0, 0, 0]),
+      ConfigError,
+      'Rng.setState: the all-zero state is not valid',
+    );
+    expectThrows(
+      () => new Rng().truncatedNormalTensor([2], 0, 1, 1, 1),
+      ConfigError,
+      'Rng.truncatedNormalTensor: a (1) must be < b (1)',
+    );
   });
 });

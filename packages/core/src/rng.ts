@@ -6,7 +6,8 @@ import { ConfigError } from './errors.js';
  * The serialisable state of an {@link Rng}: four 32-bit words of xoshiro128** state, plus the
  * pending second value of a Box–Muller pair when {@link Rng.normal} has one cached.
  */
-export type RngState = readonly [number, number, number, number] | readonly [number, number, number, number, number];
+export type RngState =
+  readonly [number, number, number, number] | readonly [number, number, number, number, number];
 
 // splitmix32 spreads a user seed over the four state words so that nearby seeds give unrelated streams.
 function splitmix32(seed: number): () => number {
@@ -38,7 +39,7 @@ export class Rng {
 
   constructor(seed = 0) {
     if (!Number.isFinite(seed)) throw new ConfigError(`Rng: seed must be a finite number, got ${seed}`);
-    const mix = splitmix32(Math.floor(seed) >>> 0 ^ Math.floor(seed / 2 ** 32));
+    const mix = splitmix32((Math.floor(seed) >>> 0) ^ Math.floor(seed / 2 ** 32));
     this.s0 = mix();
     this.s1 = mix();
     this.s2 = mix();
@@ -72,7 +73,8 @@ export class Rng {
 
   /** A uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`Rng.int: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ConfigError(`Rng.int: n must be a positive integer, got ${n}`);
     return Math.floor(this.random() * n);
   }
 
@@ -122,10 +124,16 @@ export class Rng {
   setState(state: RngState): this {
     const words = state.slice(0, 4);
     const spare = state[4];
-    if ((state.length !== 4 && state.length !== 5) || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new ConfigError(`Rng.setState: state must be four uint32 words and an optional pending normal, got [${state.join(', ')}]`);
+    if (
+      (state.length !== 4 && state.length !== 5) ||
+      words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)
+    ) {
+      throw new ConfigError(
+        `Rng.setState: state must be four uint32 words and an optional pending normal, got [${state.join(', ')}]`,
+      );
     }
-    if (spare !== undefined && !Number.isFinite(spare)) throw new ConfigError(`Rng.setState: the pending normal must be finite, got ${spare}`);
+    if (spare !== undefined && !Number.isFinite(spare))
+      throw new ConfigError(`Rng.setState: the pending normal must be finite, got ${spare}`);
     if (words.every((w) => w === 0)) throw new ConfigError('Rng.setState: the all-zero state is not valid');
     [this.s0, this.s1, this.s2, this.s3] = words as [number, number, number, number];
     this.spareNormal = spare ?? null;

@@ -14,8 +14,17 @@ for (const backend of TEST_BACKENDS) {
 
     test('a 2-layer MLP trains (loss falls 20× in 40 steps) with no tensor leaks', async () => {
       const rng = new Rng(0);
-      const mlp = new Sequential([new Linear({ inFeatures: 2, outFeatures: 16, rng }), new ReLU(), new Linear({ inFeatures: 16, outFeatures: 1, rng })]);
-      const x = tf.tensor2d([[0, 0], [0, 1], [1, 0], [1, 1]]);
+      const mlp = new Sequential([
+        new Linear({ inFeatures: 2, outFeatures: 16, rng }),
+        new ReLU(),
+        new Linear({ inFeatures: 16, outFeatures: 1, rng }),
+      ]);
+      const x = tf.tensor2d([
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ]);
       const y = tf.tensor2d([[0], [1], [1], [0]]); // XOR
       await expectNoTensorLeak(() => mlp.forward(x).dispose());
       const loss = () => tf.mean(tf.square(tf.sub(mlp.forward(x), y))) as tf.Scalar;
@@ -44,7 +53,10 @@ describe('Sequential and ModuleList', () => {
   });
 
   test('ModuleList registers its items by index and has a length', () => {
-    const list = new ModuleList([new Linear({ inFeatures: 2, outFeatures: 2 }), new Linear({ inFeatures: 2, outFeatures: 3 })]);
+    const list = new ModuleList([
+      new Linear({ inFeatures: 2, outFeatures: 2 }),
+      new Linear({ inFeatures: 2, outFeatures: 3 }),
+    ]);
     expect(list.length).toBe(2);
     expect(list.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
     expect(list.items[1]?.outFeatures).toBe(3);

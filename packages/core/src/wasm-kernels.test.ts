@@ -5,7 +5,12 @@ import { gelu } from './activations.js';
 import { useBackend } from './backend.js';
 import { BackendError } from './errors.js';
 import { installGradientFixes, uninstallGradientFixes } from './internal/gradient-fixes.js';
-import { WASM_KERNEL_NAMES, installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from './internal/wasm-kernels.js';
+import {
+  WASM_KERNEL_NAMES,
+  installWasmKernels,
+  uninstallWasmKernels,
+  wasmKernelsInstalled,
+} from './internal/wasm-kernels.js';
 import { LayerNorm } from './layer-norm.js';
 import { expectTensorsClose } from './testing/index.js';
 
@@ -53,7 +58,11 @@ function expectSameOnBoth(fn: Case, stockReference = true, cpuFn: Case = fn): vo
     const w = wasm[i]!;
     expect(w.shape, `output ${i} shape`).toEqual(c.shape);
     const scale = c.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    expectTensorsClose(w.data, c.data, { atol: 1e-4 * Math.max(scale, 1e-6), rtol: 1e-4, label: `output ${i}` });
+    expectTensorsClose(w.data, c.data, {
+      atol: 1e-4 * Math.max(scale, 1e-6),
+      rtol: 1e-4,
+      label: `output ${i}`,
+    });
   });
 }
 
@@ -80,7 +89,9 @@ describe('useBackend', () => {
 
   test('an unknown name throws BackendError naming it', async () => {
     await expect(useBackend('nonsense' as 'cpu')).rejects.toThrow(BackendError);
-    await expect(useBackend('nonsense' as 'cpu')).rejects.toThrow("useBackend: name must be 'auto' or one of 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu', got 'nonsense'");
+    await expect(useBackend('nonsense' as 'cpu')).rejects.toThrow(
+      "useBackend: name must be 'auto' or one of 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu', got 'nonsense'",
+    );
   });
 
   test('installing and uninstalling kernels and gradients prints nothing', () => {
@@ -110,7 +121,12 @@ describe('matMul on wasm equals cpu', () => {
     ['odd columns', [1, 13, 11], [1, 11, 13]],
   ];
   for (const [label, as, bs] of shapes) {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       test(`${label} transposeA=${ta} transposeB=${tb}, value and gradients`, () => {
         const sa = ta ? [...as.slice(0, -2), as.at(-1)!, as.at(-2)!] : as;
         const sb = tb ? [...bs.slice(0, -2), bs.at(-1)!, bs.at(-2)!] : bs;
@@ -123,24 +139,49 @@ describe('matMul on wasm equals cpu', () => {
   }
 
   // tfjs-cpu gets both-sides batch broadcasting wrong ([2,1]×[3] gives 2 batches); compare with tiles.
-  for (const [ta, tb] of [[false, false], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, true],
+  ] as const) {
     test(`both operands broadcasting batch axes (transposes ${ta}) equals the tiled product, with gradients`, () => {
       const [sa, sb] = [ta ? [2, 1, 7, 5] : [2, 1, 5, 7], tb ? [3, 4, 7] : [3, 7, 4]];
       const broadcast = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, ta, tb);
-      const tiled = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(tf.tile(a, [1, 3, 1, 1]), tf.tile(tf.expandDims(b, 0), [2, 1, 1, 1]), ta, tb);
-      expectSameOnBoth(() => withGrads(broadcast, [rand(sa, 1), rand(sb, 2)]), false, () => withGrads(tiled, [rand(sa, 1), rand(sb, 2)]));
+      const tiled = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.matMul(tf.tile(a, [1, 3, 1, 1]), tf.tile(tf.expandDims(b, 0), [2, 1, 1, 1]), ta, tb);
+      expectSameOnBoth(
+        () => withGrads(broadcast, [rand(sa, 1), rand(sb, 2)]),
+        false,
+        () => withGrads(tiled, [rand(sa, 1), rand(sb, 2)]),
+      );
     });
   }
 });
 
 describe('convolutions on wasm equal cpu', () => {
-  const convs: [string, number[], number[], number | [number, number], tf.backend_util.ExplicitPadding | 'same' | 'valid'][] = [
+  const convs: [
+    string,
+    number[],
+    number[],
+    number | [number, number],
+    tf.backend_util.ExplicitPadding | 'same' | 'valid',
+  ][] = [
     ['stride 1 same', [2, 9, 8, 3], [3, 3, 3, 4], 1, 'same'],
     ['stride 2 same', [2, 9, 8, 3], [3, 3, 3, 4], 2, 'same'],
     ['stride 2 valid', [2, 9, 8, 3], [3, 3, 3, 4], 2, 'valid'],
     ['5×5 valid', [2, 9, 8, 3], [5, 5, 3, 4], 1, 'valid'],
     ['stride 3 > kernel 2, same', [1, 9, 8, 2], [2, 2, 2, 3], 3, 'same'],
-    ['stride [2, 1], explicit pads', [2, 7, 8, 3], [3, 2, 3, 4], [2, 1], [[0, 0], [1, 2], [2, 0], [0, 0]]],
+    [
+      'stride [2, 1], explicit pads',
+      [2, 7, 8, 3],
+      [3, 2, 3, 4],
+      [2, 1],
+      [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    ],
   ];
   for (const [label, xs, fs, stride, pad] of convs) {
     test(`conv2d ${label}: value, input and filter gradients`, () => {
@@ -150,7 +191,8 @@ describe('convolutions on wasm equal cpu', () => {
   }
 
   test('dilated conv2d: gradients (tfjs has none) equal those of the explicitly spread filter', () => {
-    const dilated = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+    const dilated = (x: tf.Tensor, w: tf.Tensor) =>
+      tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2);
     expectSameOnBoth(() => withGrads(dilated, [rand([2, 9, 8, 3], 5), rand([3, 3, 3, 2], 6)]), false);
     // Independent check on wasm: a 3×3 filter dilated by 2 is a 5×5 filter with zeros between taps.
     tf.setBackend('wasm');
@@ -159,52 +201,104 @@ describe('convolutions on wasm equal cpu', () => {
       const w = rand([3, 3, 3, 2], 6);
       const wv = w.dataSync();
       const spread = new Float32Array(5 * 5 * 3 * 2);
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let c = 0; c < 6; c++) spread[(2 * i * 5 + 2 * j) * 6 + c] = wv[(i * 3 + j) * 6 + c]!;
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++)
+          for (let c = 0; c < 6; c++) spread[(2 * i * 5 + 2 * j) * 6 + c] = wv[(i * 3 + j) * 6 + c]!;
       const gDilated = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(dilated(a, b))))([x, w]);
-      const gSpread = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, tf.tensor4d(spread, [5, 5, 3, 2])]);
+      const gSpread = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))),
+      )([x, tf.tensor4d(spread, [5, 5, 3, 2])]);
       expectTensorsClose(gDilated[0]!, gSpread[0]!, { atol: 1e-4, rtol: 1e-4 });
-      expectTensorsClose(gDilated[1]!, tf.stridedSlice(gSpread[1]!, [0, 0, 0, 0], [5, 5, 3, 2], [2, 2, 1, 1]), { atol: 1e-4, rtol: 1e-4 });
+      expectTensorsClose(
+        gDilated[1]!,
+        tf.stridedSlice(gSpread[1]!, [0, 0, 0, 0], [5, 5, 3, 2], [2, 2, 1, 1]),
+        { atol: 1e-4, rtol: 1e-4 },
+      );
     });
   });
 
   test('depthwise conv2d (multiplier 2, stride 2): value, input and filter gradients', () => {
-    const f = (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same');
+    const f = (x: tf.Tensor, w: tf.Tensor) =>
+      tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same');
     expectSameOnBoth(() => withGrads(f, [rand([2, 9, 8, 3], 7), rand([3, 3, 3, 2], 8)]));
   });
 
   test('max pooling (valid, and same on odd sizes): values and gradients', () => {
-    expectSameOnBoth(() => withGrads((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), [rand([2, 8, 8, 3], 9)]));
-    expectSameOnBoth(() => withGrads((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same'), [rand([2, 7, 7, 3], 9)]));
-    expectSameOnBoth(() => withGrads((x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'), [rand([2, 8, 7, 3], 9)]));
+    expectSameOnBoth(() =>
+      withGrads((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), [rand([2, 8, 8, 3], 9)]),
+    );
+    expectSameOnBoth(() =>
+      withGrads((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same'), [rand([2, 7, 7, 3], 9)]),
+    );
+    expectSameOnBoth(() =>
+      withGrads((x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'), [rand([2, 8, 7, 3], 9)]),
+    );
   });
 
   test('average pooling (valid and same): values and gradients', () => {
-    expectSameOnBoth(() => withGrads((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [rand([2, 8, 8, 3], 10)]));
-    expectSameOnBoth(() => withGrads((x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'), [rand([2, 8, 7, 3], 10)]));
+    expectSameOnBoth(() =>
+      withGrads((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [rand([2, 8, 8, 3], 10)]),
+    );
+    expectSameOnBoth(() =>
+      withGrads((x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'), [rand([2, 8, 7, 3], 10)]),
+    );
   });
 
   test('batch norm ops: value and gradients of x, mean, variance, offset and scale', () => {
-    const f = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => tf.batchNorm(x, m, tf.add(tf.square(v), 0.5), o, s, 1e-5);
-    expectSameOnBoth(() => withGrads(f, [rand([2, 4, 4, 3], 11), rand([3], 12), rand([3], 13), rand([3], 14), rand([3], 15)]));
-    expectSameOnBoth(() => withGrads((x) => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5)));
-    }, [rand([2, 4, 4, 3], 16)]));
+    const f = (x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+      tf.batchNorm(x, m, tf.add(tf.square(v), 0.5), o, s, 1e-5);
+    expectSameOnBoth(() =>
+      withGrads(f, [rand([2, 4, 4, 3], 11), rand([3], 12), rand([3], 13), rand([3], 14), rand([3], 15)]),
+    );
+    expectSameOnBoth(() =>
+      withGrads(
+        (x) => {
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5)));
+        },
+        [rand([2, 4, 4, 3], 16)],
+      ),
+    );
   });
 });
 
 describe('other ops on wasm equal cpu', () => {
   test('gather (embedding lookup, repeated ids) and its gradient (UnsortedSegmentSum)', () => {
-    expectSameOnBoth(() => withGrads((e) => tf.gather(e, tf.tensor2d([[1, 3, 1], [0, 4, 3]], [2, 3], 'int32')), [rand([6, 5], 17)]));
-    expectSameOnBoth(() => withGrads((e) => tf.gather(e, tf.tensor1d([2, 0, 2], 'int32'), 1), [rand([3, 4, 2], 18)]));
-    expectSameOnBoth(() => [tf.unsortedSegmentSum(rand([5, 3], 19), tf.tensor1d([0, 2, 0, 3, 2], 'int32'), 4)]);
+    expectSameOnBoth(() =>
+      withGrads(
+        (e) =>
+          tf.gather(
+            e,
+            tf.tensor2d(
+              [
+                [1, 3, 1],
+                [0, 4, 3],
+              ],
+              [2, 3],
+              'int32',
+            ),
+          ),
+        [rand([6, 5], 17)],
+      ),
+    );
+    expectSameOnBoth(() =>
+      withGrads((e) => tf.gather(e, tf.tensor1d([2, 0, 2], 'int32'), 1), [rand([3, 4, 2], 18)]),
+    );
+    expectSameOnBoth(() => [
+      tf.unsortedSegmentSum(rand([5, 3], 19), tf.tensor1d([0, 2, 0, 3, 2], 'int32'), 4),
+    ]);
   });
 
   test('moments, layer norm, softmax, logSoftmax: values and gradients', () => {
-    expectSameOnBoth(() => withGrads((x) => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-    }, [rand([3, 4, 16], 20)]));
+    expectSameOnBoth(() =>
+      withGrads(
+        (x) => {
+          const { mean, variance } = tf.moments(x, -1, true);
+          return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+        },
+        [rand([3, 4, 16], 20)],
+      ),
+    );
     expectSameOnBoth(() => {
       const ln = new LayerNorm({ normalizedShape: 16 });
       try {
@@ -227,7 +321,10 @@ describe('other ops on wasm equal cpu', () => {
   });
 
   test('squaredDifference with broadcasting: gradients reduce to each input shape', () => {
-    expectSameOnBoth(() => withGrads((a, b) => tf.squaredDifference(a, b), [rand([4, 5], 25), rand([5], 26)]), false);
+    expectSameOnBoth(
+      () => withGrads((a, b) => tf.squaredDifference(a, b), [rand([4, 5], 25), rand([5], 26)]),
+      false,
+    );
     tf.setBackend('wasm');
     tf.tidy(() => {
       const a = rand([4, 5], 25);
@@ -257,28 +354,60 @@ describe('other ops on wasm equal cpu', () => {
         const w = rand([taken.length], 28).dataSync();
         const expected = new Float32Array(n);
         taken.forEach((pos, i) => (expected[pos] = expected[pos]! + w[i]!));
-        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.reshape(f(x), [-1]), tf.tensor1d(w))))(rand(shape, 27));
+        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.reshape(f(x), [-1]), tf.tensor1d(w))))(
+          rand(shape, 27),
+        );
         expectTensorsClose(tf.reshape(g, [-1]), expected, 1e-6);
       });
     }
   });
 
   test('concat, slice, split, transpose, sum, einsum: values and gradients', () => {
-    expectSameOnBoth(() => withGrads((a, b) => tf.concat([a, b, a], 1), [rand([3, 4], 29), rand([3, 2], 30)]));
+    expectSameOnBoth(() =>
+      withGrads((a, b) => tf.concat([a, b, a], 1), [rand([3, 4], 29), rand([3, 2], 30)]),
+    );
     expectSameOnBoth(() => withGrads((a) => tf.slice(a, [1, 0, 2], [2, 3, -1]), [rand([4, 3, 5], 31)]));
-    expectSameOnBoth(() => withGrads((a) => tf.concat(tf.split(a, [2, 3, 1], 2).reverse(), 2), [rand([2, 3, 6], 32)]));
-    for (const [shape, perm] of [[[70, 90], [1, 0]], [[3, 70, 90], [0, 2, 1]], [[30, 7, 90], [2, 0, 1]], [[8, 64, 4, 32], [0, 2, 1, 3]]] as const) {
+    expectSameOnBoth(() =>
+      withGrads((a) => tf.concat(tf.split(a, [2, 3, 1], 2).reverse(), 2), [rand([2, 3, 6], 32)]),
+    );
+    for (const [shape, perm] of [
+      [
+        [70, 90],
+        [1, 0],
+      ],
+      [
+        [3, 70, 90],
+        [0, 2, 1],
+      ],
+      [
+        [30, 7, 90],
+        [2, 0, 1],
+      ],
+      [
+        [8, 64, 4, 32],
+        [0, 2, 1, 3],
+      ],
+    ] as const) {
       expectSameOnBoth(() => withGrads((a) => tf.transpose(a, [...perm]), [rand([...shape], 33)]));
     }
     expectSameOnBoth(() => withGrads((a) => tf.sum(a, [0, 1]), [rand([40, 30, 16], 34)]));
     expectSameOnBoth(() => withGrads((a) => tf.sum(a, 0, true), [rand([300, 20], 35)]));
-    expectSameOnBoth(() => [tf.einsum('bij,bjk->bik', rand([2, 3, 4], 36), rand([2, 4, 5], 37)), tf.einsum('ij->ji', rand([3, 4], 38)), tf.einsum('ij,ij->i', rand([3, 4], 39), rand([3, 4], 40))]);
+    expectSameOnBoth(() => [
+      tf.einsum('bij,bjk->bik', rand([2, 3, 4], 36), rand([2, 4, 5], 37)),
+      tf.einsum('ij->ji', rand([3, 4], 38)),
+      tf.einsum('ij,ij->i', rand([3, 4], 39), rand([3, 4], 40)),
+    ]);
   });
 });
 
 describe('training on wasm', () => {
   /** Runs `steps` Adam steps of `loss` over `vars`, returning the losses; asserts the tensor count holds. */
-  async function train(vars: tf.Variable[], loss: () => tf.Scalar, steps: number, lr: number): Promise<number[]> {
+  async function train(
+    vars: tf.Variable[],
+    loss: () => tf.Scalar,
+    steps: number,
+    lr: number,
+  ): Promise<number[]> {
     const before = tf.memory().numTensors;
     const opt = tf.train.adam(lr);
     const losses: number[] = [];
@@ -317,11 +446,17 @@ describe('training on wasm', () => {
     const b1 = tf.variable(tf.zeros([4]));
     const w2 = tf.variable(tf.mul(rand([4 * 4 * 4, 2], 43), 0.2));
     const b2 = tf.variable(tf.zeros([2]));
-    const loss = () => tf.tidy(() => {
-      const h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D, 2, 2, 'valid'); // [N, 4, 4, 4]
-      const logits = tf.add(tf.matMul(tf.reshape(h, [n, -1]), w2), b2);
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    });
+    const loss = () =>
+      tf.tidy(() => {
+        const h = tf.maxPool(
+          tf.relu(tf.add(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D,
+          2,
+          2,
+          'valid',
+        ); // [N, 4, 4, 4]
+        const logits = tf.add(tf.matMul(tf.reshape(h, [n, -1]), w2), b2);
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      });
     const losses = await train([w1, b1, w2, b2], loss, 100, 0.02);
     expect(tf.getBackend()).toBe('wasm');
     expect(losses[49]!).toBeLessThan(0.5 * losses[0]!);
@@ -338,11 +473,12 @@ describe('training on wasm', () => {
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 2);
     const emb = tf.variable(tf.mul(rand([10, 8], 44), 0.3));
     const w = tf.variable(tf.mul(rand([4 * 8, 2], 45), 0.3));
-    const loss = () => tf.tidy(() => {
-      const e = tf.gather(emb, idT); // [N, 4, 8]
-      const logits = tf.matMul(tf.reshape(e, [n, 32]), w);
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    });
+    const loss = () =>
+      tf.tidy(() => {
+        const e = tf.gather(emb, idT); // [N, 4, 8]
+        const logits = tf.matMul(tf.reshape(e, [n, 32]), w);
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      });
     const losses = await train([emb, w], loss, 100, 0.05);
     expect(tf.getBackend()).toBe('wasm');
     expect(losses[49]!).toBeLessThan(0.5 * losses[0]!);

@@ -18,7 +18,12 @@ export function fixture(name: string): Promise<Fixture> {
 
 /** Largest |a − e| over all elements. */
 export function maxAbsDiff(actual: tf.Tensor, expected: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(tf.cast(actual, 'float32'), tf.cast(expected, 'float32')))).dataSync()[0] as number);
+  return tf.tidy(
+    () =>
+      tf
+        .max(tf.abs(tf.sub(tf.cast(actual, 'float32'), tf.cast(expected, 'float32'))))
+        .dataSync()[0] as number,
+  );
 }
 
 /**
@@ -27,7 +32,11 @@ export function maxAbsDiff(actual: tf.Tensor, expected: tf.Tensor): number {
  */
 export function expectParity(label: string, actual: tf.Tensor, expected: tf.Tensor): void {
   const report = process.env['PARITY_REPORT'];
-  if (report !== undefined && report !== '') appendFileSync(report, `${tf.getBackend()}\t${label}\t${maxAbsDiff(actual, expected).toExponential(2)}\n`);
+  if (report !== undefined && report !== '')
+    appendFileSync(
+      report,
+      `${tf.getBackend()}\t${label}\t${maxAbsDiff(actual, expected).toExponential(2)}\n`,
+    );
   expectTensorsClose(actual, expected, { atol: PARITY_ATOL, label });
 }
 
@@ -73,7 +82,11 @@ export function sgdStep(module: Module, lossFn: () => tf.Scalar, lr = 0.1): numb
 }
 
 /** Asserts that `fn` throws an instance of `errorClass` whose message is exactly `message` (or matches it). */
-export function expectThrows(fn: () => unknown, errorClass: new (...args: never[]) => Error, message: string | RegExp): void {
+export function expectThrows(
+  fn: () => unknown,
+  errorClass: new (...args: never[]) => Error,
+  message: string | RegExp,
+): void {
   let thrown: unknown;
   try {
     fn();
@@ -87,7 +100,11 @@ export function expectThrows(fn: () => unknown, errorClass: new (...args: never[
 }
 
 /** Like {@link expectThrows} for a rejected promise. */
-export async function expectRejects(promise: Promise<unknown>, errorClass: new (...args: never[]) => Error, message: string | RegExp): Promise<void> {
+export async function expectRejects(
+  promise: Promise<unknown>,
+  errorClass: new (...args: never[]) => Error,
+  message: string | RegExp,
+): Promise<void> {
   const thrown = await promise.then(
     () => undefined,
     (e: unknown) => e,

@@ -6,8 +6,18 @@ import { useBackend } from '@ml/core';
 
 const backend = await useBackend('wasm');
 const n = 12;
-const ids = tf.tensor2d(Array.from({ length: n * 3 }, (_, i) => (i * 5 + 1) % 7), [n, 3], 'int32');
-const labels = tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => ((i * 15 + 1) % 7) % 2), 'int32'), 2);
+const ids = tf.tensor2d(
+  Array.from({ length: n * 3 }, (_, i) => (i * 5 + 1) % 7),
+  [n, 3],
+  'int32',
+);
+const labels = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: n }, (_, i) => ((i * 15 + 1) % 7) % 2),
+    'int32',
+  ),
+  2,
+);
 const emb = tf.variable(tf.randomNormal([7, 4], 0, 0.3, 'float32', 1)); // trainable embedding: gather's gradient
 const filt = tf.variable(tf.randomNormal([2, 2, 1, 2], 0, 0.3, 'float32', 2)); // conv filter: Conv2DBackpropFilter
 const w = tf.variable(tf.randomNormal([2 * 2 * 2, 2], 0, 0.3, 'float32', 3));

@@ -15,7 +15,12 @@ import { Rng } from '@ml/core';
 import { SVC, SVR } from '../src/index.js';
 import { loadSvmFixture } from '../test/fixtures.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, python: { type: 'string', default: '/usr/bin/python3' } } });
+const { values } = parseArgs({
+  options: {
+    repeats: { type: 'string', default: '5' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
 const repeats = Number(values.repeats);
 
 interface Case {
@@ -36,11 +41,24 @@ function digits(): Case {
   x.set(a.data);
   x.set(b.data, a.data.length);
   const y = Float64Array.from([...f.values('y_train'), ...f.values('y_test')]);
-  return { name: 'svc-rbf-digits', model: 'SVC', params: { kernel: 'rbf', C: 1 }, rows: a.shape[0] + b.shape[0], cols: 64, x, y };
+  return {
+    name: 'svc-rbf-digits',
+    model: 'SVC',
+    params: { kernel: 'rbf', C: 1 },
+    rows: a.shape[0] + b.shape[0],
+    cols: 64,
+    x,
+    y,
+  };
 }
 
 /** 5000×20 standard normal features; `target` maps a row to its label or value. */
-function synthetic(name: string, model: 'SVC' | 'SVR', seed: number, target: (r: Float64Array, rng: Rng) => number): Case {
+function synthetic(
+  name: string,
+  model: 'SVC' | 'SVR',
+  seed: number,
+  target: (r: Float64Array, rng: Rng) => number,
+): Case {
   const rng = new Rng(seed);
   const rows = 5000;
   const cols = 20;
@@ -51,15 +69,30 @@ function synthetic(name: string, model: 'SVC' | 'SVR', seed: number, target: (r:
     for (let c = 0; c < cols; c++) row[c] = rng.normal();
     y[r] = target(row, rng);
   }
-  return { name, model, params: model === 'SVC' ? { kernel: 'rbf', C: 1 } : { kernel: 'rbf', C: 1, epsilon: 0.1 }, rows, cols, x, y };
+  return {
+    name,
+    model,
+    params: model === 'SVC' ? { kernel: 'rbf', C: 1 } : { kernel: 'rbf', C: 1, epsilon: 0.1 },
+    rows,
+    cols,
+    x,
+    y,
+  };
 }
 
 const v = (r: Float64Array, i: number): number => r[i] as number;
 const cases: Case[] = [
   digits(),
   // A curved boundary with label noise: a realistic share of the rows end up as support vectors.
-  synthetic('svc-rbf-5000x20', 'SVC', 1, (r, rng) => (v(r, 0) * v(r, 0) + v(r, 1) * v(r, 2) - v(r, 3) + 0.5 * rng.normal() > 0.5 ? 1 : 0)),
-  synthetic('svr-rbf-5000x20', 'SVR', 2, (r, rng) => Math.sin(v(r, 0)) + 0.5 * v(r, 1) * v(r, 2) - 0.3 * v(r, 3) + 0.1 * rng.normal()),
+  synthetic('svc-rbf-5000x20', 'SVC', 1, (r, rng) =>
+    v(r, 0) * v(r, 0) + v(r, 1) * v(r, 2) - v(r, 3) + 0.5 * rng.normal() > 0.5 ? 1 : 0,
+  ),
+  synthetic(
+    'svr-rbf-5000x20',
+    'SVR',
+    2,
+    (r, rng) => Math.sin(v(r, 0)) + 0.5 * v(r, 1) * v(r, 2) - 0.3 * v(r, 3) + 0.1 * rng.normal(),
+  ),
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-svm-bench-'));
@@ -67,8 +100,13 @@ for (const c of cases) {
   writeFileSync(join(dir, `${c.name}.x.bin`), new Uint8Array(c.x.buffer));
   writeFileSync(join(dir, `${c.name}.y.bin`), new Uint8Array(c.y.buffer));
 }
-writeFileSync(join(dir, 'cases.json'), JSON.stringify(cases.map(({ name, model, params, rows, cols }) => ({ name, model, params, rows, cols }))));
-const py = spawn(values.python, [new URL('./sklearn_fit.py', import.meta.url).pathname, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+writeFileSync(
+  join(dir, 'cases.json'),
+  JSON.stringify(cases.map(({ name, model, params, rows, cols }) => ({ name, model, params, rows, cols }))),
+);
+const py = spawn(values.python, [new URL('./sklearn_fit.py', import.meta.url).pathname, dir], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
 const replies = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
 async function reply<T>(): Promise<T> {
   const next = await replies.next();
@@ -88,7 +126,11 @@ function fitOurs(c: Case): Timing {
   const c0 = process.cpuUsage();
   model.fitSync({ data: c.x, shape: [c.rows, c.cols] }, c.y);
   const used = process.cpuUsage(c0);
-  return { cpu: (used.user + used.system) / 1e6, wall: (performance.now() - w0) / 1000, nSupport: model.support.length };
+  return {
+    cpu: (used.user + used.system) / 1e6,
+    wall: (performance.now() - w0) / 1000,
+    nSupport: model.support.length,
+  };
 }
 
 async function fitSklearn(c: Case): Promise<Timing> {
@@ -99,9 +141,15 @@ async function fitSklearn(c: Case): Promise<Timing> {
 
 try {
   const { sklearn } = await reply<{ sklearn: string }>();
-  console.log(`@ml/svm vs scikit-learn ${sklearn}: fit time (node ${process.version}), ${repeats} rounds after a warm-up, the two sides taking turns`);
-  console.log('times are process CPU seconds, best / median of the rounds; ratio = ours / scikit-learn on the medians\n');
-  console.log('case                 rows×cols   ours best / median   sklearn best / median   ratio   nSV ours/sklearn');
+  console.log(
+    `@ml/svm vs scikit-learn ${sklearn}: fit time (node ${process.version}), ${repeats} rounds after a warm-up, the two sides taking turns`,
+  );
+  console.log(
+    'times are process CPU seconds, best / median of the rounds; ratio = ours / scikit-learn on the medians\n',
+  );
+  console.log(
+    'case                 rows×cols   ours best / median   sklearn best / median   ratio   nSV ours/sklearn',
+  );
   const best = (v: number[]): number => Math.min(...v);
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
   for (const c of cases) {

@@ -25,7 +25,13 @@ export interface Matrix {
 
 /** True for anything shaped like a tf.Tensor (checked structurally, so any copy of tfjs-core works). */
 export function isTensor(value: unknown): value is tf.Tensor {
-  return typeof value === 'object' && value !== null && typeof (value as tf.Tensor).data === 'function' && Array.isArray((value as tf.Tensor).shape) && typeof (value as tf.Tensor).dtype === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as tf.Tensor).data === 'function' &&
+    Array.isArray((value as tf.Tensor).shape) &&
+    typeof (value as tf.Tensor).dtype === 'string'
+  );
 }
 
 function checkFinite(data: Float64Array, cols: number, where: string, what: string): void {
@@ -47,14 +53,20 @@ export function toMatrix(x: ArrayInput, where: string, what = 'x'): Matrix {
     const rows = x as readonly (readonly number[])[];
     if (rows.length === 0) throw new DataError(`${where}: ${what} must have at least one row, got 0 rows`);
     const first = rows[0];
-    if (!Array.isArray(first) && !ArrayBuffer.isView(first)) throw new ShapeError(`${where}: ${what} must be an array of rows (number[][]), got ${typeof first} at row 0`);
+    if (!Array.isArray(first) && !ArrayBuffer.isView(first))
+      throw new ShapeError(
+        `${where}: ${what} must be an array of rows (number[][]), got ${typeof first} at row 0`,
+      );
     const cols = first.length;
-    if (cols === 0) throw new DataError(`${where}: ${what} rows must have at least one feature, got 0 columns`);
+    if (cols === 0)
+      throw new DataError(`${where}: ${what} rows must have at least one feature, got 0 columns`);
     const data = new Float64Array(rows.length * cols);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r] as readonly number[];
       if (row === null || typeof row !== 'object' || row.length !== cols) {
-        throw new ShapeError(`${where}: every row of ${what} must have ${cols} values like row 0, got ${row?.length ?? typeof row} at row ${r}`);
+        throw new ShapeError(
+          `${where}: every row of ${what} must have ${cols} values like row 0, got ${row?.length ?? typeof row} at row ${r}`,
+        );
       }
       for (let c = 0; c < cols; c++) data[r * cols + c] = row[c] as number;
     }
@@ -63,14 +75,27 @@ export function toMatrix(x: ArrayInput, where: string, what = 'x'): Matrix {
   }
   const m = x as MatrixLike;
   if (m === null || typeof m !== 'object' || m.data === undefined || !Array.isArray(m.shape)) {
-    throw new ShapeError(`${where}: ${what} must be number[][], { data, shape: [n, d] } or a tf.Tensor, got ${m === null ? 'null' : typeof m}`);
+    throw new ShapeError(
+      `${where}: ${what} must be number[][], { data, shape: [n, d] } or a tf.Tensor, got ${m === null ? 'null' : typeof m}`,
+    );
   }
-  if (m.shape.length !== 2) throw new ShapeError(`${where}: ${what} must have shape [n, d], got ${formatShape(m.shape)}`);
+  if (m.shape.length !== 2)
+    throw new ShapeError(`${where}: ${what} must have shape [n, d], got ${formatShape(m.shape)}`);
   const [rows, cols] = m.shape as [number, number];
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new ShapeError(`${where}: ${what} shape must hold non-negative integers, got ${formatShape(m.shape)}`);
-  if (rows === 0) throw new DataError(`${where}: ${what} must have at least one row, got shape ${formatShape(m.shape)}`);
-  if (cols === 0) throw new DataError(`${where}: ${what} rows must have at least one feature, got shape ${formatShape(m.shape)}`);
-  if (m.data.length !== rows * cols) throw new ShapeError(`${where}: ${what} data has ${m.data.length} values but shape ${formatShape(m.shape)} needs ${rows * cols}`);
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0)
+    throw new ShapeError(
+      `${where}: ${what} shape must hold non-negative integers, got ${formatShape(m.shape)}`,
+    );
+  if (rows === 0)
+    throw new DataError(`${where}: ${what} must have at least one row, got shape ${formatShape(m.shape)}`);
+  if (cols === 0)
+    throw new DataError(
+      `${where}: ${what} rows must have at least one feature, got shape ${formatShape(m.shape)}`,
+    );
+  if (m.data.length !== rows * cols)
+    throw new ShapeError(
+      `${where}: ${what} data has ${m.data.length} values but shape ${formatShape(m.shape)} needs ${rows * cols}`,
+    );
   const data = Float64Array.from(m.data);
   checkFinite(data, cols, where, what);
   return { data, rows, cols };
@@ -79,14 +104,19 @@ export function toMatrix(x: ArrayInput, where: string, what = 'x'): Matrix {
 /** Like {@link toMatrix}, also reading a rank-2 tf.Tensor (with `await t.data()`; the tensor is not disposed). */
 export async function readMatrix(x: SvmInput, where: string, what = 'x'): Promise<Matrix> {
   if (!isTensor(x)) return toMatrix(x, where, what);
-  if (x.shape.length !== 2) throw new ShapeError(`${where}: ${what} tensor must have shape [n, d], got ${formatShape(x.shape)}`);
+  if (x.shape.length !== 2)
+    throw new ShapeError(`${where}: ${what} tensor must have shape [n, d], got ${formatShape(x.shape)}`);
   return toMatrix({ data: await x.data(), shape: x.shape }, where, what);
 }
 
 /** Copies targets into a Float64Array of length `rows`, checking the length and that every value is finite. */
 export function toTargets(y: ArrayLike<number>, rows: number, where: string): Float64Array {
-  if (y === null || typeof y !== 'object' || typeof y.length !== 'number') throw new ShapeError(`${where}: y must be an array of ${rows} numbers, got ${y === null ? 'null' : typeof y}`);
-  if (y.length !== rows) throw new ShapeError(`${where}: y must have one value per row of x (${rows}), got ${y.length}`);
+  if (y === null || typeof y !== 'object' || typeof y.length !== 'number')
+    throw new ShapeError(
+      `${where}: y must be an array of ${rows} numbers, got ${y === null ? 'null' : typeof y}`,
+    );
+  if (y.length !== rows)
+    throw new ShapeError(`${where}: y must have one value per row of x (${rows}), got ${y.length}`);
   const out = Float64Array.from(y);
   checkFinite(out, 0, where, 'y');
   return out;
@@ -95,6 +125,7 @@ export function toTargets(y: ArrayLike<number>, rows: number, where: string): Fl
 /** Like {@link toTargets}, also reading a tf.Tensor of shape [n] or [n, 1]. */
 export async function readTargets(y: TargetInput, rows: number, where: string): Promise<Float64Array> {
   if (!isTensor(y)) return toTargets(y, rows, where);
-  if (!(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1))) throw new ShapeError(`${where}: y tensor must have shape [${rows}], got ${formatShape(y.shape)}`);
+  if (!(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1)))
+    throw new ShapeError(`${where}: y tensor must have shape [${rows}], got ${formatShape(y.shape)}`);
   return toTargets(await y.data(), rows, where);
 }

@@ -34,11 +34,21 @@ export const KERNELS: readonly KernelName[] = ['linear', 'poly', 'rbf', 'sigmoid
 /** Throws ConfigError unless kernel, gamma, degree and coef0 are valid; `where` names the estimator. */
 export function checkKernelOptions(options: KernelOptions, where: string): void {
   const { kernel, gamma, degree, coef0 } = options;
-  if (!KERNELS.includes(kernel)) throw new ConfigError(`${where}: kernel must be one of ${KERNELS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(kernel)}`);
-  if (gamma !== 'scale' && gamma !== 'auto' && !(typeof gamma === 'number' && Number.isFinite(gamma) && gamma > 0)) {
-    throw new ConfigError(`${where}: gamma must be 'scale', 'auto' or a finite number > 0, got ${typeof gamma === 'string' ? `'${gamma}'` : String(gamma)}`);
+  if (!KERNELS.includes(kernel))
+    throw new ConfigError(
+      `${where}: kernel must be one of ${KERNELS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(kernel)}`,
+    );
+  if (
+    gamma !== 'scale' &&
+    gamma !== 'auto' &&
+    !(typeof gamma === 'number' && Number.isFinite(gamma) && gamma > 0)
+  ) {
+    throw new ConfigError(
+      `${where}: gamma must be 'scale', 'auto' or a finite number > 0, got ${typeof gamma === 'string' ? `'${gamma}'` : String(gamma)}`,
+    );
   }
-  if (!Number.isInteger(degree) || degree < 0) throw new ConfigError(`${where}: degree must be an integer ≥ 0, got ${degree}`);
+  if (!Number.isInteger(degree) || degree < 0)
+    throw new ConfigError(`${where}: degree must be an integer ≥ 0, got ${degree}`);
   if (!Number.isFinite(coef0)) throw new ConfigError(`${where}: coef0 must be a finite number, got ${coef0}`);
 }
 
@@ -84,13 +94,20 @@ export function powi(base: number, times: number): number {
  * kernel against the training rows and `bIndex` picks its columns. RBF sums (a − b)² directly, as
  * libsvm does at prediction time.
  */
-export function kernelBlock(a: Matrix, b: Matrix, k: ResolvedKernel, bIndex?: ArrayLike<number>): Float64Array {
+export function kernelBlock(
+  a: Matrix,
+  b: Matrix,
+  k: ResolvedKernel,
+  bIndex?: ArrayLike<number>,
+): Float64Array {
   const na = a.rows;
   const nb = bIndex ? bIndex.length : b.rows;
   const out = new Float64Array(na * nb);
   const ad = a.data;
   if (k.kernel === 'precomputed') {
-    for (let i = 0; i < na; i++) for (let j = 0; j < nb; j++) out[i * nb + j] = ad[i * a.cols + (bIndex ? (bIndex[j] as number) : j)] as number;
+    for (let i = 0; i < na; i++)
+      for (let j = 0; j < nb; j++)
+        out[i * nb + j] = ad[i * a.cols + (bIndex ? (bIndex[j] as number) : j)] as number;
     return out;
   }
   const d = a.cols;
@@ -110,7 +127,12 @@ export function kernelBlock(a: Matrix, b: Matrix, k: ResolvedKernel, bIndex?: Ar
         continue;
       }
       for (let c = 0; c < d; c++) s += (ad[ai + c] as number) * (bd[bj + c] as number);
-      out[i * nb + j] = kernel === 'linear' ? s : kernel === 'poly' ? powi(gamma * s + coef0, degree) : Math.tanh(gamma * s + coef0);
+      out[i * nb + j] =
+        kernel === 'linear'
+          ? s
+          : kernel === 'poly'
+            ? powi(gamma * s + coef0, degree)
+            : Math.tanh(gamma * s + coef0);
     }
   }
   return out;
@@ -121,13 +143,26 @@ export function kernelBlock(a: Matrix, b: Matrix, k: ResolvedKernel, bIndex?: Ar
  * `kernel: 'precomputed'` takes (train: `kernelMatrix(x, x, …)`, predict: `kernelMatrix(xTest, x, …)`).
  * `gamma` must be a number here. Defaults: rbf, gamma 1, degree 3, coef0 0.
  */
-export function kernelMatrix(a: ArrayInput, b: ArrayInput, options: Partial<Omit<KernelOptions, 'gamma'>> & { gamma?: number } = {}): number[][] {
+export function kernelMatrix(
+  a: ArrayInput,
+  b: ArrayInput,
+  options: Partial<Omit<KernelOptions, 'gamma'>> & { gamma?: number } = {},
+): number[][] {
   const opts: KernelOptions = { kernel: 'rbf', gamma: 1, degree: 3, coef0: 0, ...options };
   checkKernelOptions(opts, 'kernelMatrix');
-  if (opts.kernel === 'precomputed') throw new ConfigError(`kernelMatrix: kernel must be a kernel function, got 'precomputed'`);
+  if (opts.kernel === 'precomputed')
+    throw new ConfigError(`kernelMatrix: kernel must be a kernel function, got 'precomputed'`);
   const ma = toMatrix(a, 'kernelMatrix', 'a');
   const mb = toMatrix(b, 'kernelMatrix', 'b');
-  if (ma.cols !== mb.cols) throw new ShapeError(`kernelMatrix: a and b must have the same number of features, got ${formatShape([ma.rows, ma.cols])} and ${formatShape([mb.rows, mb.cols])}`);
-  const k = kernelBlock(ma, mb, { kernel: opts.kernel, gamma: opts.gamma as number, degree: opts.degree, coef0: opts.coef0 });
+  if (ma.cols !== mb.cols)
+    throw new ShapeError(
+      `kernelMatrix: a and b must have the same number of features, got ${formatShape([ma.rows, ma.cols])} and ${formatShape([mb.rows, mb.cols])}`,
+    );
+  const k = kernelBlock(ma, mb, {
+    kernel: opts.kernel,
+    gamma: opts.gamma as number,
+    degree: opts.degree,
+    coef0: opts.coef0,
+  });
   return Array.from({ length: ma.rows }, (_, i) => Array.from(k.subarray(i * mb.rows, (i + 1) * mb.rows)));
 }

@@ -16,13 +16,17 @@ describe('NuSVC', () => {
     const dec = svc.decisionFunctionSync(xTest, 'ovo').flat();
     const ref = f.values('nu_rbf.decision_ovo');
     dec.forEach((d, i) => expect(Math.abs(d - (ref[i] as number))).toBeLessThan(1e-3));
-    f.values('nu_rbf.intercept').forEach((b, i) => expect(Math.abs((svc.intercept[i] as number) - b)).toBeLessThan(1e-3));
+    f.values('nu_rbf.intercept').forEach((b, i) =>
+      expect(Math.abs((svc.intercept[i] as number) - b)).toBeLessThan(1e-3),
+    );
   });
 
   it('round-trips through JSON exactly', () => {
     const svc = new NuSVC({ nu: 0.3 }).fitSync(f.matrix('x_train'), f.values('y_train'));
     const back = NuSVC.fromJSON(JSON.parse(JSON.stringify(svc.toJSON())));
-    expect(back.decisionFunctionSync(f.matrix('x_test'))).toEqual(svc.decisionFunctionSync(f.matrix('x_test')));
+    expect(back.decisionFunctionSync(f.matrix('x_test'))).toEqual(
+      svc.decisionFunctionSync(f.matrix('x_test')),
+    );
   });
 
   it('rejects nu outside (0, 1] and an infeasible nu', () => {
@@ -30,7 +34,9 @@ describe('NuSVC', () => {
     expect(() => new NuSVC({ nu: 1.5 })).toThrow(ConfigError);
     const x = [[0], [1], [2], [3], [4], [5]];
     expect(() => new NuSVC({ nu: 0.9 }).fitSync(x, [0, 1, 1, 1, 1, 1])).toThrow(
-      new ConfigError('NuSVC.fit: nu (0.9) is infeasible for classes 0 and 1 with 1 and 5 rows: nu·(n1 + n2)/2 must be ≤ min(n1, n2)'),
+      new ConfigError(
+        'NuSVC.fit: nu (0.9) is infeasible for classes 0 and 1 with 1 and 5 rows: nu·(n1 + n2)/2 must be ≤ min(n1, n2)',
+      ),
     );
   });
 });

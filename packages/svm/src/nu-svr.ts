@@ -10,7 +10,15 @@ export interface NuSvrOptions extends RegressorOptions {
 }
 
 /** Default {@link NuSvrOptions}: scikit-learn's NuSVR defaults. */
-export const DEFAULT_NU_SVR_OPTIONS: Readonly<NuSvrOptions> = { kernel: 'rbf', gamma: 'scale', degree: 3, coef0: 0, C: 1, nu: 0.5, ...DEFAULT_SOLVER_OPTIONS };
+export const DEFAULT_NU_SVR_OPTIONS: Readonly<NuSvrOptions> = {
+  kernel: 'rbf',
+  gamma: 'scale',
+  degree: 3,
+  coef0: 0,
+  C: 1,
+  nu: 0.5,
+  ...DEFAULT_SOLVER_OPTIONS,
+};
 
 /** ν-support vector regression (libsvm's ν-SVR, scikit-learn's `NuSVR`): ν replaces ε and the tube width is learned. */
 export class NuSVR extends SupportVectorRegressor<NuSvrOptions> {

@@ -18,7 +18,12 @@ export interface SolverOptions {
 }
 
 /** Default {@link SolverOptions}. */
-export const DEFAULT_SOLVER_OPTIONS: Readonly<SolverOptions> = { tol: 1e-3, shrinking: true, cacheSize: 200, maxIter: Infinity };
+export const DEFAULT_SOLVER_OPTIONS: Readonly<SolverOptions> = {
+  tol: 1e-3,
+  shrinking: true,
+  cacheSize: 200,
+  maxIter: Infinity,
+};
 
 /** What one fit did: solver iterations per binary subproblem, whether all reached the tolerance, and warnings. */
 export interface FitInfo {
@@ -29,25 +34,36 @@ export interface FitInfo {
 
 /** Throws ConfigError unless tol > 0, cacheSize > 0 and maxIter is a positive integer or Infinity. */
 export function checkSolverOptions(o: SolverOptions, where: string): void {
-  if (!(typeof o.tol === 'number' && Number.isFinite(o.tol) && o.tol > 0)) throw new ConfigError(`${where}: tol must be a finite number > 0, got ${o.tol}`);
-  if (typeof o.shrinking !== 'boolean') throw new ConfigError(`${where}: shrinking must be a boolean, got ${String(o.shrinking)}`);
-  if (!(typeof o.cacheSize === 'number' && Number.isFinite(o.cacheSize) && o.cacheSize > 0)) throw new ConfigError(`${where}: cacheSize (MB) must be a finite number > 0, got ${o.cacheSize}`);
-  if (!(o.maxIter === Infinity || (Number.isInteger(o.maxIter) && o.maxIter > 0))) throw new ConfigError(`${where}: maxIter must be a positive integer or Infinity, got ${o.maxIter}`);
+  if (!(typeof o.tol === 'number' && Number.isFinite(o.tol) && o.tol > 0))
+    throw new ConfigError(`${where}: tol must be a finite number > 0, got ${o.tol}`);
+  if (typeof o.shrinking !== 'boolean')
+    throw new ConfigError(`${where}: shrinking must be a boolean, got ${String(o.shrinking)}`);
+  if (!(typeof o.cacheSize === 'number' && Number.isFinite(o.cacheSize) && o.cacheSize > 0))
+    throw new ConfigError(`${where}: cacheSize (MB) must be a finite number > 0, got ${o.cacheSize}`);
+  if (!(o.maxIter === Infinity || (Number.isInteger(o.maxIter) && o.maxIter > 0)))
+    throw new ConfigError(`${where}: maxIter must be a positive integer or Infinity, got ${o.maxIter}`);
 }
 
 /** Throws ConfigError unless `value` is a finite number > 0 (C and its kin). */
 export function checkPositive(value: number, name: string, where: string): void {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new ConfigError(`${where}: ${name} must be a finite number > 0, got ${value}`);
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0))
+    throw new ConfigError(`${where}: ${name} must be a finite number > 0, got ${value}`);
 }
 
 /** Throws ConfigError unless 0 < nu ≤ 1. */
 export function checkNu(nu: number, where: string): void {
-  if (!(typeof nu === 'number' && nu > 0 && nu <= 1)) throw new ConfigError(`${where}: nu must be in (0, 1], got ${nu}`);
+  if (!(typeof nu === 'number' && nu > 0 && nu <= 1))
+    throw new ConfigError(`${where}: nu must be in (0, 1], got ${nu}`);
 }
 
 /** The solver settings the internals take. */
 export function solverSettings(o: SolverOptions): SolverSettings {
-  return { tol: o.tol, shrinking: o.shrinking, cacheBytes: Math.floor(o.cacheSize * 2 ** 20), maxIter: o.maxIter };
+  return {
+    tol: o.tol,
+    shrinking: o.shrinking,
+    cacheBytes: Math.floor(o.cacheSize * 2 ** 20),
+    maxIter: o.maxIter,
+  };
 }
 
 /** The warning a fit records when a subproblem stopped at maxIter. */

@@ -1,11 +1,41 @@
 import { CheckpointError, ConfigError, DataError, Rng, ShapeError, formatShape } from '@ml/core';
 
-import { readMatrix, readTargets, toMatrix, toTargets, type ArrayInput, type Matrix, type SvmInput, type TargetInput } from './input.js';
+import {
+  readMatrix,
+  readTargets,
+  toMatrix,
+  toTargets,
+  type ArrayInput,
+  type Matrix,
+  type SvmInput,
+  type TargetInput,
+} from './input.js';
 import { multiclassProbability, sigmoidPredict } from './internal/platt.js';
 import { ovoDecision, trainClassifier } from './internal/libsvm.js';
-import { checkKernelOptions, kernelBlock, resolveKernel, type KernelOptions, type ResolvedKernel } from './kernel.js';
-import { checkSolverOptions, maxIterWarning, solverSettings, type FitInfo, type SolverOptions } from './solver-options.js';
-import { checkJsonHeader, jsonNumbers, jsonRows, optionsFromJson, optionsToJson, toRows, type SvmJson, type SvmType } from './svm-json.js';
+import {
+  checkKernelOptions,
+  kernelBlock,
+  resolveKernel,
+  type KernelOptions,
+  type ResolvedKernel,
+} from './kernel.js';
+import {
+  checkSolverOptions,
+  maxIterWarning,
+  solverSettings,
+  type FitInfo,
+  type SolverOptions,
+} from './solver-options.js';
+import {
+  checkJsonHeader,
+  jsonNumbers,
+  jsonRows,
+  optionsFromJson,
+  optionsToJson,
+  toRows,
+  type SvmJson,
+  type SvmType,
+} from './svm-json.js';
 
 /** Options every support vector classifier takes (on top of the kernel and solver options). */
 export interface ClassifierOptions extends KernelOptions, SolverOptions {
@@ -58,17 +88,26 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
   ) {
     checkKernelOptions(options, name);
     checkSolverOptions(options, name);
-    if (typeof options.probability !== 'boolean') throw new ConfigError(`${name}: probability must be a boolean, got ${String(options.probability)}`);
-    if (!Number.isFinite(options.seed)) throw new ConfigError(`${name}: seed must be a finite number, got ${options.seed}`);
+    if (typeof options.probability !== 'boolean')
+      throw new ConfigError(`${name}: probability must be a boolean, got ${String(options.probability)}`);
+    if (!Number.isFinite(options.seed))
+      throw new ConfigError(`${name}: seed must be a finite number, got ${options.seed}`);
     if (options.decisionFunctionShape !== 'ovr' && options.decisionFunctionShape !== 'ovo') {
-      throw new ConfigError(`${name}: decisionFunctionShape must be 'ovr' or 'ovo', got ${JSON.stringify(options.decisionFunctionShape)}`);
+      throw new ConfigError(
+        `${name}: decisionFunctionShape must be 'ovr' or 'ovo', got ${JSON.stringify(options.decisionFunctionShape)}`,
+      );
     }
-    if (options.breakTies && options.decisionFunctionShape === 'ovo') throw new ConfigError(`${name}: breakTies needs decisionFunctionShape 'ovr', got 'ovo'`);
+    if (options.breakTies && options.decisionFunctionShape === 'ovo')
+      throw new ConfigError(`${name}: breakTies needs decisionFunctionShape 'ovr', got 'ovo'`);
     this.options = Object.freeze({ ...options });
   }
 
   /** Per-class upper bounds C·weight for the classes' row counts, or null for ν-SVC; and ν (null for C-SVC). */
-  protected abstract bounds(classes: Float64Array, counts: Int32Array, rows: number): { weightedC: Float64Array | null; nu: number | null };
+  protected abstract bounds(
+    classes: Float64Array,
+    counts: Int32Array,
+    rows: number,
+  ): { weightedC: Float64Array | null; nu: number | null };
 
   /** Fits on feature rows [n, d] (or, for kernel 'precomputed', the training Gram matrix [n, n]) and labels [n]. */
   async fit(x: SvmInput, y: TargetInput): Promise<this> {
@@ -85,9 +124,15 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
 
   private fitMatrix(x: Matrix, y: Float64Array): this {
     const where = `${this.name}.fit`;
-    if (this.options.kernel === 'precomputed' && x.rows !== x.cols) throw new ShapeError(`${where}: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got ${formatShape([x.rows, x.cols])}`);
+    if (this.options.kernel === 'precomputed' && x.rows !== x.cols)
+      throw new ShapeError(
+        `${where}: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got ${formatShape([x.rows, x.cols])}`,
+      );
     const classes = Float64Array.from(new Set(y)).sort();
-    if (classes.length < 2) throw new DataError(`${where}: y must hold at least two classes, got 1 class (label ${classes[0]}) in ${y.length} rows`);
+    if (classes.length < 2)
+      throw new DataError(
+        `${where}: y must hold at least two classes, got 1 class (label ${classes[0]}) in ${y.length} rows`,
+      );
     const labels = new Int32Array(y.length);
     const counts = new Int32Array(classes.length);
     const index = new Map<number, number>();
@@ -101,10 +146,21 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
     const { weightedC, nu } = this.bounds(classes, counts, y.length);
     const fit = trainClassifier(
       { x, kernel },
-      { labels, k: classes.length, weightedC, nu, probability: this.options.probability, rng: new Rng(this.options.seed), settings: solverSettings(this.options), where },
+      {
+        labels,
+        k: classes.length,
+        weightedC,
+        nu,
+        probability: this.options.probability,
+        rng: new Rng(this.options.seed),
+        settings: solverSettings(this.options),
+        where,
+      },
     );
-    const sv = kernel.kernel === 'precomputed' ? new Float64Array(0) : new Float64Array(fit.support.length * x.cols);
-    if (sv.length > 0) fit.support.forEach((r, s) => sv.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), s * x.cols));
+    const sv =
+      kernel.kernel === 'precomputed' ? new Float64Array(0) : new Float64Array(fit.support.length * x.cols);
+    if (sv.length > 0)
+      fit.support.forEach((r, s) => sv.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), s * x.cols));
     this.model = {
       kernel,
       nFeatures: x.cols,
@@ -116,20 +172,30 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
       rho: fit.rho,
       probA: fit.probA,
       probB: fit.probB,
-      fitInfo: { iterations: fit.iterations, converged: fit.converged, warnings: fit.converged ? [] : [maxIterWarning(where, this.options.maxIter)] },
+      fitInfo: {
+        iterations: fit.iterations,
+        converged: fit.converged,
+        warnings: fit.converged ? [] : [maxIterWarning(where, this.options.maxIter)],
+      },
     };
     return this;
   }
 
   private fitted(where: string): ClassifierModel {
-    if (this.model === null) throw new ConfigError(`${this.name}.${where}: the model is not fitted; call fit() first`);
+    if (this.model === null)
+      throw new ConfigError(`${this.name}.${where}: the model is not fitted; call fit() first`);
     return this.model;
   }
 
   private checkFeatures(x: Matrix, model: ClassifierModel, where: string): void {
     if (x.cols !== model.nFeatures) {
-      const what = model.kernel.kernel === 'precomputed' ? `columns (one per training row, precomputed kernel)` : `features (as in training)`;
-      throw new ShapeError(`${this.name}.${where}: x must have ${model.nFeatures} ${what}, got shape ${formatShape([x.rows, x.cols])}`);
+      const what =
+        model.kernel.kernel === 'precomputed'
+          ? `columns (one per training row, precomputed kernel)`
+          : `features (as in training)`;
+      throw new ShapeError(
+        `${this.name}.${where}: x must have ${model.nFeatures} ${what}, got shape ${formatShape([x.rows, x.cols])}`,
+      );
     }
   }
 
@@ -142,7 +208,10 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
     for (let r0 = 0; r0 < x.rows; r0 += PREDICT_CHUNK) {
       const rows = Math.min(PREDICT_CHUNK, x.rows - r0);
       const chunk: Matrix = { data: x.data.subarray(r0 * x.cols, (r0 + rows) * x.cols), rows, cols: x.cols };
-      const kv = model.kernel.kernel === 'precomputed' ? kernelBlock(chunk, chunk, model.kernel, model.support) : kernelBlock(chunk, svs, model.kernel);
+      const kv =
+        model.kernel.kernel === 'precomputed'
+          ? kernelBlock(chunk, chunk, model.kernel, model.support)
+          : kernelBlock(chunk, svs, model.kernel);
       out.set(ovoDecision(kv, rows, model.nSupport, model.svCoef, model.rho), r0 * pairs);
     }
     return out;
@@ -164,7 +233,10 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
    * sign); otherwise [n, k] ('ovr') or the raw pairwise values [n, k(k−1)/2] in pair order (0,1), (0,2), …
    * ('ovo', positive → the pair's first class). `shape` defaults to `options.decisionFunctionShape`.
    */
-  async decisionFunction(x: SvmInput, shape: 'ovr' | 'ovo' = this.options.decisionFunctionShape): Promise<number[][]> {
+  async decisionFunction(
+    x: SvmInput,
+    shape: 'ovr' | 'ovo' = this.options.decisionFunctionShape,
+  ): Promise<number[][]> {
     return this.decisionRows(await readMatrix(x, `${this.name}.decisionFunction`), shape, 'decisionFunction');
   }
 
@@ -210,7 +282,10 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
 
   private probaRows(x: Matrix): number[][] {
     const model = this.fitted('predictProba');
-    if (model.probA === null || model.probB === null) throw new ConfigError(`${this.name}.predictProba: fit with probability: true to get probabilities (it was false)`);
+    if (model.probA === null || model.probB === null)
+      throw new ConfigError(
+        `${this.name}.predictProba: fit with probability: true to get probabilities (it was false)`,
+      );
     this.checkFeatures(x, model, 'predictProba');
     const k = model.classes.length;
     const pairs = model.rho.length;
@@ -222,7 +297,17 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
       let p = 0;
       for (let i = 0; i < k; i++) {
         for (let j = i + 1; j < k; j++) {
-          const v = Math.min(Math.max(sigmoidPredict(dec[t * pairs + p] as number, model.probA[p] as number, model.probB[p] as number), minProb), 1 - minProb);
+          const v = Math.min(
+            Math.max(
+              sigmoidPredict(
+                dec[t * pairs + p] as number,
+                model.probA[p] as number,
+                model.probB[p] as number,
+              ),
+              minProb,
+            ),
+            1 - minProb,
+          );
           r[i * k + j] = v;
           r[j * k + i] = 1 - v;
           p++;
@@ -290,7 +375,11 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
   get dualCoef(): number[][] {
     const m = this.fitted('dualCoef');
     const sign = m.classes.length === 2 ? -1 : 1;
-    return toRows(m.svCoef.map((v) => (v === 0 ? 0 : sign * v)), m.classes.length - 1, m.support.length);
+    return toRows(
+      m.svCoef.map((v) => (v === 0 ? 0 : sign * v)),
+      m.classes.length - 1,
+      m.support.length,
+    );
   }
 
   /** Intercept per class pair (scikit-learn's `intercept_`: −ρ, sign flipped for two classes). */
@@ -354,7 +443,11 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
   }
 
   /** Builds an estimator of this type from JSON (used by the subclasses' `fromJSON`). */
-  protected static restore<O extends ClassifierOptions, T extends SupportVectorClassifier<O>>(json: unknown, type: SvmType, make: (options: Partial<O>) => T): T {
+  protected static restore<O extends ClassifierOptions, T extends SupportVectorClassifier<O>>(
+    json: unknown,
+    type: SvmType,
+    make: (options: Partial<O>) => T,
+  ): T {
     checkJsonHeader(json, type);
     const est = make(optionsFromJson<O>(json.options));
     const j = json.model;
@@ -368,11 +461,17 @@ export abstract class SupportVectorClassifier<O extends ClassifierOptions> {
     const support = Int32Array.from(jsonNumbers(j.support, nSV, 'model.support', where));
     const nFeatures = jsonNumbers([j.nFeatures], 1, 'model.nFeatures', where)[0] as number;
     const precomputed = est.options.kernel === 'precomputed';
-    const sv = precomputed ? new Float64Array(0) : jsonRows(j.supportVectors, nSV, nFeatures, 'model.supportVectors', where);
+    const sv = precomputed
+      ? new Float64Array(0)
+      : jsonRows(j.supportVectors, nSV, nFeatures, 'model.supportVectors', where);
     const sign = k === 2 ? -1 : 1;
-    const svCoef = jsonRows(j.dualCoef, k - 1, nSV, 'model.dualCoef', where).map((v) => (v === 0 ? 0 : sign * v));
+    const svCoef = jsonRows(j.dualCoef, k - 1, nSV, 'model.dualCoef', where).map((v) =>
+      v === 0 ? 0 : sign * v,
+    );
     const pairs = (k * (k - 1)) / 2;
-    const rho = jsonNumbers(j.intercept, pairs, 'model.intercept', where).map((v) => (v === 0 ? 0 : -sign * v));
+    const rho = jsonNumbers(j.intercept, pairs, 'model.intercept', where).map((v) =>
+      v === 0 ? 0 : -sign * v,
+    );
     const probA = j.probA == null ? null : jsonNumbers(j.probA, pairs, 'model.probA', where);
     const probB = j.probB == null ? null : jsonNumbers(j.probB, pairs, 'model.probB', where);
     const gamma = jsonNumbers([j.gamma], 1, 'model.gamma', where)[0] as number;

@@ -1,10 +1,40 @@
 import { ConfigError, ShapeError, formatShape } from '@ml/core';
 
-import { readMatrix, readTargets, toMatrix, toTargets, type ArrayInput, type Matrix, type SvmInput, type TargetInput } from './input.js';
+import {
+  readMatrix,
+  readTargets,
+  toMatrix,
+  toTargets,
+  type ArrayInput,
+  type Matrix,
+  type SvmInput,
+  type TargetInput,
+} from './input.js';
 import { trainRegressor } from './internal/libsvm.js';
-import { checkKernelOptions, kernelBlock, resolveKernel, type KernelOptions, type ResolvedKernel } from './kernel.js';
-import { checkSolverOptions, maxIterWarning, solverSettings, type FitInfo, type SolverOptions } from './solver-options.js';
-import { checkJsonHeader, jsonNumbers, jsonRows, optionsFromJson, optionsToJson, toRows, type SvmJson, type SvmType } from './svm-json.js';
+import {
+  checkKernelOptions,
+  kernelBlock,
+  resolveKernel,
+  type KernelOptions,
+  type ResolvedKernel,
+} from './kernel.js';
+import {
+  checkSolverOptions,
+  maxIterWarning,
+  solverSettings,
+  type FitInfo,
+  type SolverOptions,
+} from './solver-options.js';
+import {
+  checkJsonHeader,
+  jsonNumbers,
+  jsonRows,
+  optionsFromJson,
+  optionsToJson,
+  toRows,
+  type SvmJson,
+  type SvmType,
+} from './svm-json.js';
 
 /** Options every support vector regressor takes. */
 export type RegressorOptions = KernelOptions & SolverOptions;
@@ -61,7 +91,10 @@ export abstract class SupportVectorRegressor<O extends RegressorOptions> {
 
   private fitMatrix(x: Matrix, y: Float64Array): this {
     const where = `${this.name}.fit`;
-    if (this.options.kernel === 'precomputed' && x.rows !== x.cols) throw new ShapeError(`${where}: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got ${formatShape([x.rows, x.cols])}`);
+    if (this.options.kernel === 'precomputed' && x.rows !== x.cols)
+      throw new ShapeError(
+        `${where}: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got ${formatShape([x.rows, x.cols])}`,
+      );
     const kernel = resolveKernel(this.options, x);
     const { C, epsilon, nu } = this.params();
     const fit = trainRegressor({ x, kernel }, y, C, epsilon, nu, solverSettings(this.options));
@@ -70,8 +103,10 @@ export abstract class SupportVectorRegressor<O extends RegressorOptions> {
       if (c !== 0) supportList.push(i);
     });
     const support = Int32Array.from(supportList);
-    const sv = kernel.kernel === 'precomputed' ? new Float64Array(0) : new Float64Array(support.length * x.cols);
-    if (sv.length > 0) support.forEach((r, s) => sv.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), s * x.cols));
+    const sv =
+      kernel.kernel === 'precomputed' ? new Float64Array(0) : new Float64Array(support.length * x.cols);
+    if (sv.length > 0)
+      support.forEach((r, s) => sv.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), s * x.cols));
     this.model = {
       kernel,
       nFeatures: x.cols,
@@ -79,21 +114,31 @@ export abstract class SupportVectorRegressor<O extends RegressorOptions> {
       sv,
       coef: Float64Array.from(support, (i) => fit.coef[i] as number),
       rho: fit.rho,
-      fitInfo: { iterations: [fit.iterations], converged: fit.converged, warnings: fit.converged ? [] : [maxIterWarning(where, this.options.maxIter)] },
+      fitInfo: {
+        iterations: [fit.iterations],
+        converged: fit.converged,
+        warnings: fit.converged ? [] : [maxIterWarning(where, this.options.maxIter)],
+      },
     };
     return this;
   }
 
   private fitted(where: string): RegressorModel {
-    if (this.model === null) throw new ConfigError(`${this.name}.${where}: the model is not fitted; call fit() first`);
+    if (this.model === null)
+      throw new ConfigError(`${this.name}.${where}: the model is not fitted; call fit() first`);
     return this.model;
   }
 
   private predictRows(x: Matrix): number[] {
     const model = this.fitted('predict');
     if (x.cols !== model.nFeatures) {
-      const what = model.kernel.kernel === 'precomputed' ? `columns (one per training row, precomputed kernel)` : `features (as in training)`;
-      throw new ShapeError(`${this.name}.predict: x must have ${model.nFeatures} ${what}, got shape ${formatShape([x.rows, x.cols])}`);
+      const what =
+        model.kernel.kernel === 'precomputed'
+          ? `columns (one per training row, precomputed kernel)`
+          : `features (as in training)`;
+      throw new ShapeError(
+        `${this.name}.predict: x must have ${model.nFeatures} ${what}, got shape ${formatShape([x.rows, x.cols])}`,
+      );
     }
     const nSV = model.support.length;
     const svs: Matrix = { data: model.sv, rows: nSV, cols: model.nFeatures };
@@ -101,7 +146,10 @@ export abstract class SupportVectorRegressor<O extends RegressorOptions> {
     for (let r0 = 0; r0 < x.rows; r0 += PREDICT_CHUNK) {
       const rows = Math.min(PREDICT_CHUNK, x.rows - r0);
       const chunk: Matrix = { data: x.data.subarray(r0 * x.cols, (r0 + rows) * x.cols), rows, cols: x.cols };
-      const kv = model.kernel.kernel === 'precomputed' ? kernelBlock(chunk, chunk, model.kernel, model.support) : kernelBlock(chunk, svs, model.kernel);
+      const kv =
+        model.kernel.kernel === 'precomputed'
+          ? kernelBlock(chunk, chunk, model.kernel, model.support)
+          : kernelBlock(chunk, svs, model.kernel);
       for (let t = 0; t < rows; t++) {
         let s = 0;
         for (let j = 0; j < nSV; j++) s += (model.coef[j] as number) * (kv[t * nSV + j] as number);
@@ -200,7 +248,11 @@ export abstract class SupportVectorRegressor<O extends RegressorOptions> {
   }
 
   /** Builds an estimator of this type from JSON (used by the subclasses' `fromJSON`). */
-  protected static restore<O extends RegressorOptions, T extends SupportVectorRegressor<O>>(json: unknown, type: SvmType, make: (options: Partial<O>) => T): T {
+  protected static restore<O extends RegressorOptions, T extends SupportVectorRegressor<O>>(
+    json: unknown,
+    type: SvmType,
+    make: (options: Partial<O>) => T,
+  ): T {
     checkJsonHeader(json, type);
     const est = make(optionsFromJson<O>(json.options));
     const j = json.model;
@@ -209,7 +261,10 @@ export abstract class SupportVectorRegressor<O extends RegressorOptions> {
     const support = Int32Array.from(jsonNumbers(j.support, null, 'model.support', where));
     const nSV = support.length;
     const nFeatures = jsonNumbers([j.nFeatures], 1, 'model.nFeatures', where)[0] as number;
-    const sv = est.options.kernel === 'precomputed' ? new Float64Array(0) : jsonRows(j.supportVectors, nSV, nFeatures, 'model.supportVectors', where);
+    const sv =
+      est.options.kernel === 'precomputed'
+        ? new Float64Array(0)
+        : jsonRows(j.supportVectors, nSV, nFeatures, 'model.supportVectors', where);
     const coef = jsonRows(j.dualCoef, 1, nSV, 'model.dualCoef', where);
     const intercept = jsonNumbers(j.intercept, 1, 'model.intercept', where)[0] as number;
     const gamma = jsonNumbers([j.gamma], 1, 'model.gamma', where)[0] as number;

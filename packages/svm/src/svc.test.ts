@@ -46,8 +46,12 @@ describe('SVC parity with scikit-learn 1.2 (libsvm)', () => {
           expect(svc.predictSync(xTest)).toEqual(f.values(`${key}.pred`));
           expect(svc.nSupport).toEqual(f.values(`${key}.n_support`));
           expect(svc.support).toEqual(f.values(`${key}.support`));
-          expect(maxAbsDiff(svc.decisionFunctionSync(xTest, 'ovo').flat(), f.values(`${key}.decision_ovo`))).toBeLessThan(1e-3);
-          expect(maxAbsDiff(svc.decisionFunctionSync(xTest, 'ovr').flat(), f.values(`${key}.decision_ovr`))).toBeLessThan(1e-3);
+          expect(
+            maxAbsDiff(svc.decisionFunctionSync(xTest, 'ovo').flat(), f.values(`${key}.decision_ovo`)),
+          ).toBeLessThan(1e-3);
+          expect(
+            maxAbsDiff(svc.decisionFunctionSync(xTest, 'ovr').flat(), f.values(`${key}.decision_ovr`)),
+          ).toBeLessThan(1e-3);
           expect(maxAbsDiff(svc.dualCoef.flat(), f.values(`${key}.dual_coef`))).toBeLessThan(1e-3);
           expect(maxAbsDiff(svc.intercept, f.values(`${key}.intercept`))).toBeLessThan(1e-3);
           expect(svc.fitInfo.converged).toBe(true);
@@ -71,16 +75,26 @@ describe('SVC', () => {
     const rows = iris.rows('x_train');
     const test = iris.rows('x_test');
     const linear = new SVC({ kernel: 'linear' }).fitSync(rows, yTrain);
-    const pre = new SVC({ kernel: 'precomputed' }).fitSync(kernelMatrix(rows, rows, { kernel: 'linear' }), yTrain);
+    const pre = new SVC({ kernel: 'precomputed' }).fitSync(
+      kernelMatrix(rows, rows, { kernel: 'linear' }),
+      yTrain,
+    );
     expect(pre.support).toEqual(linear.support);
     expect(pre.supportVectors).toEqual([]);
-    expect(maxAbsDiff(pre.decisionFunctionSync(kernelMatrix(test, rows, { kernel: 'linear' })).flat(), linear.decisionFunctionSync(test).flat())).toBeLessThan(1e-9);
+    expect(
+      maxAbsDiff(
+        pre.decisionFunctionSync(kernelMatrix(test, rows, { kernel: 'linear' })).flat(),
+        linear.decisionFunctionSync(test).flat(),
+      ),
+    ).toBeLessThan(1e-9);
   });
 
   it('accepts number[][], { data, shape } and Float32Array data alike', () => {
     const a = new SVC().fitSync(iris.rows('x_train'), yTrain).decisionFunctionSync(iris.rows('x_test'));
     const b = new SVC().fitSync(xTrain, Int32Array.from(yTrain)).decisionFunctionSync(xTest);
-    const c = new SVC().fitSync({ data: Float32Array.from(xTrain.data), shape: xTrain.shape }, yTrain).decisionFunctionSync(xTest);
+    const c = new SVC()
+      .fitSync({ data: Float32Array.from(xTrain.data), shape: xTrain.shape }, yTrain)
+      .decisionFunctionSync(xTest);
     expect(b).toEqual(a);
     // The fixture holds float32 values, so the float32 copy is the same numbers.
     expect(c).toEqual(a);
@@ -105,7 +119,9 @@ describe('SVC', () => {
 
   it('classWeight as a map scales C per class (weights of 1 change nothing)', () => {
     const plain = new SVC().fitSync(xTrain, yTrain);
-    expect(new SVC({ classWeight: { 0: 1, 1: 1, 2: 1 } }).fitSync(xTrain, yTrain).decisionFunctionSync(xTest)).toEqual(plain.decisionFunctionSync(xTest));
+    expect(
+      new SVC({ classWeight: { 0: 1, 1: 1, 2: 1 } }).fitSync(xTrain, yTrain).decisionFunctionSync(xTest),
+    ).toEqual(plain.decisionFunctionSync(xTest));
     const heavy = new SVC({ classWeight: { 1: 10 } }).fitSync(xTrain, yTrain);
     expect(heavy.nSupport).not.toEqual(plain.nSupport);
   });
@@ -141,7 +157,9 @@ describe('SVC', () => {
   it('refuses predictProba without probability: true', () => {
     const svc = new SVC().fitSync(xTrain, yTrain);
     expect(() => svc.predictProbaSync(xTest)).toThrow(ConfigError);
-    expect(() => svc.predictProbaSync(xTest)).toThrow('SVC.predictProba: fit with probability: true to get probabilities (it was false)');
+    expect(() => svc.predictProbaSync(xTest)).toThrow(
+      'SVC.predictProba: fit with probability: true to get probabilities (it was false)',
+    );
   });
 });
 
@@ -199,47 +217,98 @@ describe('SVC with tf.Tensor inputs', () => {
     expect(await expectNoTensorLeak(() => svc.decisionFunction(xs))).toEqual(ref.decisionFunctionSync(xTest));
     expect(await expectNoTensorLeak(() => svc.predictProba(xs))).toEqual(ref.predictProbaSync(xTest));
     expect(await expectNoTensorLeak(() => svc.score(xs, ys))).toBe(f.meta<number>('rbf.accuracy'));
-    await expect(svc.predict(tf.tensor1d([1, 2, 3, 4]))).rejects.toThrow(new ShapeError('SVC.predict: x tensor must have shape [n, d], got [4]'));
+    await expect(svc.predict(tf.tensor1d([1, 2, 3, 4]))).rejects.toThrow(
+      new ShapeError('SVC.predict: x tensor must have shape [n, d], got [4]'),
+    );
     tf.dispose([xt, yt, xs, ys]);
   });
 });
 
 describe('SVC options and state errors', () => {
-  const x = [[0, 0], [1, 1], [0, 1], [1, 0]];
+  const x = [
+    [0, 0],
+    [1, 1],
+    [0, 1],
+    [1, 0],
+  ];
   const y = [0, 1, 0, 1];
 
   it('names the option, the rule and the value', () => {
     expect(() => new SVC({ C: 0 })).toThrow(new ConfigError('SVC: C must be a finite number > 0, got 0'));
     expect(() => new SVC({ C: -1 })).toThrow(ConfigError);
-    expect(() => new SVC({ kernel: 'cubic' as never })).toThrow(new ConfigError(`SVC: kernel must be one of 'linear', 'poly', 'rbf', 'sigmoid', 'precomputed', got "cubic"`));
-    expect(() => new SVC({ gamma: 0 })).toThrow(new ConfigError(`SVC: gamma must be 'scale', 'auto' or a finite number > 0, got 0`));
+    expect(() => new SVC({ kernel: 'cubic' as never })).toThrow(
+      new ConfigError(
+        `SVC: kernel must be one of 'linear', 'poly', 'rbf', 'sigmoid', 'precomputed', got "cubic"`,
+      ),
+    );
+    expect(() => new SVC({ gamma: 0 })).toThrow(
+      new ConfigError(`SVC: gamma must be 'scale', 'auto' or a finite number > 0, got 0`),
+    );
     expect(() => new SVC({ gamma: -2 })).toThrow(ConfigError);
-    expect(() => new SVC({ gamma: 'median' as never })).toThrow(new ConfigError(`SVC: gamma must be 'scale', 'auto' or a finite number > 0, got 'median'`));
-    expect(() => new SVC({ degree: 1.5 })).toThrow(new ConfigError('SVC: degree must be an integer ≥ 0, got 1.5'));
+    expect(() => new SVC({ gamma: 'median' as never })).toThrow(
+      new ConfigError(`SVC: gamma must be 'scale', 'auto' or a finite number > 0, got 'median'`),
+    );
+    expect(() => new SVC({ degree: 1.5 })).toThrow(
+      new ConfigError('SVC: degree must be an integer ≥ 0, got 1.5'),
+    );
     expect(() => new SVC({ tol: 0 })).toThrow(new ConfigError('SVC: tol must be a finite number > 0, got 0'));
-    expect(() => new SVC({ maxIter: 0 })).toThrow(new ConfigError('SVC: maxIter must be a positive integer or Infinity, got 0'));
-    expect(() => new SVC({ cacheSize: -1 })).toThrow(new ConfigError('SVC: cacheSize (MB) must be a finite number > 0, got -1'));
-    expect(() => new SVC({ classWeight: { 1: 0 } })).toThrow(new ConfigError('SVC: classWeight[1] must be a finite number > 0, got 0'));
-    expect(() => new SVC({ decisionFunctionShape: 'ovo', breakTies: true })).toThrow(new ConfigError(`SVC: breakTies needs decisionFunctionShape 'ovr', got 'ovo'`));
-    expect(() => new SVC({ classWeight: { 5: 2 } }).fitSync(x, y)).toThrow(new ConfigError('SVC.fit: classWeight names class 5, which is not in y (classes 0, 1)'));
+    expect(() => new SVC({ maxIter: 0 })).toThrow(
+      new ConfigError('SVC: maxIter must be a positive integer or Infinity, got 0'),
+    );
+    expect(() => new SVC({ cacheSize: -1 })).toThrow(
+      new ConfigError('SVC: cacheSize (MB) must be a finite number > 0, got -1'),
+    );
+    expect(() => new SVC({ classWeight: { 1: 0 } })).toThrow(
+      new ConfigError('SVC: classWeight[1] must be a finite number > 0, got 0'),
+    );
+    expect(() => new SVC({ decisionFunctionShape: 'ovo', breakTies: true })).toThrow(
+      new ConfigError(`SVC: breakTies needs decisionFunctionShape 'ovr', got 'ovo'`),
+    );
+    expect(() => new SVC({ classWeight: { 5: 2 } }).fitSync(x, y)).toThrow(
+      new ConfigError('SVC.fit: classWeight names class 5, which is not in y (classes 0, 1)'),
+    );
   });
 
   it('refuses to predict before fit, and a precomputed kernel that is not square', () => {
-    expect(() => new SVC().predictSync(x)).toThrow(new ConfigError('SVC.predict: the model is not fitted; call fit() first'));
-    expect(() => new SVC().nSupport).toThrow(new ConfigError('SVC.nSupport: the model is not fitted; call fit() first'));
-    expect(() => new SVC({ kernel: 'precomputed' }).fitSync(x, y)).toThrow(new ShapeError('SVC.fit: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got [4, 2]'));
+    expect(() => new SVC().predictSync(x)).toThrow(
+      new ConfigError('SVC.predict: the model is not fitted; call fit() first'),
+    );
+    expect(() => new SVC().nSupport).toThrow(
+      new ConfigError('SVC.nSupport: the model is not fitted; call fit() first'),
+    );
+    expect(() => new SVC({ kernel: 'precomputed' }).fitSync(x, y)).toThrow(
+      new ShapeError(
+        'SVC.fit: a precomputed kernel must be the square Gram matrix [n, n] of the training rows, got [4, 2]',
+      ),
+    );
     const pre = new SVC({ kernel: 'precomputed' }).fitSync(kernelMatrix(x, x, { kernel: 'linear' }), y);
-    expect(() => pre.predictSync(x)).toThrow(new ShapeError('SVC.predict: x must have 4 columns (one per training row, precomputed kernel), got shape [4, 2]'));
+    expect(() => pre.predictSync(x)).toThrow(
+      new ShapeError(
+        'SVC.predict: x must have 4 columns (one per training row, precomputed kernel), got shape [4, 2]',
+      ),
+    );
   });
 
   it('fromJSON refuses documents that are not a saved SVC', () => {
     const json = new SVC().fitSync(x, y).toJSON();
-    expect(() => SVC.fromJSON(null)).toThrow(new CheckpointError('SVC.fromJSON: expected an object from toJSON(), got null'));
-    expect(() => SVC.fromJSON({ ...json, format: 'libsvm' })).toThrow(new CheckpointError(`SVC.fromJSON: format must be 'ml-svm', got "libsvm"`));
-    expect(() => SVC.fromJSON({ ...json, type: 'SVR' })).toThrow(new CheckpointError('SVC.fromJSON: the document holds a "SVR", not a SVC'));
+    expect(() => SVC.fromJSON(null)).toThrow(
+      new CheckpointError('SVC.fromJSON: expected an object from toJSON(), got null'),
+    );
+    expect(() => SVC.fromJSON({ ...json, format: 'libsvm' })).toThrow(
+      new CheckpointError(`SVC.fromJSON: format must be 'ml-svm', got "libsvm"`),
+    );
+    expect(() => SVC.fromJSON({ ...json, type: 'SVR' })).toThrow(
+      new CheckpointError('SVC.fromJSON: the document holds a "SVR", not a SVC'),
+    );
     const model = json.model as NonNullable<typeof json.model>;
-    expect(() => SVC.fromJSON({ ...json, model: { ...model, intercept: [] } })).toThrow(new CheckpointError('SVC.fromJSON: model.intercept must have 1 values, got 0'));
-    expect(() => SVC.fromJSON({ ...json, model: { ...model, supportVectors: model.supportVectors.slice(1) } })).toThrow(CheckpointError);
-    expect(() => SVC.fromJSON({ ...json, model: { ...model, dualCoef: [model.dualCoef[0]?.map(() => 'x')] } })).toThrow(/SVC\.fromJSON: model\.dualCoef\[0\]\[0\] must be a finite number, got "x"/);
+    expect(() => SVC.fromJSON({ ...json, model: { ...model, intercept: [] } })).toThrow(
+      new CheckpointError('SVC.fromJSON: model.intercept must have 1 values, got 0'),
+    );
+    expect(() =>
+      SVC.fromJSON({ ...json, model: { ...model, supportVectors: model.supportVectors.slice(1) } }),
+    ).toThrow(CheckpointError);
+    expect(() =>
+      SVC.fromJSON({ ...json, model: { ...model, dualCoef: [model.dualCoef[0]?.map(() => 'x')] } }),
+    ).toThrow(/SVC\.fromJSON: model\.dualCoef\[0\]\[0\] must be a finite number, got "x"/);
   });
 });

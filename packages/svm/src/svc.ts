@@ -48,7 +48,11 @@ export class SVC extends SupportVectorClassifier<SvcOptions> {
     super('SVC', o);
   }
 
-  protected bounds(classes: Float64Array, counts: Int32Array, rows: number): { weightedC: Float64Array; nu: null } {
+  protected bounds(
+    classes: Float64Array,
+    counts: Int32Array,
+    rows: number,
+  ): { weightedC: Float64Array; nu: null } {
     const { C, classWeight } = this.options;
     const k = classes.length;
     const weightedC = new Float64Array(k).fill(C);
@@ -57,7 +61,10 @@ export class SVC extends SupportVectorClassifier<SvcOptions> {
     } else if (classWeight !== null) {
       for (const [label, w] of Object.entries(classWeight)) {
         const c = classes.indexOf(Number(label));
-        if (c < 0) throw new ConfigError(`SVC.fit: classWeight names class ${label}, which is not in y (classes ${Array.from(classes).join(', ')})`);
+        if (c < 0)
+          throw new ConfigError(
+            `SVC.fit: classWeight names class ${label}, which is not in y (classes ${Array.from(classes).join(', ')})`,
+          );
         weightedC[c] = C * w;
       }
     }
@@ -72,9 +79,14 @@ export class SVC extends SupportVectorClassifier<SvcOptions> {
 
 function checkClassWeight(w: ClassWeight): void {
   if (w === null || w === 'balanced') return;
-  if (typeof w !== 'object') throw new ConfigError(`SVC: classWeight must be 'balanced', null or { [label]: weight }, got ${JSON.stringify(w)}`);
+  if (typeof w !== 'object')
+    throw new ConfigError(
+      `SVC: classWeight must be 'balanced', null or { [label]: weight }, got ${JSON.stringify(w)}`,
+    );
   for (const [label, v] of Object.entries(w)) {
-    if (!Number.isFinite(Number(label))) throw new ConfigError(`SVC: classWeight keys must be numeric class labels, got '${label}'`);
-    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ConfigError(`SVC: classWeight[${label}] must be a finite number > 0, got ${v}`);
+    if (!Number.isFinite(Number(label)))
+      throw new ConfigError(`SVC: classWeight keys must be numeric class labels, got '${label}'`);
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw new ConfigError(`SVC: classWeight[${label}] must be a finite number > 0, got ${v}`);
   }
 }

@@ -60,19 +60,31 @@ describe('SVR', () => {
     expect(back.toJSON()).toEqual(svr.toJSON());
     expect(back.predictSync(xTest)).toEqual(svr.predictSync(xTest));
     const nu = new NuSVR().fitSync(xTrain, yTrain);
-    expect(NuSVR.fromJSON(JSON.parse(JSON.stringify(nu.toJSON()))).predictSync(xTest)).toEqual(nu.predictSync(xTest));
+    expect(NuSVR.fromJSON(JSON.parse(JSON.stringify(nu.toJSON()))).predictSync(xTest)).toEqual(
+      nu.predictSync(xTest),
+    );
   });
 
   it('names the bad option and the bad document', () => {
     expect(() => new SVR({ C: 0 })).toThrow(new ConfigError('SVR: C must be a finite number > 0, got 0'));
-    expect(() => new SVR({ epsilon: -0.1 })).toThrow(new ConfigError('SVR: epsilon must be a finite number ≥ 0, got -0.1'));
+    expect(() => new SVR({ epsilon: -0.1 })).toThrow(
+      new ConfigError('SVR: epsilon must be a finite number ≥ 0, got -0.1'),
+    );
     expect(() => new SVR({ kernel: 'gaussian' as never })).toThrow(ConfigError);
     expect(() => new NuSVR({ nu: 2 })).toThrow(new ConfigError('NuSVR: nu must be in (0, 1], got 2'));
-    expect(() => new NuSVR({ C: -1 })).toThrow(new ConfigError('NuSVR: C must be a finite number > 0, got -1'));
-    expect(() => new SVR().predictSync([[1]])).toThrow(new ConfigError('SVR.predict: the model is not fitted; call fit() first'));
+    expect(() => new NuSVR({ C: -1 })).toThrow(
+      new ConfigError('NuSVR: C must be a finite number > 0, got -1'),
+    );
+    expect(() => new SVR().predictSync([[1]])).toThrow(
+      new ConfigError('SVR.predict: the model is not fitted; call fit() first'),
+    );
     const json = new SVR().fitSync([[0], [1], [2]], [0, 1, 4]).toJSON();
-    expect(() => NuSVR.fromJSON(json)).toThrow(new CheckpointError('NuSVR.fromJSON: the document holds a "SVR", not a NuSVR'));
-    expect(() => SVR.fromJSON({ ...json, version: 2 })).toThrow(new CheckpointError('SVR.fromJSON: version must be 1, got 2'));
+    expect(() => NuSVR.fromJSON(json)).toThrow(
+      new CheckpointError('NuSVR.fromJSON: the document holds a "SVR", not a NuSVR'),
+    );
+    expect(() => SVR.fromJSON({ ...json, version: 2 })).toThrow(
+      new CheckpointError('SVR.fromJSON: version must be 1, got 2'),
+    );
   });
 
   describe('tensor inputs', () => {

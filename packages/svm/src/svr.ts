@@ -12,7 +12,15 @@ export interface SvrOptions extends RegressorOptions {
 }
 
 /** Default {@link SvrOptions}: scikit-learn's SVR defaults. */
-export const DEFAULT_SVR_OPTIONS: Readonly<SvrOptions> = { kernel: 'rbf', gamma: 'scale', degree: 3, coef0: 0, C: 1, epsilon: 0.1, ...DEFAULT_SOLVER_OPTIONS };
+export const DEFAULT_SVR_OPTIONS: Readonly<SvrOptions> = {
+  kernel: 'rbf',
+  gamma: 'scale',
+  degree: 3,
+  coef0: 0,
+  C: 1,
+  epsilon: 0.1,
+  ...DEFAULT_SOLVER_OPTIONS,
+};
 
 /**
  * ε-support vector regression (libsvm's ε-SVR, scikit-learn's `SVR`): errors inside ±ε cost nothing,
@@ -27,7 +35,8 @@ export class SVR extends SupportVectorRegressor<SvrOptions> {
   constructor(options: Partial<SvrOptions> = {}) {
     const o = { ...DEFAULT_SVR_OPTIONS, ...options };
     checkPositive(o.C, 'C', 'SVR');
-    if (!(typeof o.epsilon === 'number' && Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new ConfigError(`SVR: epsilon must be a finite number ≥ 0, got ${o.epsilon}`);
+    if (!(typeof o.epsilon === 'number' && Number.isFinite(o.epsilon) && o.epsilon >= 0))
+      throw new ConfigError(`SVR: epsilon must be a finite number ≥ 0, got ${o.epsilon}`);
     super('SVR', o);
   }
 

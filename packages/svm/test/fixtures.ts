@@ -39,7 +39,9 @@ export function loadSvmFixture(dataset: string): SvmFixture {
     rows(name) {
       const t = get(name);
       const cols = t.shape.length === 2 ? (t.shape[1] as number) : 1;
-      return Array.from({ length: t.shape[0] as number }, (_, r) => Array.from(t.data.subarray(r * cols, (r + 1) * cols)));
+      return Array.from({ length: t.shape[0] as number }, (_, r) =>
+        Array.from(t.data.subarray(r * cols, (r + 1) * cols)),
+      );
     },
     values: (name) => Array.from(get(name).data),
     meta<T>(key: string): T {

@@ -97,10 +97,29 @@ function stridedSliceGradient(): tf.GradConfig {
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as [tf.Tensor];
-      const a = attrs as unknown as { begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number };
+      const a = attrs as unknown as {
+        begin: number[];
+        end: number[];
+        strides: number[];
+        beginMask: number;
+        endMask: number;
+        ellipsisMask: number;
+        newAxisMask: number;
+        shrinkAxisMask: number;
+      };
       return {
         x: () => {
-          const info = tf.slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+          const info = tf.slice_util.sliceInfo(
+            x.shape,
+            a.begin,
+            a.end,
+            a.strides,
+            a.beginMask,
+            a.endMask,
+            a.ellipsisMask,
+            a.newAxisMask,
+            a.shrinkAxisMask,
+          );
           const counts = x.shape.map((_, i) => {
             const [b, e, s] = [info.begin[i]!, info.end[i]!, info.strides[i]!];
             const len = e - b;
@@ -119,7 +138,12 @@ function stridedSliceGradient(): tf.GradConfig {
             const pads = g.shape.map((): [number, number] => [0, 0]);
             pads[i] = [first, Math.max(0, after)];
             g = tf.pad(g, pads);
-            if (after < 0) g = tf.slice(g, 0, x.shape.map((d, j) => (j === i ? d : -1)));
+            if (after < 0)
+              g = tf.slice(
+                g,
+                0,
+                x.shape.map((d, j) => (j === i ? d : -1)),
+              );
           }
           return g;
         },
@@ -134,9 +158,17 @@ function spreadAxis(g: tf.Tensor, axis: number, step: number): tf.Tensor {
   const n = shape[axis]!;
   const outer = shape.slice(0, axis + 1);
   const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-  const padded = tf.pad(tf.reshape(g, [...outer, 1, inner]), [...outer.map((): [number, number] => [0, 0]), [0, step - 1], [0, 0]]);
+  const padded = tf.pad(tf.reshape(g, [...outer, 1, inner]), [
+    ...outer.map((): [number, number] => [0, 0]),
+    [0, step - 1],
+    [0, 0],
+  ]);
   const spread = tf.reshape(padded, [...shape.slice(0, axis), n * step, ...shape.slice(axis + 1)]);
-  return tf.slice(spread, 0, shape.map((d, j) => (j === axis ? (n - 1) * step + 1 : d)));
+  return tf.slice(
+    spread,
+    0,
+    shape.map((d, j) => (j === axis ? (n - 1) * step + 1 : d)),
+  );
 }
 
 /**
@@ -162,10 +194,23 @@ function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
       const spreadFilter = () => spreadAxis(spreadAxis(filter, 0, dh), 1, dw) as tf.Tensor4D;
       const g = dy as tf.Tensor4D;
       return {
-        x: () => tf.conv2dTranspose(g, spreadFilter(), x.shape, strides, pad as 'valid' | 'same', dimRoundingMode),
+        x: () =>
+          tf.conv2dTranspose(g, spreadFilter(), x.shape, strides, pad as 'valid' | 'same', dimRoundingMode),
         filter: () => {
           const spread = spreadFilter();
-          const grad = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat, filterShape: spread.shape, ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }) }) as tf.Tensor4D;
+          const grad = tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x, dy: g },
+              {
+                strides,
+                pad,
+                dataFormat,
+                filterShape: spread.shape,
+                ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }),
+              },
+            ) as tf.Tensor4D;
           return tf.stridedSlice(grad, [0, 0, 0, 0], grad.shape, [dh, dw, 1, 1]);
         },
       };

@@ -58,7 +58,17 @@ function stateOf(be: WasmBackend): BackendState {
     if (memory === undefined) throw new Error('wasm kernels: cannot find the memory of the tfjs wasm module');
     s = {
       simd: instantiateSimdKernels(memory),
-      xnnMatMul: be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']),
+      xnnMatMul: be.wasm.cwrap('BatchMatMul', null, [
+        'number',
+        'array',
+        'number',
+        'number',
+        'array',
+        'number',
+        'number',
+        'number',
+        'number',
+      ]),
     };
     states.set(be, s);
   }
@@ -66,7 +76,12 @@ function stateOf(be: WasmBackend): BackendState {
 }
 
 /** Runs another registered wasm kernel; the caller disposes the result with `be.disposeData`. */
-function run(be: WasmBackend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): TensorInfo {
+function run(
+  be: WasmBackend,
+  name: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (kernel === undefined) throw new Error(`wasm kernels: '${name}' is not registered on wasm`);
   return kernel.kernelFunc({ inputs, attrs, backend: be as unknown as tf.KernelBackend }) as TensorInfo;
@@ -104,7 +119,16 @@ function view(be: WasmBackend, ptr: number, count: number): number {
 const shapeBytes = (shape: number[]): Uint8Array => new Uint8Array(new Int32Array(shape).buffer);
 
 /** out[M,N] = a[M,K]·b[K,N], both row-major, through XNNPACK's fully-connected operator. */
-function xnnProduct(be: WasmBackend, st: BackendState, pa: number, pb: number, pc: number, m: number, k: number, n: number): void {
+function xnnProduct(
+  be: WasmBackend,
+  st: BackendState,
+  pa: number,
+  pb: number,
+  pc: number,
+  m: number,
+  k: number,
+  n: number,
+): void {
   const ia = view(be, pa, m * k);
   const ib = view(be, pb, k * n);
   const ic = view(be, pc, m * n);
@@ -140,7 +164,10 @@ const stock = new Map<string, tf.KernelConfig>();
 function runStock(name: string, args: KernelArgs, attrs?: tf.NamedAttrMap): TensorInfo {
   const kernel = stock.get(name);
   if (kernel === undefined) throw new Error(`wasm kernels: stock '${name}' kernel missing`);
-  return kernel.kernelFunc({ ...args, attrs: attrs ?? args.attrs ?? {} } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+  return kernel.kernelFunc({
+    ...args,
+    attrs: attrs ?? args.attrs ?? {},
+  } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
 }
 
 function batchMatMul(args: KernelArgs): TensorInfo {
@@ -161,7 +188,9 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   const kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!;
   const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!;
   if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
   }
   const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
   const st = stateOf(be);
@@ -170,7 +199,13 @@ function batchMatMul(args: KernelArgs): TensorInfo {
     return scoped(be, (keep) => {
       const a2 = keep(run(be, 'Reshape', { x: a }, { shape: [size(aBatch) * m, k] }));
       const b2 = keep(run(be, 'Reshape', { x: b }, { shape: [k, n] }));
-      const y = keep(runStock('BatchMatMul', { inputs: { a: a2, b: b2 }, backend: be }, { transposeA: false, transposeB: false }));
+      const y = keep(
+        runStock(
+          'BatchMatMul',
+          { inputs: { a: a2, b: b2 }, backend: be },
+          { transposeA: false, transposeB: false },
+        ),
+      );
       return run(be, 'Reshape', { x: y }, { shape: [...outBatch, m, n] });
     });
   }
@@ -187,8 +222,12 @@ function batchMatMul(args: KernelArgs): TensorInfo {
     const pa0 = ptrOf(be, a);
     const pb0 = ptrOf(be, b);
     const pc = ptrOf(be, out);
-    if (transposeB) for (let i = 0; i < size(bBatch); i++) st.simd.transpose(pb0 + i * k * n * 4, scratchB + i * k * n * 4, n, k);
-    if (scratchA !== 0) for (let i = 0; i < size(aBatch); i++) st.simd.transpose(pa0 + i * m * k * 4, scratchA + i * m * k * 4, k, m);
+    if (transposeB)
+      for (let i = 0; i < size(bBatch); i++)
+        st.simd.transpose(pb0 + i * k * n * 4, scratchB + i * k * n * 4, n, k);
+    if (scratchA !== 0)
+      for (let i = 0; i < size(aBatch); i++)
+        st.simd.transpose(pa0 + i * m * k * 4, scratchA + i * m * k * 4, k, m);
     const pa = scratchA !== 0 ? scratchA : pa0;
     const pb = transposeB ? scratchB : pb0;
     for (let t = 0; t < batches; t++) {
@@ -234,11 +273,15 @@ function transpose(args: KernelArgs): TensorInfo {
   const plan = x.dtype === 'float32' || x.dtype === 'int32' ? asBatched2d(x.shape, perm) : null;
   if (plan === null || size(x.shape) < 4096) return runStock('Transpose', args);
   const [batch, rows, cols] = plan;
-  const out = be.makeOutput(perm.map((i) => x.shape[i]!), x.dtype);
+  const out = be.makeOutput(
+    perm.map((i) => x.shape[i]!),
+    x.dtype,
+  );
   const st = stateOf(be);
   const src = ptrOf(be, x);
   const dst = ptrOf(be, out);
-  for (let i = 0; i < batch; i++) st.simd.transpose(src + i * rows * cols * 4, dst + i * rows * cols * 4, rows, cols);
+  for (let i = 0; i < batch; i++)
+    st.simd.transpose(src + i * rows * cols * 4, dst + i * rows * cols * 4, rows, cols);
   return out;
 }
 
@@ -260,7 +303,8 @@ function sum(args: KernelArgs): TensorInfo {
   const lead = axes.every((a, i) => a === i) ? axes.length : 0;
   const rows = size(x.shape.slice(0, lead));
   const cols = size(x.shape.slice(lead));
-  if (x.dtype !== 'float32' || lead === 0 || cols % 4 !== 0 || rows * cols < 4096) return runStock('Sum', args);
+  if (x.dtype !== 'float32' || lead === 0 || cols % 4 !== 0 || rows * cols < 4096)
+    return runStock('Sum', args);
   const outShape = keepDims ? x.shape.map((d, i) => (i < lead ? 1 : d)) : x.shape.slice(lead);
   const out = be.makeOutput(outShape, 'float32');
   stateOf(be).simd.colSum(ptrOf(be, x), ptrOf(be, out), rows, cols / 4);
@@ -277,35 +321,104 @@ interface ConvAttrs {
 }
 
 function checkNhwc(name: string, dataFormat: string | undefined): void {
-  if (dataFormat !== undefined && dataFormat !== 'NHWC') throw new Error(`wasm ${name}: dataFormat must be 'NHWC', got '${dataFormat}'`);
+  if (dataFormat !== undefined && dataFormat !== 'NHWC')
+    throw new Error(`wasm ${name}: dataFormat must be 'NHWC', got '${dataFormat}'`);
 }
 
 /** Crops (negative) or zero-pads (positive) axes 1 and 2 of an NHWC tensor. */
-function padOrCrop(be: WasmBackend, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
+function padOrCrop(
+  be: WasmBackend,
+  keep: (t: TensorInfo) => TensorInfo,
+  x: TensorInfo,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): TensorInfo {
   const [n, h, w, c] = x.shape as [number, number, number, number];
   let y = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
     const t = Math.max(0, -top);
     const l = Math.max(0, -left);
-    y = keep(run(be, 'Slice', { x: y }, { begin: [0, t, l, 0], size: [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c] }));
+    y = keep(
+      run(
+        be,
+        'Slice',
+        { x: y },
+        { begin: [0, t, l, 0], size: [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c] },
+      ),
+    );
   }
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
     const p = (v: number) => Math.max(0, v);
-    y = keep(run(be, 'PadV2', { x: y }, { paddings: [[0, 0], [p(top), p(bottom)], [p(left), p(right)], [0, 0]], constantValue: 0 }));
+    y = keep(
+      run(
+        be,
+        'PadV2',
+        { x: y },
+        {
+          paddings: [
+            [0, 0],
+            [p(top), p(bottom)],
+            [p(left), p(right)],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      ),
+    );
   }
   return y;
 }
 
 /** Inserts s−1 zeros between the rows (axis 1) and columns (axis 2) of an NHWC tensor: [N, (H−1)s+1, …]. */
-function dilate(be: WasmBackend, keep: (t: TensorInfo) => TensorInfo, x: TensorInfo, sh: number, sw: number): TensorInfo {
+function dilate(
+  be: WasmBackend,
+  keep: (t: TensorInfo) => TensorInfo,
+  x: TensorInfo,
+  sh: number,
+  sw: number,
+): TensorInfo {
   if (sh === 1 && sw === 1) return x;
   const [n, h, w, c] = x.shape as [number, number, number, number];
   let y = keep(run(be, 'Reshape', { x }, { shape: [n, h, 1, w * c] }));
-  y = keep(run(be, 'PadV2', { x: y }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0]], constantValue: 0 }));
+  y = keep(
+    run(
+      be,
+      'PadV2',
+      { x: y },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    ),
+  );
   y = keep(run(be, 'Reshape', { x: y }, { shape: [n * h * sh, w, 1, c] }));
-  y = keep(run(be, 'PadV2', { x: y }, { paddings: [[0, 0], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }));
+  y = keep(
+    run(
+      be,
+      'PadV2',
+      { x: y },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    ),
+  );
   y = keep(run(be, 'Reshape', { x: y }, { shape: [n, h * sh, w * sw, c] }));
-  return keep(run(be, 'Slice', { x: y }, { begin: [0, 0, 0, 0], size: [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c] }));
+  return keep(
+    run(be, 'Slice', { x: y }, { begin: [0, 0, 0, 0], size: [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c] }),
+  );
 }
 
 /**
@@ -317,9 +430,26 @@ function conv2D(args: KernelArgs): TensorInfo {
   if (attrs.pad !== 'same') return runStock('Conv2D', args);
   const x = input(args, 'x');
   const filter = input(args, 'filter');
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides, attrs.dilations ?? 1, 'same', attrs.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    'same',
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { top, bottom, left, right } = info.padInfo;
-  return runStock('Conv2D', args, { ...(args.attrs ?? {}), pad: [[0, 0], [top, bottom], [left, right], [0, 0]] });
+  return runStock('Conv2D', args, {
+    ...(args.attrs ?? {}),
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+  });
 }
 
 /**
@@ -332,8 +462,24 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const filter = input(args, 'filter');
   const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   checkNhwc('Conv2DBackpropInput', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    inHeight: h,
+    inWidth: w,
+  } = info;
   return scoped(be, (keep) => {
     const rot = keep(run(be, 'Reverse', { x: filter }, { dims: [0, 1] }));
     const f = keep(run(be, 'Transpose', { x: rot }, { perm: [0, 1, 3, 2] })); // [KH, KW, CO, CI]
@@ -343,7 +489,12 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
     const bottom = h + kh - 1 - top - d.shape[1]!;
     const right = w + kw - 1 - left - d.shape[2]!;
     const p = padOrCrop(be, keep, d, top, bottom, left, right);
-    return run(be, 'Conv2D', { x: p, filter: f }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 });
+    return run(
+      be,
+      'Conv2D',
+      { x: p, filter: f },
+      { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
+    );
   });
 }
 
@@ -357,15 +508,48 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const dy = input(args, 'dy');
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   checkNhwc('Conv2DBackpropFilter', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   return scoped(be, (keep) => {
     const xt = keep(run(be, 'Transpose', { x }, { perm: [3, 1, 2, 0] })); // [CI, H, W, N]
     const top = info.padInfo.top;
     const left = info.padInfo.left;
-    const xp = padOrCrop(be, keep, xt, top, kh + (oh - 1) * sh - h - top, left, kw + (ow - 1) * sw - w - left);
+    const xp = padOrCrop(
+      be,
+      keep,
+      xt,
+      top,
+      kh + (oh - 1) * sh - h - top,
+      left,
+      kw + (ow - 1) * sw - w - left,
+    );
     const f = keep(run(be, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [OH, OW, N, CO]
-    const g = keep(run(be, 'Conv2D', { x: xp, filter: f }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] })); // [CI, KH, KW, CO]
+    const g = keep(
+      run(
+        be,
+        'Conv2D',
+        { x: xp, filter: f },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] },
+      ),
+    ); // [CI, KH, KW, CO]
     return run(be, 'Transpose', { x: g }, { perm: [1, 2, 0, 3] });
   });
 }
@@ -377,13 +561,39 @@ interface DepthwiseGeometry {
 }
 
 function depthwiseInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): DepthwiseGeometry {
-  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+    'channelsLast',
+  );
   return { info, mult: info.outChannels / info.inChannels };
 }
 
 /** Calls `body(xBase, yBase, fBase)` for every (n, oh, ow, kh, kw) whose input pixel lies inside x. */
-function forEachTap(info: tf.backend_util.Conv2DInfo, body: (xBase: number, yBase: number, fBase: number) => void): void {
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, outChannels: co, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+function forEachTap(
+  info: tf.backend_util.Conv2DInfo,
+  body: (xBase: number, yBase: number, fBase: number) => void,
+): void {
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    outChannels: co,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+  } = info;
   const { top, left } = info.padInfo;
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
@@ -442,7 +652,8 @@ function depthwiseBackpropFilter(args: KernelArgs): TensorInfo {
   forEachTap(info, (xb, yb, fb) => {
     for (let ci = 0; ci < c; ci++) {
       const xv = heap[xs + xb + ci]!;
-      for (let q = 0; q < mult; q++) heap[dw + fb + ci * mult + q] = heap[dw + fb + ci * mult + q]! + xv * heap[g + yb + ci * mult + q]!;
+      for (let q = 0; q < mult; q++)
+        heap[dw + fb + ci * mult + q] = heap[dw + fb + ci * mult + q]! + xv * heap[g + yb + ci * mult + q]!;
     }
   });
   return out;
@@ -453,8 +664,20 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const be = args.backend;
   const dy = input(args, 'dy');
   const x = input(args, 'input');
-  const attrs = args.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: ConvAttrs['pad']; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const attrs = args.attrs as unknown as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: ConvAttrs['pad'];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   const { top, left } = info.padInfo;
   const out = be.makeOutput(x.shape, 'float32');
   const heap = be.wasm.HEAPF32;
@@ -462,7 +685,18 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const g = ptrOf(be, dy) >> 2;
   const xs = ptrOf(be, x) >> 2;
   heap.fill(0, dx, dx + size(x.shape));
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = info;
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
       for (let ow = 0; ow < outWidth; ow++) {
@@ -482,7 +716,8 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
               }
             }
           }
-          if (at >= 0) heap[dx + at] = heap[dx + at]! + heap[g + ((n * outHeight + oh) * outWidth + ow) * c + ch]!;
+          if (at >= 0)
+            heap[dx + at] = heap[dx + at]! + heap[g + ((n * outHeight + oh) * outWidth + ow) * c + ch]!;
         }
       }
     }
@@ -539,7 +774,10 @@ function einsum(args: KernelArgs): TensorInfo {
         out = out === null ? x : keep(run(be, 'Multiply', { a: x, b: out }));
       }
       if (i < steps.length - 1) {
-        if (path[i]! >= 0) out = keep(run(be, 'Sum', { x: out! }, { axis: path[i]! - (allDims.length - remaining), keepDims: false }));
+        if (path[i]! >= 0)
+          out = keep(
+            run(be, 'Sum', { x: out! }, { axis: path[i]! - (allDims.length - remaining), keepDims: false }),
+          );
         remaining--;
       }
     }
@@ -583,7 +821,8 @@ function quietly(fn: () => void): void {
 /** Registers @ml's wasm kernels (once; call after @tensorflow/tfjs-backend-wasm is loaded). */
 export function installWasmKernels(): void {
   if (replaced.size > 0) return;
-  if (tf.getKernel('BatchMatMul', 'wasm') === undefined) throw new Error('installWasmKernels: @tensorflow/tfjs-backend-wasm must be loaded first');
+  if (tf.getKernel('BatchMatMul', 'wasm') === undefined)
+    throw new Error('installWasmKernels: @tensorflow/tfjs-backend-wasm must be loaded first');
   quietly(() => {
     for (const [name, fn] of Object.entries(KERNELS)) {
       const original = tf.getKernel(name, 'wasm');
@@ -592,7 +831,11 @@ export function installWasmKernels(): void {
         stock.set(name, original);
         tf.unregisterKernel(name, 'wasm');
       }
-      const config: tf.KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc };
+      const config: tf.KernelConfig = {
+        kernelName: name,
+        backendName: 'wasm',
+        kernelFunc: fn as unknown as tf.KernelFunc,
+      };
       // The stock kernel's setup (binding its C entry point) must still run when a wasm backend starts.
       if (original?.setupFunc !== undefined) config.setupFunc = original.setupFunc;
       tf.registerKernel(config);

@@ -61,7 +61,21 @@ const vAdd = simd(0xe4); // f32x4.add
 const vMul = simd(0xe6); // f32x4.mul
 const flat = (...parts: Code[]): Code => parts.flat();
 /** `while (cond) body`: cond leaves an i32 on the stack. */
-const whileLoop = (cond: Code, ...body: Code[]): Code => [0x02, 0x40, 0x03, 0x40, ...cond, ...eqz, 0x0d, 1, ...body.flat(), 0x0c, 0, 0x0b, 0x0b];
+const whileLoop = (cond: Code, ...body: Code[]): Code => [
+  0x02,
+  0x40,
+  0x03,
+  0x40,
+  ...cond,
+  ...eqz,
+  0x0d,
+  1,
+  ...body.flat(),
+  0x0c,
+  0,
+  0x0b,
+  0x0b,
+];
 const inc = (local: number, by: Code): Code => flat(get(local), by, add, set(local));
 
 interface FnDef {
@@ -116,7 +130,15 @@ function panel(rows: 1 | 4): FnDef {
       inc(j, i32(32)),
     ),
   );
-  return { name: `panel${rows}`, params: 9, locals: [[5, I32], [2 * rows + 3, V128]], body };
+  return {
+    name: `panel${rows}`,
+    params: 9,
+    locals: [
+      [5, I32],
+      [2 * rows + 3, V128],
+    ],
+    body,
+  };
 }
 
 /**
@@ -135,7 +157,22 @@ function tail(): FnDef {
       set(j),
       whileLoop(
         flat(get(j), get(nb), ltS),
-        flat(f32Zero, set(acc), get(pa), get(i), get(sam), mul, add, set(a), get(pb), get(j), add, set(b), get(kk), set(k)),
+        flat(
+          f32Zero,
+          set(acc),
+          get(pa),
+          get(i),
+          get(sam),
+          mul,
+          add,
+          set(a),
+          get(pb),
+          get(j),
+          add,
+          set(b),
+          get(kk),
+          set(k),
+        ),
         whileLoop(
           flat(get(k), i32(0), gtS),
           flat(get(acc), get(a), f32Load, get(b), f32Load, f32Mul, f32Add, set(acc)),
@@ -149,7 +186,15 @@ function tail(): FnDef {
       inc(i, i32(1)),
     ),
   );
-  return { name: 'tail', params: 11, locals: [[5, I32], [1, 0x7d]], body };
+  return {
+    name: 'tail',
+    params: 11,
+    locals: [
+      [5, I32],
+      [1, 0x7d],
+    ],
+    body,
+  };
 }
 
 /**
@@ -173,7 +218,13 @@ function transpose(): FnDef {
         flat(get(src), get(i0), get(rowBytes), mul, add, get(j), i32(4), mul, add, set(s)),
         flat(get(dst), get(j), get(colBytes), mul, add, get(i0), i32(4), mul, add, set(d)),
         flat(i32(0), set(r)),
-        whileLoop(flat(get(r), get(rows), ltS), flat(get(d), get(s), f32Load, f32Store), inc(s, get(rowBytes)), inc(d, i32(4)), inc(r, i32(1))),
+        whileLoop(
+          flat(get(r), get(rows), ltS),
+          flat(get(d), get(s), f32Load, f32Store),
+          inc(s, get(rowBytes)),
+          inc(d, i32(4)),
+          inc(r, i32(1)),
+        ),
         inc(j, i32(1)),
       ),
       inc(i0, i32(8)),
@@ -195,12 +246,25 @@ function colSum(): FnDef {
     whileLoop(
       flat(get(j), get(c4), ltS),
       flat(vZero, set(acc), get(src), get(j), i32(16), mul, add, set(s), i32(0), set(i)),
-      whileLoop(flat(get(i), get(rr), ltS), flat(get(acc), get(s), vLoad(0), vAdd, set(acc)), inc(s, get(rowBytes)), inc(i, i32(1))),
+      whileLoop(
+        flat(get(i), get(rr), ltS),
+        flat(get(acc), get(s), vLoad(0), vAdd, set(acc)),
+        inc(s, get(rowBytes)),
+        inc(i, i32(1)),
+      ),
       flat(get(dst), get(j), i32(16), mul, add, set(d), get(d), get(acc), vStore(0)),
       inc(j, i32(1)),
     ),
   );
-  return { name: 'colSum', params: 4, locals: [[5, I32], [1, V128]], body };
+  return {
+    name: 'colSum',
+    params: 4,
+    locals: [
+      [5, I32],
+      [1, V128],
+    ],
+    body,
+  };
 }
 
 function buildModule(shared: boolean): Uint8Array {
@@ -250,7 +314,19 @@ export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels 
  * strides), B is K×N row-major with row stride ldb, C is M×N row-major with row stride ldc. Pointers are
  * byte offsets, strides are in elements.
  */
-export function gemm(k: SimdKernels, pa: number, pb: number, pc: number, m: number, n: number, kk: number, sam: number, sak: number, ldb: number, ldc: number): void {
+export function gemm(
+  k: SimdKernels,
+  pa: number,
+  pb: number,
+  pc: number,
+  m: number,
+  n: number,
+  kk: number,
+  sam: number,
+  sak: number,
+  ldb: number,
+  ldc: number,
+): void {
   const n8 = (n & ~7) * 4;
   const [samB, sakB, ldbB, ldcB] = [sam * 4, sak * 4, ldb * 4, ldc * 4];
   let i = 0;

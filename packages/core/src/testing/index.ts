@@ -20,7 +20,11 @@ export interface CloseOptions {
  * Throws unless `actual` and `expected` have the same shape and |a − e| ≤ atol + rtol·|e| everywhere
  * (NaN matches NaN). The message names the worst element, its index, and both values.
  */
-export function expectTensorsClose(actual: tf.Tensor | number[] | Float32Array, expected: tf.Tensor | number[] | Float32Array, tolerance: number | CloseOptions = {}): void {
+export function expectTensorsClose(
+  actual: tf.Tensor | number[] | Float32Array,
+  expected: tf.Tensor | number[] | Float32Array,
+  tolerance: number | CloseOptions = {},
+): void {
   const opts = typeof tolerance === 'number' ? { atol: tolerance } : tolerance;
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 0;
@@ -47,7 +51,9 @@ export function expectTensorsClose(actual: tf.Tensor | number[] | Float32Array, 
     }
   }
   if (worst >= 0) {
-    throw new Error(`${label}tensors differ at flat index ${worst}: actual ${Number(a[worst])}, expected ${Number(e[worst])} (|diff| ${Math.abs(Number(a[worst]) - Number(e[worst]))} > atol ${atol} + rtol ${rtol}·|expected|)`);
+    throw new Error(
+      `${label}tensors differ at flat index ${worst}: actual ${Number(a[worst])}, expected ${Number(e[worst])} (|diff| ${Math.abs(Number(a[worst]) - Number(e[worst]))} > atol ${atol} + rtol ${rtol}·|expected|)`,
+    );
   }
 }
 
@@ -60,7 +66,9 @@ export async function expectNoTensorLeak<T>(fn: () => T | Promise<T>, allowed = 
   const result = await fn();
   const after = tf.memory().numTensors;
   if (after - before !== allowed) {
-    throw new Error(`tensor leak: ${before} tensors before, ${after} after (expected a change of ${allowed})`);
+    throw new Error(
+      `tensor leak: ${before} tensors before, ${after} after (expected a change of ${allowed})`,
+    );
   }
   return result;
 }
@@ -98,11 +106,18 @@ export async function loadFixture(path: string | URL): Promise<Fixture> {
     metadata,
     get(name) {
       const t = tensors[name];
-      if (t === undefined) throw new Error(`fixture ${String(path)}: no tensor '${name}' (has ${Object.keys(tensors).join(', ')})`);
+      if (t === undefined)
+        throw new Error(
+          `fixture ${String(path)}: no tensor '${name}' (has ${Object.keys(tensors).join(', ')})`,
+        );
       return t;
     },
     group(prefix) {
-      return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+      return Object.fromEntries(
+        Object.entries(tensors)
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
     },
     dispose() {
       tf.dispose(Object.values(tensors));

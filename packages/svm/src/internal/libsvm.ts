@@ -33,7 +33,12 @@ export interface BinarySolution {
 function gather(source: TrainingSource, idx: ArrayLike<number>): KernelData {
   const n = idx.length;
   if (source.kernel.kernel === 'precomputed') {
-    return { x: new Float64Array(0), n, d: 0, gram: { data: source.x.data, m: source.x.cols, ids: Int32Array.from(idx) } };
+    return {
+      x: new Float64Array(0),
+      n,
+      d: 0,
+      gram: { data: source.x.data, m: source.x.cols, ids: Int32Array.from(idx) },
+    };
   }
   const d = source.x.cols;
   const w = paddedStride(d);
@@ -60,7 +65,15 @@ function rowsOf(source: TrainingSource, idx: ArrayLike<number>): Matrix {
  * Solves one two-class problem over the rows `idx` (labels ±1): C-SVC with bounds Cp / Cn, or ν-SVC
  * (rescaled by 1/r to C-SVC form, as libsvm does), starting from libsvm's initial points.
  */
-export function trainBinary(source: TrainingSource, idx: ArrayLike<number>, y: Int8Array, Cp: number, Cn: number, nu: number | null, settings: SolverSettings): BinarySolution {
+export function trainBinary(
+  source: TrainingSource,
+  idx: ArrayLike<number>,
+  y: Int8Array,
+  Cp: number,
+  Cn: number,
+  nu: number | null,
+  settings: SolverSettings,
+): BinarySolution {
   const l = idx.length;
   const Q = new SvcQ(gather(source, idx), source.kernel, y, settings.cacheBytes);
   const alpha = new Float64Array(l);
@@ -88,20 +101,40 @@ export function trainBinary(source: TrainingSource, idx: ArrayLike<number>, y: I
       }
     }
   }
-  const res = solveSmo({ Q, p, y, alpha, C, eps: settings.tol, shrinking: settings.shrinking, maxIter: settings.maxIter, nu: nu !== null });
+  const res = solveSmo({
+    Q,
+    p,
+    y,
+    alpha,
+    C,
+    eps: settings.tol,
+    shrinking: settings.shrinking,
+    maxIter: settings.maxIter,
+    nu: nu !== null,
+  });
   const scale = nu === null ? 1 : 1 / res.r;
   const coef = new Float64Array(l);
   // JSON has no −0: keep zero coefficients +0 so saved models compare equal.
-  for (let i = 0; i < l; i++) coef[i] = res.alpha[i] === 0 ? 0 : (res.alpha[i] as number) * (y[i] as number) * scale;
+  for (let i = 0; i < l; i++)
+    coef[i] = res.alpha[i] === 0 ? 0 : (res.alpha[i] as number) * (y[i] as number) * scale;
   return { coef, rho: res.rho * scale, iterations: res.iterations, converged: res.converged };
 }
 
 /** Σ coef_s K(x_s, x_t) − ρ for every test row t, over the training rows `svIdx` of the source. */
-function binaryDecision(source: TrainingSource, testIdx: ArrayLike<number>, svIdx: ArrayLike<number>, coef: ArrayLike<number>, rho: number): Float64Array {
+function binaryDecision(
+  source: TrainingSource,
+  testIdx: ArrayLike<number>,
+  svIdx: ArrayLike<number>,
+  coef: ArrayLike<number>,
+  rho: number,
+): Float64Array {
   const out = new Float64Array(testIdx.length);
   if (svIdx.length === 0) return out.fill(-rho);
   const test = rowsOf(source, testIdx);
-  const k = source.kernel.kernel === 'precomputed' ? kernelBlock(test, test, source.kernel, svIdx) : kernelBlock(test, rowsOf(source, svIdx), source.kernel);
+  const k =
+    source.kernel.kernel === 'precomputed'
+      ? kernelBlock(test, test, source.kernel, svIdx)
+      : kernelBlock(test, rowsOf(source, svIdx), source.kernel);
   const m = svIdx.length;
   for (let t = 0; t < testIdx.length; t++) {
     let s = 0;
@@ -115,7 +148,16 @@ function binaryDecision(source: TrainingSource, testIdx: ArrayLike<number>, svId
  * libsvm's svm_binary_svc_probability: decision values from 5-fold cross-validation on a shuffled copy
  * of the pair's rows (shuffled with `rng`, so not scikit-learn's folds), then Platt's sigmoid on them.
  */
-function binaryProbability(source: TrainingSource, idx: Int32Array, y: Int8Array, Cp: number, Cn: number, nu: number | null, settings: SolverSettings, rng: Rng): [number, number] {
+function binaryProbability(
+  source: TrainingSource,
+  idx: Int32Array,
+  y: Int8Array,
+  Cp: number,
+  Cn: number,
+  nu: number | null,
+  settings: SolverSettings,
+  rng: Rng,
+): [number, number] {
   const l = idx.length;
   const folds = 5;
   const perm = new Int32Array(l);
@@ -135,8 +177,9 @@ function binaryProbability(source: TrainingSource, idx: Int32Array, y: Int8Array
     for (let j = end; j < l; j++) trainPos.push(perm[j] as number);
     let pos = 0;
     let neg = 0;
-    for (const t of trainPos) if ((y[t] as number) > 0) pos++;
-    else neg++;
+    for (const t of trainPos)
+      if ((y[t] as number) > 0) pos++;
+      else neg++;
     const held = Array.from(perm.subarray(begin, end));
     if (pos === 0 || neg === 0) {
       const v = pos === 0 && neg === 0 ? 0 : pos > 0 ? 1 : -1;
@@ -154,7 +197,13 @@ function binaryProbability(source: TrainingSource, idx: Int32Array, y: Int8Array
         svCoef.push(sol.coef[s] as number);
       }
     }
-    const values = binaryDecision(source, Int32Array.from(held, (t) => idx[t] as number), svIdx, svCoef, sol.rho);
+    const values = binaryDecision(
+      source,
+      Int32Array.from(held, (t) => idx[t] as number),
+      svIdx,
+      svCoef,
+      sol.rho,
+    );
     held.forEach((t, h) => (dec[t] = values[h] as number));
   }
   return sigmoidTrain(dec, y);
@@ -216,7 +265,9 @@ export function trainClassifier(source: TrainingSource, spec: ClassifierSpec): C
         const n1 = count[i] as number;
         const n2 = count[j] as number;
         if ((spec.nu * (n1 + n2)) / 2 > Math.min(n1, n2)) {
-          throw new ConfigError(`${spec.where}: nu (${spec.nu}) is infeasible for classes ${i} and ${j} with ${n1} and ${n2} rows: nu·(n1 + n2)/2 must be ≤ min(n1, n2)`);
+          throw new ConfigError(
+            `${spec.where}: nu (${spec.nu}) is infeasible for classes ${i} and ${j} with ${n1} and ${n2} rows: nu·(n1 + n2)/2 must be ≤ min(n1, n2)`,
+          );
         }
       }
     }
@@ -249,7 +300,8 @@ export function trainClassifier(source: TrainingSource, spec: ClassifierSpec): C
       }
       const Cp = spec.weightedC ? (spec.weightedC[i] as number) : 1;
       const Cn = spec.weightedC ? (spec.weightedC[j] as number) : 1;
-      if (probA && probB) [probA[p], probB[p]] = binaryProbability(source, idx, y, Cp, Cn, spec.nu, settings, spec.rng);
+      if (probA && probB)
+        [probA[p], probB[p]] = binaryProbability(source, idx, y, Cp, Cn, spec.nu, settings, spec.rng);
       const sol = trainBinary(source, idx, y, Cp, Cn, spec.nu, settings);
       iterations.push(sol.iterations);
       converged &&= sol.converged;
@@ -285,7 +337,8 @@ export function trainClassifier(source: TrainingSource, spec: ClassifierSpec): C
       let q = nzStart[i] as number;
       for (let t = 0; t < ci; t++) if (nonzero[si + t]) svCoef[(j - 1) * nSV + q++] = coef[t] as number;
       q = nzStart[j] as number;
-      for (let t = 0; t < (count[j] as number); t++) if (nonzero[sj + t]) svCoef[i * nSV + q++] = coef[ci + t] as number;
+      for (let t = 0; t < (count[j] as number); t++)
+        if (nonzero[sj + t]) svCoef[i * nSV + q++] = coef[ci + t] as number;
       p++;
     }
   }
@@ -296,7 +349,13 @@ export function trainClassifier(source: TrainingSource, spec: ClassifierSpec): C
  * libsvm's predict_values for a one-vs-one model: given K(test, SV) row-major [n, nSV], the decision
  * values [n, k(k−1)/2] of every pair (i, j), positive meaning class i.
  */
-export function ovoDecision(kv: Float64Array, n: number, nSupport: Int32Array, svCoef: Float64Array, rho: Float64Array): Float64Array {
+export function ovoDecision(
+  kv: Float64Array,
+  n: number,
+  nSupport: Int32Array,
+  svCoef: Float64Array,
+  rho: Float64Array,
+): Float64Array {
   const k = nSupport.length;
   const nSV = svCoef.length / Math.max(k - 1, 1);
   const pairs = rho.length;
@@ -313,8 +372,10 @@ export function ovoDecision(kv: Float64Array, n: number, nSupport: Int32Array, s
         const c1 = (j - 1) * nSV;
         const c2 = i * nSV;
         let sum = 0;
-        for (let s = 0; s < (nSupport[i] as number); s++) sum += (svCoef[c1 + si + s] as number) * (kv[row + si + s] as number);
-        for (let s = 0; s < (nSupport[j] as number); s++) sum += (svCoef[c2 + sj + s] as number) * (kv[row + sj + s] as number);
+        for (let s = 0; s < (nSupport[i] as number); s++)
+          sum += (svCoef[c1 + si + s] as number) * (kv[row + si + s] as number);
+        for (let s = 0; s < (nSupport[j] as number); s++)
+          sum += (svCoef[c2 + sj + s] as number) * (kv[row + sj + s] as number);
         out[t * pairs + p] = sum - (rho[p] as number);
         p++;
       }
@@ -332,7 +393,14 @@ export interface RegressorFit {
 }
 
 /** ε-SVR (`nu` null) or ν-SVR over all training rows, libsvm's solve_epsilon_svr / solve_nu_svr. */
-export function trainRegressor(source: TrainingSource, target: Float64Array, C: number, epsilon: number, nu: number | null, settings: SolverSettings): RegressorFit {
+export function trainRegressor(
+  source: TrainingSource,
+  target: Float64Array,
+  C: number,
+  epsilon: number,
+  nu: number | null,
+  settings: SolverSettings,
+): RegressorFit {
   const l = target.length;
   const all = new Int32Array(l);
   for (let i = 0; i < l; i++) all[i] = i;
@@ -363,7 +431,17 @@ export function trainRegressor(source: TrainingSource, target: Float64Array, C: 
       y[i + l] = -1;
     }
   }
-  const res = solveSmo({ Q, p, y, alpha: alpha2, C: Cs, eps: settings.tol, shrinking: settings.shrinking, maxIter: settings.maxIter, nu: nu !== null });
+  const res = solveSmo({
+    Q,
+    p,
+    y,
+    alpha: alpha2,
+    C: Cs,
+    eps: settings.tol,
+    shrinking: settings.shrinking,
+    maxIter: settings.maxIter,
+    nu: nu !== null,
+  });
   const coef = new Float64Array(l);
   for (let i = 0; i < l; i++) coef[i] = (res.alpha[i] as number) - (res.alpha[i + l] as number) || 0;
   return { coef, rho: res.rho, iterations: res.iterations, converged: res.converged };

@@ -32,7 +32,9 @@ describe('Platt scaling', () => {
     const p = [0.5, 0.3, 0.2];
     const k = 3;
     const r = new Float64Array(k * k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) if (i !== j) r[i * k + j] = (p[i] as number) / ((p[i] as number) + (p[j] as number));
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++)
+        if (i !== j) r[i * k + j] = (p[i] as number) / ((p[i] as number) + (p[j] as number));
     const q = multiclassProbability(k, r);
     q.forEach((v, i) => expect(Math.abs(v - (p[i] as number))).toBeLessThan(5e-3));
     expect(q.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);

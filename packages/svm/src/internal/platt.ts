@@ -24,7 +24,10 @@ export function sigmoidTrain(dec: Float64Array, labels: Int8Array): [number, num
   for (let i = 0; i < l; i++) {
     t[i] = (labels[i] as number) > 0 ? hiTarget : loTarget;
     const fApB = (dec[i] as number) * A + B;
-    fval += fApB >= 0 ? (t[i] as number) * fApB + Math.log(1 + Math.exp(-fApB)) : ((t[i] as number) - 1) * fApB + Math.log(1 + Math.exp(fApB));
+    fval +=
+      fApB >= 0
+        ? (t[i] as number) * fApB + Math.log(1 + Math.exp(-fApB))
+        : ((t[i] as number) - 1) * fApB + Math.log(1 + Math.exp(fApB));
   }
   for (let iter = 0; iter < maxIter; iter++) {
     let h11 = sigma;
@@ -64,7 +67,10 @@ export function sigmoidTrain(dec: Float64Array, labels: Int8Array): [number, num
       let newf = 0;
       for (let i = 0; i < l; i++) {
         const fApB = (dec[i] as number) * newA + newB;
-        newf += fApB >= 0 ? (t[i] as number) * fApB + Math.log(1 + Math.exp(-fApB)) : ((t[i] as number) - 1) * fApB + Math.log(1 + Math.exp(fApB));
+        newf +=
+          fApB >= 0
+            ? (t[i] as number) * fApB + Math.log(1 + Math.exp(-fApB))
+            : ((t[i] as number) - 1) * fApB + Math.log(1 + Math.exp(fApB));
       }
       if (newf < fval + 0.0001 * step * gd) {
         A = newA;

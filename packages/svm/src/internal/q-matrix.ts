@@ -66,7 +66,8 @@ export class KernelRows {
     const a = i * w;
     const b = j * w;
     let s = 0;
-    for (let c = 0; c < w; c += 2) s += (x[a + c] as number) * (x[b + c] as number) + (x[a + c + 1] as number) * (x[b + c + 1] as number);
+    for (let c = 0; c < w; c += 2)
+      s += (x[a + c] as number) * (x[b + c] as number) + (x[a + c + 1] as number) * (x[b + c + 1] as number);
     return s;
   }
 
@@ -142,16 +143,20 @@ export class KernelRows {
         for (let j = start; j < end; j++) out[j] = yi * (y[j] as number) * (tmp[j] as number);
         break;
       case 1:
-        for (let j = start; j < end; j++) out[j] = yi * (y[j] as number) * powi(gamma * (tmp[j] as number) + coef0, degree);
+        for (let j = start; j < end; j++)
+          out[j] = yi * (y[j] as number) * powi(gamma * (tmp[j] as number) + coef0, degree);
         break;
       case 2: {
         const sq = this.sq;
         const sqi = sq[i] as number;
-        for (let j = start; j < end; j++) out[j] = yi * (y[j] as number) * Math.exp(-gamma * (sqi + (sq[j] as number) - 2 * (tmp[j] as number)));
+        for (let j = start; j < end; j++)
+          out[j] =
+            yi * (y[j] as number) * Math.exp(-gamma * (sqi + (sq[j] as number) - 2 * (tmp[j] as number)));
         break;
       }
       default:
-        for (let j = start; j < end; j++) out[j] = yi * (y[j] as number) * Math.tanh(gamma * (tmp[j] as number) + coef0);
+        for (let j = start; j < end; j++)
+          out[j] = yi * (y[j] as number) * Math.tanh(gamma * (tmp[j] as number) + coef0);
     }
   }
 

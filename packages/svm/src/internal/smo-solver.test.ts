@@ -11,7 +11,17 @@ function problem(x: number[][], y: number[], C: number, shrinking = true) {
   const data = { x: flat, n: x.length, d };
   const yy = Int8Array.from(y);
   const Q = new SvcQ(data, { kernel: 'linear', gamma: 0, degree: 3, coef0: 0 }, yy, 1 << 20);
-  return { Q, p: new Float64Array(x.length).fill(-1), y: yy, alpha: new Float64Array(x.length), C: new Float64Array(x.length).fill(C), eps: 1e-3, shrinking, maxIter: Infinity, nu: false };
+  return {
+    Q,
+    p: new Float64Array(x.length).fill(-1),
+    y: yy,
+    alpha: new Float64Array(x.length),
+    C: new Float64Array(x.length).fill(C),
+    eps: 1e-3,
+    shrinking,
+    maxIter: Infinity,
+    nu: false,
+  };
 }
 
 describe('solveSmo', () => {
@@ -39,7 +49,8 @@ describe('solveSmo', () => {
       });
       expect(Math.abs(sum)).toBeLessThan(1e-12); // yᵀα = 0
       // y_i f(x_i) ≥ 1 − tol where α = 0, ≤ 1 + tol where α = C, ≈ 1 where 0 < α < C.
-      const f = (v: number): number => res.alpha.reduce((s, a, i) => s + a * (y[i] as number) * (x[i]?.[0] as number) * v, 0) - res.rho;
+      const f = (v: number): number =>
+        res.alpha.reduce((s, a, i) => s + a * (y[i] as number) * (x[i]?.[0] as number) * v, 0) - res.rho;
       res.alpha.forEach((a, i) => {
         const m = (y[i] as number) * f(x[i]?.[0] as number);
         if (a === 0) expect(m).toBeGreaterThan(1 - 2e-3);
@@ -51,7 +62,10 @@ describe('solveSmo', () => {
   });
 
   it('reports non-convergence at maxIter', () => {
-    const res = solveSmo({ ...problem([[0], [1], [2], [3], [1.5], [1.6]], [-1, -1, 1, 1, 1, -1], 1), maxIter: 1 });
+    const res = solveSmo({
+      ...problem([[0], [1], [2], [3], [1.5], [1.6]], [-1, -1, 1, 1, 1, -1], 1),
+      maxIter: 1,
+    });
     expect(res.iterations).toBe(1);
     expect(res.converged).toBe(false);
   });

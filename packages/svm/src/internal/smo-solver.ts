@@ -140,7 +140,8 @@ class Solver {
       for (let i = activeSize; i < l; i++) {
         const Qi = this.Q.getQ(i, activeSize);
         let g = G[i] as number;
-        for (let j = 0; j < activeSize; j++) if (status[j] === FREE) g += (alpha[j] as number) * (Qi[j] as number);
+        for (let j = 0; j < activeSize; j++)
+          if (status[j] === FREE) g += (alpha[j] as number) * (Qi[j] as number);
         G[i] = g;
       }
     } else {
@@ -524,7 +525,14 @@ class Solver {
 }
 
 /** G[k] += Q_i[k]·Δα_i + Q_j[k]·Δα_j over the active set. */
-function updateGradient(G: Float64Array, Qi: Float32Array, Qj: Float32Array, dAi: number, dAj: number, n: number): void {
+function updateGradient(
+  G: Float64Array,
+  Qi: Float32Array,
+  Qj: Float32Array,
+  dAi: number,
+  dAj: number,
+  n: number,
+): void {
   for (let k = 0; k < n; k++) G[k] = (G[k] as number) + ((Qi[k] as number) * dAi + (Qj[k] as number) * dAj);
 }
 
