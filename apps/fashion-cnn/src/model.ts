@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, LeakyReLU, Linear, MaxPool2d, Module, Rng } from '@ml/core';
+import {
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  Module,
+  Rng,
+} from '@ml/core';
 
 /** Options of {@link FashionCnn}. */
 export interface FashionCnnOptions {
@@ -14,10 +25,19 @@ export interface FashionCnnOptions {
   dropout?: number;
   /** Slope of LeakyReLU for negative inputs (default 0.2, seed 002's lrelu). */
   leak?: number;
+  /** Initial conv/fc weights: 'default' (PyTorch's kaiming-uniform) or 'seed' (N(0, 0.01²) truncated, seed 002's). */
+  init?: 'default' | 'seed';
 }
 
 /** Seed 002's settings. */
-export const DEFAULT_FASHION_CNN_OPTIONS = { seed: 0, channels: [32, 64], hidden: 1024, dropout: 0.3, leak: 0.2 } as const;
+export const DEFAULT_FASHION_CNN_OPTIONS = {
+  seed: 0,
+  channels: [32, 64],
+  hidden: 1024,
+  dropout: 0.3,
+  leak: 0.2,
+  init: 'default',
+} as const;
 
 /**
  * Seed 002's TF-Slim CNN, with its bug fixed — the second conv reads the pooled first block, not the
@@ -27,8 +47,8 @@ export const DEFAULT_FASHION_CNN_OPTIONS = { seed: 0, channels: [32, 64], hidden
  *   → flatten → fc 1024 → BN → LeakyReLU → dropout (keep 0.7) → fc 10
  *
  * Convs and the hidden fc have no bias (batch norm's shift replaces it, as slim does with a
- * normalizer_fn) and start from N(0, 0.01²) truncated at 2σ, as the seed. Images [N, 28, 28, 1]
- * (NHWC, values in [0, 1]) → logits [N, 10].
+ * normalizer_fn). Weights start from PyTorch's default init; `init: 'seed'` uses the seed's
+ * N(0, 0.01²) truncated at 2σ instead. Images [N, 28, 28, 1] (NHWC, values in [0, 1]) → logits [N, 10].
  */
 export class FashionCnn extends Module {
   readonly conv1: Conv2d;
@@ -48,25 +68,38 @@ export class FashionCnn extends Module {
     const o = { ...DEFAULT_FASHION_CNN_OPTIONS, ...options };
     const rng = new Rng(o.seed);
     const [c1, c2] = o.channels;
-    this.conv1 = this.registerModule('conv1', new Conv2d({ inChannels: 1, outChannels: c1, kernelSize: 5, padding: 'same', bias: false, rng }));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new Conv2d({ inChannels: 1, outChannels: c1, kernelSize: 5, padding: 'same', bias: false, rng }),
+    );
     this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: c1 }));
-    this.conv2 = this.registerModule('conv2', new Conv2d({ inChannels: c1, outChannels: c2, kernelSize: 5, padding: 'same', bias: false, rng }));
+    this.conv2 = this.registerModule(
+      'conv2',
+      new Conv2d({ inChannels: c1, outChannels: c2, kernelSize: 5, padding: 'same', bias: false, rng }),
+    );
     this.bn2 = this.registerModule('bn2', new BatchNorm2d({ numFeatures: c2 }));
     this.pool = this.registerModule('pool', new MaxPool2d({ kernelSize: 2 }));
     this.act = this.registerModule('act', new LeakyReLU({ negativeSlope: o.leak }));
     this.flatten = this.registerModule('flatten', new Flatten());
-    this.fc = this.registerModule('fc', new Linear({ inFeatures: 7 * 7 * c2, outFeatures: o.hidden, bias: false, rng }));
+    this.fc = this.registerModule(
+      'fc',
+      new Linear({ inFeatures: 7 * 7 * c2, outFeatures: o.hidden, bias: false, rng }),
+    );
     this.bn3 = this.registerModule('bn3', new BatchNorm1d({ numFeatures: o.hidden }));
     this.drop = this.registerModule('drop', new Dropout({ p: o.dropout, rng: rng.fork() }));
     this.head = this.registerModule('head', new Linear({ inFeatures: o.hidden, outFeatures: 10, rng }));
-    tf.tidy(() => {
-      for (const w of [this.conv1.weight, this.conv2.weight, this.fc.weight]) w.assign(rng.truncatedNormalTensor(w.shape, 0, 0.01));
-    });
+    if (o.init === 'seed') {
+      tf.tidy(() => {
+        for (const w of [this.conv1.weight, this.conv2.weight, this.fc.weight])
+          w.assign(rng.truncatedNormalTensor(w.shape, 0, 0.01));
+      });
+    }
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const block = (conv: Conv2d, bn: BatchNorm2d, input: tf.Tensor4D): tf.Tensor4D => this.pool.forward(this.act.forward(bn.forward(conv.forward(input))) as tf.Tensor4D);
+      const block = (conv: Conv2d, bn: BatchNorm2d, input: tf.Tensor4D): tf.Tensor4D =>
+        this.pool.forward(this.act.forward(bn.forward(conv.forward(input))) as tf.Tensor4D);
       const h1 = block(this.conv1, this.bn1, x as tf.Tensor4D); // [N, 14, 14, 32]
       const h2 = block(this.conv2, this.bn2, h1); // [N, 7, 7, 64] — the fix: h1, not x
       const flat = this.flatten.forward(h2); // [N, 3136]

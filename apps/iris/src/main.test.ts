@@ -19,7 +19,9 @@ describe('iris demo', () => {
     const metrics = await main(['--out', out, '--epochs', '20', '--backend', 'cpu']);
     const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
     expect(written).toEqual(metrics);
-    expect(Object.keys(written)).toEqual(expect.arrayContaining(['fnn_test_accuracy', 'softmax_test_accuracy', 'svm_test_accuracy']));
+    expect(Object.keys(written)).toEqual(
+      expect.arrayContaining(['fnn_test_accuracy', 'softmax_test_accuracy', 'svm_test_accuracy']),
+    );
     for (const key of ['fnn_test_accuracy', 'softmax_test_accuracy', 'svm_test_accuracy'] as const) {
       expect(metrics[key]).toBeGreaterThanOrEqual(0);
       expect(metrics[key]).toBeLessThanOrEqual(1);
@@ -29,12 +31,22 @@ describe('iris demo', () => {
     expect(metrics.svm_test_accuracy).toBeGreaterThanOrEqual(0.9);
     expect(metrics.backend).toBe('cpu');
     const files = await readdir(out);
-    expect(files).toEqual(expect.arrayContaining(['fnn-curves.svg', 'softmax-curves.svg', 'fnn-history.jsonl', 'fnn-history.csv', 'checkpoints']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'fnn-curves.svg',
+        'softmax-curves.svg',
+        'fnn-history.jsonl',
+        'fnn-history.csv',
+        'checkpoints',
+      ]),
+    );
     expect(await readdir(join(out, 'checkpoints', 'fnn'))).toContain('best');
     expect(await readFile(join(out, 'fnn-curves.svg'), 'utf8')).toContain('data-series="val_accuracy"');
   });
 
   it('rejects a bad --epochs', async () => {
-    await expect(main(['--out', out, '--epochs', '0'])).rejects.toThrow('--epochs must be a positive integer, got 0');
+    await expect(main(['--out', out, '--epochs', '0'])).rejects.toThrow(
+      '--epochs must be a positive integer, got 0',
+    );
   });
 });

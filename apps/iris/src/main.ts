@@ -42,7 +42,15 @@ export interface IrisDemoOptions {
 const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Seed 004's settings. */
-export const IRIS_DEMO_DEFAULTS = { epochs: 150, seed: 0, backend: 'auto', batchSize: 16, lr: 0.2, evalEvery: 50, split: [120, 15, 15] } as const;
+export const IRIS_DEMO_DEFAULTS = {
+  epochs: 150,
+  seed: 0,
+  backend: 'auto',
+  batchSize: 16,
+  lr: 0.2,
+  evalEvery: 50,
+  split: [120, 15, 15],
+} as const;
 
 const loss = (logits: tf.Tensor, labels: tf.Tensor): tf.Scalar => crossEntropy(logits, labels);
 
@@ -51,10 +59,21 @@ interface Split {
   y: tf.Tensor;
 }
 
-async function trainOne(name: string, title: string, model: Module & { forward(x: tf.Tensor): tf.Tensor }, data: { train: Split; dev: Split; test: Split }, options: IrisDemoOptions): Promise<Logs> {
+async function trainOne(
+  name: string,
+  title: string,
+  model: Module & { forward(x: tf.Tensor): tf.Tensor },
+  data: { train: Split; dev: Split; test: Split },
+  options: IrisDemoOptions,
+): Promise<Logs> {
   const ckptDir = join(options.out, 'checkpoints', name);
   await rm(ckptDir, { recursive: true, force: true }); // a fresh run: no stale `best` from an earlier one
-  const loader = (s: Split, shuffle: boolean): DataLoader<tf.Tensor[], tf.Tensor[]> => new DataLoader<tf.Tensor[], tf.Tensor[]>(new TensorDataset([s.x, s.y]), { batchSize: IRIS_DEMO_DEFAULTS.batchSize, shuffle, seed: options.seed });
+  const loader = (s: Split, shuffle: boolean): DataLoader<tf.Tensor[], tf.Tensor[]> =>
+    new DataLoader<tf.Tensor[], tf.Tensor[]>(new TensorDataset([s.x, s.y]), {
+      batchSize: IRIS_DEMO_DEFAULTS.batchSize,
+      shuffle,
+      seed: options.seed,
+    });
   const best = new ModelCheckpoint({ dir: ckptDir, monitor: 'val_accuracy', keepLast: 1 });
   const runner = new Runner({
     model,
@@ -70,12 +89,19 @@ async function trainOne(name: string, title: string, model: Module & { forward(x
     ],
   });
   console.log(`\n${title}`);
-  await runner.fit(loader(data.train, true), { epochs: options.epochs, valLoader: loader(data.dev, false), evalEvery: IRIS_DEMO_DEFAULTS.evalEvery, logEvery: 10 });
+  await runner.fit(loader(data.train, true), {
+    epochs: options.epochs,
+    valLoader: loader(data.dev, false),
+    evalEvery: IRIS_DEMO_DEFAULTS.evalEvery,
+    logEvery: 10,
+  });
   const { value, epoch, step } = best.best;
   console.log(`best dev accuracy ${value} at epoch ${epoch} (step ${step}); loading that model`);
   await runner.loadWeights(ckptDir, 'best');
   const test = await runner.evaluate(loader(data.test, false));
-  console.log(`[Test] ${name} accuracy/loss: ${(test.accuracy as number).toFixed(4)}/${(test.loss as number).toFixed(4)}`);
+  console.log(
+    `[Test] ${name} accuracy/loss: ${(test.accuracy as number).toFixed(4)}/${(test.loss as number).toFixed(4)}`,
+  );
   return test;
 }
 
@@ -85,7 +111,10 @@ export async function runIris(options: IrisDemoOptions): Promise<IrisMetrics> {
   await mkdir(options.out, { recursive: true });
   const data = iris({ normalize: 'minmax' });
   const labels = Array.from(await data.labels.data());
-  const [trainIdx, devIdx, testIdx] = splitIndices(150, IRIS_DEMO_DEFAULTS.split, { seed: options.seed, stratify: labels }) as [number[], number[], number[]];
+  const [trainIdx, devIdx, testIdx] = splitIndices(150, IRIS_DEMO_DEFAULTS.split, {
+    seed: options.seed,
+    stratify: labels,
+  }) as [number[], number[], number[]];
   const take = (idx: number[]): Split =>
     tf.tidy(() => {
       const i = tf.tensor1d(idx, 'int32');
@@ -93,8 +122,12 @@ export async function runIris(options: IrisDemoOptions): Promise<IrisMetrics> {
     });
   const split = { train: take(trainIdx), dev: take(devIdx), test: take(testIdx) };
   data.dispose();
-  console.log(`Iris (${data.source}), min-max normalised, split ${trainIdx.length}/${devIdx.length}/${testIdx.length} (stratified, seed ${options.seed}), backend ${backend}`);
-  console.log(`SGD lr ${IRIS_DEMO_DEFAULTS.lr}, batch ${IRIS_DEMO_DEFAULTS.batchSize}, ${options.epochs} epochs, dev evaluation every ${IRIS_DEMO_DEFAULTS.evalEvery} steps, best-dev model kept`);
+  console.log(
+    `Iris (${data.source}), min-max normalised, split ${trainIdx.length}/${devIdx.length}/${testIdx.length} (stratified, seed ${options.seed}), backend ${backend}`,
+  );
+  console.log(
+    `SGD lr ${IRIS_DEMO_DEFAULTS.lr}, batch ${IRIS_DEMO_DEFAULTS.batchSize}, ${options.epochs} epochs, dev evaluation every ${IRIS_DEMO_DEFAULTS.evalEvery} steps, best-dev model kept`,
+  );
 
   const fnnModel = new IrisMlp({ seed: options.seed });
   const fnn = await trainOne('fnn', 'Feed-forward network 4→6→3 (sigmoid)', fnnModel, split, options);
@@ -125,8 +158,12 @@ export async function runIris(options: IrisDemoOptions): Promise<IrisMetrics> {
     const r = relative(process.cwd(), p);
     return r === '' ? '.' : r.startsWith('..') ? p : r;
   };
-  console.log(`\ntest accuracy — FNN ${metrics.fnn_test_accuracy.toFixed(4)} · softmax regression ${metrics.softmax_test_accuracy.toFixed(4)} · SVM ${metrics.svm_test_accuracy.toFixed(4)}`);
-  console.log(`wrote ${shown(metricsPath)}, curves ${shown(join(options.out, 'fnn-curves.svg'))} and ${shown(join(options.out, 'softmax-curves.svg'))}, history *.jsonl/*.csv and checkpoints in ${shown(join(options.out, 'checkpoints'))}`);
+  console.log(
+    `\ntest accuracy — FNN ${metrics.fnn_test_accuracy.toFixed(4)} · softmax regression ${metrics.softmax_test_accuracy.toFixed(4)} · SVM ${metrics.svm_test_accuracy.toFixed(4)}`,
+  );
+  console.log(
+    `wrote ${shown(metricsPath)}, curves ${shown(join(options.out, 'fnn-curves.svg'))} and ${shown(join(options.out, 'softmax-curves.svg'))}, history *.jsonl/*.csv and checkpoints in ${shown(join(options.out, 'checkpoints'))}`,
+  );
   return metrics;
 }
 
@@ -143,9 +180,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Iris
   });
   const epochs = Number(values.epochs ?? IRIS_DEMO_DEFAULTS.epochs);
   const seed = Number(values.seed ?? IRIS_DEMO_DEFAULTS.seed);
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got ${values.epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new Error(`--epochs must be a positive integer, got ${values.epochs}`);
   if (!Number.isFinite(seed)) throw new Error(`--seed must be a number, got ${values.seed}`);
-  return runIris({ out: values.out ?? join(APP_DIR, 'out'), epochs, seed, backend: (values.backend ?? IRIS_DEMO_DEFAULTS.backend) as BackendName | 'auto' });
+  return runIris({
+    out: values.out ?? join(APP_DIR, 'out'),
+    epochs,
+    seed,
+    backend: (values.backend ?? IRIS_DEMO_DEFAULTS.backend) as BackendName | 'auto',
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

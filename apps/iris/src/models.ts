@@ -37,7 +37,10 @@ export class SoftmaxRegression extends Module {
 
   constructor(options: { seed?: number } = {}) {
     super();
-    this.fc = this.registerModule('fc', new Linear({ inFeatures: 4, outFeatures: 3, seed: options.seed ?? 0 }));
+    this.fc = this.registerModule(
+      'fc',
+      new Linear({ inFeatures: 4, outFeatures: 3, seed: options.seed ?? 0 }),
+    );
   }
 
   forward(x: tf.Tensor): tf.Tensor {

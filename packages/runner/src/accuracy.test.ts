@@ -109,9 +109,15 @@ describe('Accuracy errors', () => {
 
   it('rejects bad options with ConfigError', () => {
     expect(() => new Accuracy({ from: 'odds' as 'logits' })).toThrow(ConfigError);
-    expect(() => new Accuracy({ from: 'odds' as 'logits' })).toThrow("Accuracy: from must be 'logits' or 'probabilities', got 'odds'");
-    expect(() => new Accuracy({ threshold: NaN })).toThrow('Accuracy: threshold must be a finite number, got NaN');
-    expect(() => new Accuracy({ ignoreIndex: 0.5 })).toThrow('Accuracy: ignoreIndex must be an integer, got 0.5');
+    expect(() => new Accuracy({ from: 'odds' as 'logits' })).toThrow(
+      "Accuracy: from must be 'logits' or 'probabilities', got 'odds'",
+    );
+    expect(() => new Accuracy({ threshold: NaN })).toThrow(
+      'Accuracy: threshold must be a finite number, got NaN',
+    );
+    expect(() => new Accuracy({ ignoreIndex: 0.5 })).toThrow(
+      'Accuracy: ignoreIndex must be an integer, got 0.5',
+    );
   });
 
   it('rejects targets of the wrong shape with ShapeError, leaking nothing', async () => {
@@ -120,10 +126,14 @@ describe('Accuracy errors', () => {
     const bad = tf.zeros([3], 'int32');
     await expectNoTensorLeak(async () => {
       await expect(acc.update(logits, bad)).rejects.toThrow(ShapeError);
-      await expect(acc.update(logits, bad)).rejects.toThrow('Accuracy: for output [4, 3] the target must be class ids [4] or one-hot [4, 3], got [3]');
+      await expect(acc.update(logits, bad)).rejects.toThrow(
+        'Accuracy: for output [4, 3] the target must be class ids [4] or one-hot [4, 3], got [3]',
+      );
     });
     const binary = tf.zeros([4, 1]);
-    await expect(acc.update(binary, bad)).rejects.toThrow('Accuracy: binary output [4, 1] needs a target with 4 elements, got [3]');
+    await expect(acc.update(binary, bad)).rejects.toThrow(
+      'Accuracy: binary output [4, 1] needs a target with 4 elements, got [3]',
+    );
     tf.dispose([logits, bad, binary]);
   });
 

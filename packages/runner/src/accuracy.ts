@@ -20,7 +20,8 @@ export interface AccuracyOptions {
 /** Defaults of {@link AccuracyOptions}. */
 export const DEFAULT_ACCURACY_OPTIONS = { name: 'accuracy', from: 'logits' } as const;
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The fraction of correct predictions, accumulated over batches.
@@ -42,11 +43,14 @@ export class Accuracy implements Metric {
   constructor(options: AccuracyOptions = {}) {
     this.name = options.name ?? DEFAULT_ACCURACY_OPTIONS.name;
     const from = options.from ?? DEFAULT_ACCURACY_OPTIONS.from;
-    if (from !== 'logits' && from !== 'probabilities') throw new ConfigError(`Accuracy: from must be 'logits' or 'probabilities', got '${String(from)}'`);
+    if (from !== 'logits' && from !== 'probabilities')
+      throw new ConfigError(`Accuracy: from must be 'logits' or 'probabilities', got '${String(from)}'`);
     this.threshold = options.threshold ?? (from === 'logits' ? 0 : 0.5);
-    if (!Number.isFinite(this.threshold)) throw new ConfigError(`Accuracy: threshold must be a finite number, got ${this.threshold}`);
+    if (!Number.isFinite(this.threshold))
+      throw new ConfigError(`Accuracy: threshold must be a finite number, got ${this.threshold}`);
     this.ignoreIndex = options.ignoreIndex ?? null;
-    if (this.ignoreIndex !== null && !Number.isInteger(this.ignoreIndex)) throw new ConfigError(`Accuracy: ignoreIndex must be an integer, got ${this.ignoreIndex}`);
+    if (this.ignoreIndex !== null && !Number.isInteger(this.ignoreIndex))
+      throw new ConfigError(`Accuracy: ignoreIndex must be an integer, got ${this.ignoreIndex}`);
   }
 
   async update(output: tf.Tensor, target: tf.Tensor): Promise<void> {
@@ -60,16 +64,24 @@ export class Accuracy implements Metric {
         if (sameShape(target.shape, lead)) labels = tf.cast(target, 'int32');
         else if (sameShape(target.shape, [...lead, 1])) labels = tf.cast(tf.reshape(target, lead), 'int32');
         else if (sameShape(target.shape, output.shape)) labels = tf.argMax(target, -1);
-        else throw new ShapeError(`Accuracy: for output ${formatShape(output.shape)} the target must be class ids ${formatShape(lead)} or one-hot ${formatShape(output.shape)}, got ${formatShape(target.shape)}`);
+        else
+          throw new ShapeError(
+            `Accuracy: for output ${formatShape(output.shape)} the target must be class ids ${formatShape(lead)} or one-hot ${formatShape(output.shape)}, got ${formatShape(target.shape)}`,
+          );
       } else {
         if (target.size !== output.size) {
-          throw new ShapeError(`Accuracy: binary output ${formatShape(output.shape)} needs a target with ${output.size} elements, got ${formatShape(target.shape)}`);
+          throw new ShapeError(
+            `Accuracy: binary output ${formatShape(output.shape)} needs a target with ${output.size} elements, got ${formatShape(target.shape)}`,
+          );
         }
         pred = tf.cast(tf.greaterEqual(tf.reshape(output, [-1]), this.threshold), 'int32'); // [N]
         const flat = tf.reshape(target, [-1]);
         labels = flat.dtype === 'int32' ? flat : tf.cast(tf.greaterEqual(flat, 0.5), 'int32'); // [N]
       }
-      const mask = this.ignoreIndex === null ? tf.onesLike(labels) : tf.cast(tf.notEqual(labels, this.ignoreIndex), 'int32');
+      const mask =
+        this.ignoreIndex === null
+          ? tf.onesLike(labels)
+          : tf.cast(tf.notEqual(labels, this.ignoreIndex), 'int32');
       const hits = tf.mul(tf.cast(tf.equal(pred, labels), 'int32'), mask);
       return [tf.sum(hits), tf.sum(mask)];
     });

@@ -78,10 +78,15 @@ export interface Callback {
    * After the backward pass, before the update. Return the gradients to apply — the same record, or
    * a new one (the runner disposes both) — or `null` to skip this update.
    */
-  onGradients?(ctx: FitContext, info: GradientInfo): Record<string, tf.Tensor> | null | Promise<Record<string, tf.Tensor> | null>;
+  onGradients?(
+    ctx: FitContext,
+    info: GradientInfo,
+  ): Record<string, tf.Tensor> | null | Promise<Record<string, tf.Tensor> | null>;
   onStepEnd?(ctx: FitContext, logs: StepLogs): void | Promise<void>;
   /** Every `logEvery` steps, with the mean loss over them and the running train metrics of the epoch. */
   onLog?(ctx: FitContext, logs: Logs): void | Promise<void>;
+  /** Before each validation run (e.g. to re-estimate batch-norm statistics). */
+  onValidationStart?(ctx: FitContext): void | Promise<void>;
   /** After each validation run, with `val_loss` and `val_<metric>`. */
   onValidationEnd?(ctx: FitContext, logs: Logs): void | Promise<void>;
   /** After each epoch (and its validation, if any), with the epoch's record as stored in the history. */

@@ -8,7 +8,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointError, ConfigError } from '@ml/core';
 import { expectNoTensorLeak, onBackend } from '@ml/core/testing';
 
-import { MANIFEST_FILE, hasCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint } from './checkpoint-dir.js';
+import {
+  MANIFEST_FILE,
+  hasCheckpoint,
+  listCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint-dir.js';
 
 let dir: string;
 
@@ -20,10 +26,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function save(value: number, step: number, options: { tags?: ('latest' | 'best')[]; keepLast?: number } = {}): Promise<string> {
+async function save(
+  value: number,
+  step: number,
+  options: { tags?: ('latest' | 'best')[]; keepLast?: number } = {},
+): Promise<string> {
   const w = tf.fill([2, 3], value);
   try {
-    return await writeCheckpoint(dir, { tensors: { model: { w }, optimizer: {} }, state: { value, loss: NaN } }, { epoch: step, step, ...options });
+    return await writeCheckpoint(
+      dir,
+      { tensors: { model: { w }, optimizer: {} }, state: { value, loss: NaN } },
+      { epoch: step, step, ...options },
+    );
   } finally {
     w.dispose();
   }
@@ -66,7 +80,9 @@ describe('checkpoint directories', () => {
     await truncate(file, 20);
     await expectNoTensorLeak(async () => {
       await expect(readCheckpoint(dir)).rejects.toThrow(CheckpointError);
-      await expect(readCheckpoint(dir)).rejects.toThrow(/model\.safetensors is 20 bytes, the manifest says \d+; the file is truncated or from another checkpoint/);
+      await expect(readCheckpoint(dir)).rejects.toThrow(
+        /model\.safetensors is 20 bytes, the manifest says \d+; the file is truncated or from another checkpoint/,
+      );
     });
   });
 
@@ -75,24 +91,34 @@ describe('checkpoint directories', () => {
     const b = await save(2, 2);
     await copyFile(join(dir, a, 'model.safetensors'), join(dir, b, 'model.safetensors'));
     await expect(readCheckpoint(dir)).rejects.toThrow(CheckpointError);
-    await expect(readCheckpoint(dir)).rejects.toThrow(/model\.safetensors does not match the SHA-256 in the manifest; the file is corrupt or from another checkpoint/);
+    await expect(readCheckpoint(dir)).rejects.toThrow(
+      /model\.safetensors does not match the SHA-256 in the manifest; the file is corrupt or from another checkpoint/,
+    );
   });
 
   it('a truncated manifest, a missing pointer or a pointer to nowhere is a CheckpointError', async () => {
-    await expect(readCheckpoint(dir)).rejects.toThrow(`readCheckpoint: ${dir} has no 'latest' pointer, so there is no checkpoint to read`);
+    await expect(readCheckpoint(dir)).rejects.toThrow(
+      `readCheckpoint: ${dir} has no 'latest' pointer, so there is no checkpoint to read`,
+    );
     const name = await save(1, 1);
     const manifest = join(dir, name, MANIFEST_FILE);
     await writeFile(manifest, (await readFile(manifest, 'utf8')).slice(0, 30));
-    await expect(readCheckpoint(dir)).rejects.toThrow(/trainer\.json is not valid JSON .*; the file is truncated or corrupt/);
+    await expect(readCheckpoint(dir)).rejects.toThrow(
+      /trainer\.json is not valid JSON .*; the file is truncated or corrupt/,
+    );
     await writeFile(join(dir, 'best'), 'e0001-s00000001-zzzzzz\n');
     await expect(readCheckpoint(dir, 'best')).rejects.toThrow(CheckpointError);
-    await expect(readCheckpoint(dir, 'best')).rejects.toThrow(/cannot read .*e0001-s00000001-zzzzzz\/trainer\.json/);
+    await expect(readCheckpoint(dir, 'best')).rejects.toThrow(
+      /cannot read .*e0001-s00000001-zzzzzz\/trainer\.json/,
+    );
   });
 
   it('a write that fails leaves the previous checkpoint and its pointer untouched', async () => {
     const good = await save(1, 1);
     const bad = tf.tensor1d(['a', 'b']); // safetensors cannot hold strings: the write fails midway
-    await expect(writeCheckpoint(dir, { tensors: { model: { bad } }, state: {} }, { epoch: 2, step: 2 })).rejects.toThrow(CheckpointError);
+    await expect(
+      writeCheckpoint(dir, { tensors: { model: { bad } }, state: {} }, { epoch: 2, step: 2 }),
+    ).rejects.toThrow(CheckpointError);
     bad.dispose();
     expect((await readFile(join(dir, 'latest'), 'utf8')).trim()).toBe(good);
     expect((await readdir(dir)).filter((e) => e.startsWith('.tmp'))).toEqual([]);
@@ -108,8 +134,14 @@ describe('checkpoint directories', () => {
   });
 
   it('rejects bad options with ConfigError', async () => {
-    await expect(writeCheckpoint(dir, { tensors: {}, state: {} }, { epoch: -1, step: 0 })).rejects.toThrow(ConfigError);
-    await expect(writeCheckpoint(dir, { tensors: {}, state: {} }, { epoch: 0, step: 0, keepLast: 0 })).rejects.toThrow('writeCheckpoint: keepLast must be a positive integer, got 0');
-    await expect(writeCheckpoint(dir, { tensors: { 'a/b': {} }, state: {} }, { epoch: 0, step: 0 })).rejects.toThrow("writeCheckpoint: tensor group names must match /^[A-Za-z0-9_-]+$/, got 'a/b'");
+    await expect(writeCheckpoint(dir, { tensors: {}, state: {} }, { epoch: -1, step: 0 })).rejects.toThrow(
+      ConfigError,
+    );
+    await expect(
+      writeCheckpoint(dir, { tensors: {}, state: {} }, { epoch: 0, step: 0, keepLast: 0 }),
+    ).rejects.toThrow('writeCheckpoint: keepLast must be a positive integer, got 0');
+    await expect(
+      writeCheckpoint(dir, { tensors: { 'a/b': {} }, state: {} }, { epoch: 0, step: 0 }),
+    ).rejects.toThrow("writeCheckpoint: tensor group names must match /^[A-Za-z0-9_-]+$/, got 'a/b'");
   });
 });

@@ -123,13 +123,21 @@ async function readPointer(dir: string, pointer: string): Promise<string | null>
  * Writes one checkpoint into `dir` (created if needed) as described at {@link CHECKPOINT_FORMAT} and
  * returns its name. Throws (leaving the pointers untouched) if anything fails on the way.
  */
-export async function writeCheckpoint<S>(dir: string, content: CheckpointContent<S>, options: WriteCheckpointOptions): Promise<string> {
+export async function writeCheckpoint<S>(
+  dir: string,
+  content: CheckpointContent<S>,
+  options: WriteCheckpointOptions,
+): Promise<string> {
   const { epoch, step, tags = ['latest'], keepLast } = options;
-  if (!Number.isInteger(epoch) || epoch < 0) throw new ConfigError(`writeCheckpoint: epoch must be a non-negative integer, got ${epoch}`);
-  if (!Number.isInteger(step) || step < 0) throw new ConfigError(`writeCheckpoint: step must be a non-negative integer, got ${step}`);
-  if (keepLast !== undefined && (!Number.isInteger(keepLast) || keepLast < 1)) throw new ConfigError(`writeCheckpoint: keepLast must be a positive integer, got ${keepLast}`);
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new ConfigError(`writeCheckpoint: epoch must be a non-negative integer, got ${epoch}`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new ConfigError(`writeCheckpoint: step must be a non-negative integer, got ${step}`);
+  if (keepLast !== undefined && (!Number.isInteger(keepLast) || keepLast < 1))
+    throw new ConfigError(`writeCheckpoint: keepLast must be a positive integer, got ${keepLast}`);
   for (const group of Object.keys(content.tensors)) {
-    if (!GROUP_RE.test(group)) throw new ConfigError(`writeCheckpoint: tensor group names must match ${GROUP_RE}, got '${group}'`);
+    if (!GROUP_RE.test(group))
+      throw new ConfigError(`writeCheckpoint: tensor group names must match ${GROUP_RE}, got '${group}'`);
   }
   const fs = await nodeFs();
   await fs.mkdir(dir, { recursive: true });
@@ -148,7 +156,15 @@ export async function writeCheckpoint<S>(dir: string, content: CheckpointContent
       const bytes = new Uint8Array(await fs.readFile(path));
       files[file] = { bytes: bytes.byteLength, sha256: await sha256(bytes) };
     }
-    const manifest: Manifest<S> = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, epoch, step, createdAt: new Date().toISOString(), files, state: content.state };
+    const manifest: Manifest<S> = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      epoch,
+      step,
+      createdAt: new Date().toISOString(),
+      files,
+      state: content.state,
+    };
     await writeSynced(await joinPath(tmp, MANIFEST_FILE), JSON.stringify(manifest, encodeNonFinite));
     await fsyncDir(tmp);
     await fs.rename(tmp, await joinPath(dir, name));
@@ -178,7 +194,8 @@ async function removeAbandonedTemps(dir: string): Promise<void> {
   const fs = await nodeFs();
   for (const entry of await fs.readdir(dir)) {
     const m = TMP_RE.exec(entry);
-    if (m && !pidAlive(Number(m[1]))) await fs.rm(await joinPath(dir, entry), { recursive: true, force: true });
+    if (m && !pidAlive(Number(m[1])))
+      await fs.rm(await joinPath(dir, entry), { recursive: true, force: true });
   }
 }
 
@@ -216,7 +233,8 @@ export async function pruneCheckpoints(dir: string, keepLast: number): Promise<v
   const ordered = all.filter((c) => latestEntry === undefined || c.step <= latestEntry.step);
   const keep = new Set(ordered.slice(-keepLast).map((c) => c.name));
   for (const c of all) {
-    if (c.tags.length === 0 && !keep.has(c.name)) await fs.rm(await joinPath(dir, c.name), { recursive: true, force: true });
+    if (c.tags.length === 0 && !keep.has(c.name))
+      await fs.rm(await joinPath(dir, c.name), { recursive: true, force: true });
   }
 }
 
@@ -231,34 +249,49 @@ export async function hasCheckpoint(dir: string): Promise<boolean> {
  * file, bad JSON, another format — is a `CheckpointError` saying which. The caller owns (and
  * disposes) the returned tensors.
  */
-export async function readCheckpoint<S = unknown>(dir: string, which: CheckpointWhich = 'latest'): Promise<CheckpointContent<S> & { name: string; epoch: number; step: number }> {
+export async function readCheckpoint<S = unknown>(
+  dir: string,
+  which: CheckpointWhich = 'latest',
+): Promise<CheckpointContent<S> & { name: string; epoch: number; step: number }> {
   const fs = await nodeFs();
   let name: string;
   if (which === 'latest' || which === 'best') {
     const target = await readPointer(dir, which);
-    if (target === null) throw new CheckpointError(`readCheckpoint: ${dir} has no '${which}' pointer, so there is no checkpoint to read`);
+    if (target === null)
+      throw new CheckpointError(
+        `readCheckpoint: ${dir} has no '${which}' pointer, so there is no checkpoint to read`,
+      );
     name = target;
   } else {
     name = which;
   }
-  if (!NAME_RE.test(name)) throw new CheckpointError(`readCheckpoint: '${name}' (from ${dir}/${which}) is not a checkpoint name`);
+  if (!NAME_RE.test(name))
+    throw new CheckpointError(`readCheckpoint: '${name}' (from ${dir}/${which}) is not a checkpoint name`);
   const ckptDir = await joinPath(dir, name);
   let manifestText: string;
   try {
     manifestText = await fs.readFile(await joinPath(ckptDir, MANIFEST_FILE), 'utf8');
   } catch (e) {
-    throw new CheckpointError(`readCheckpoint: cannot read ${ckptDir}/${MANIFEST_FILE} (${(e as Error).message})`, { cause: e });
+    throw new CheckpointError(
+      `readCheckpoint: cannot read ${ckptDir}/${MANIFEST_FILE} (${(e as Error).message})`,
+      { cause: e },
+    );
   }
   let manifest: Manifest<S>;
   try {
     manifest = JSON.parse(manifestText, decodeNonFinite) as Manifest<S>;
   } catch (e) {
-    throw new CheckpointError(`readCheckpoint: ${ckptDir}/${MANIFEST_FILE} is not valid JSON (${(e as Error).message}); the file is truncated or corrupt`);
+    throw new CheckpointError(
+      `readCheckpoint: ${ckptDir}/${MANIFEST_FILE} is not valid JSON (${(e as Error).message}); the file is truncated or corrupt`,
+    );
   }
   if (manifest?.format !== CHECKPOINT_FORMAT || manifest.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(`readCheckpoint: ${ckptDir}/${MANIFEST_FILE} must be ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(manifest?.format)} version ${String(manifest?.version)}`);
+    throw new CheckpointError(
+      `readCheckpoint: ${ckptDir}/${MANIFEST_FILE} must be ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(manifest?.format)} version ${String(manifest?.version)}`,
+    );
   }
-  if (manifest.files === null || typeof manifest.files !== 'object') throw new CheckpointError(`readCheckpoint: ${ckptDir}/${MANIFEST_FILE} has no file list`);
+  if (manifest.files === null || typeof manifest.files !== 'object')
+    throw new CheckpointError(`readCheckpoint: ${ckptDir}/${MANIFEST_FILE} has no file list`);
   // Verify every file before decoding any, so a bad checkpoint creates no tensors.
   const raws: [string, ReturnType<typeof decodeSafetensors>][] = [];
   for (const [file, entry] of Object.entries(manifest.files)) {
@@ -267,13 +300,20 @@ export async function readCheckpoint<S = unknown>(dir: string, which: Checkpoint
     try {
       bytes = new Uint8Array(await fs.readFile(path));
     } catch (e) {
-      throw new CheckpointError(`readCheckpoint: ${path} is listed in the manifest but cannot be read (${(e as Error).message})`, { cause: e });
+      throw new CheckpointError(
+        `readCheckpoint: ${path} is listed in the manifest but cannot be read (${(e as Error).message})`,
+        { cause: e },
+      );
     }
     if (bytes.byteLength !== entry.bytes) {
-      throw new CheckpointError(`readCheckpoint: ${path} is ${bytes.byteLength} bytes, the manifest says ${entry.bytes}; the file is truncated or from another checkpoint`);
+      throw new CheckpointError(
+        `readCheckpoint: ${path} is ${bytes.byteLength} bytes, the manifest says ${entry.bytes}; the file is truncated or from another checkpoint`,
+      );
     }
     if ((await sha256(bytes)) !== entry.sha256) {
-      throw new CheckpointError(`readCheckpoint: ${path} does not match the SHA-256 in the manifest; the file is corrupt or from another checkpoint`);
+      throw new CheckpointError(
+        `readCheckpoint: ${path} does not match the SHA-256 in the manifest; the file is corrupt or from another checkpoint`,
+      );
     }
     raws.push([file.replace(/\.safetensors$/, ''), decodeSafetensors(bytes, path)]);
   }

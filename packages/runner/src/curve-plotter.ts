@@ -18,7 +18,8 @@ export class CurvePlotter implements Callback {
 
   constructor(options: CurvePlotterOptions) {
     const { path, ...rest } = options ?? ({} as CurvePlotterOptions);
-    if (typeof path !== 'string' || path === '') throw new ConfigError(`CurvePlotter: path must be a non-empty file path, got ${String(path)}`);
+    if (typeof path !== 'string' || path === '')
+      throw new ConfigError(`CurvePlotter: path must be a non-empty file path, got ${String(path)}`);
     this.path = path;
     this.options = rest;
   }

@@ -4,7 +4,13 @@ import { CheckpointError, ConfigError, checkPositiveInt } from '@ml/core';
 
 import type { Callback, CallbackState, FitContext } from './callback.js';
 import type { Logs } from './history.js';
-import { checkMonitorHasValidation, improves, monitored, resolveMode, watchesValidation } from './internal/monitor.js';
+import {
+  checkMonitorHasValidation,
+  improves,
+  monitored,
+  resolveMode,
+  watchesValidation,
+} from './internal/monitor.js';
 import type { MonitorMode } from './internal/monitor.js';
 
 /** Options of {@link EarlyStopping}. */
@@ -22,7 +28,13 @@ export interface EarlyStoppingOptions {
 }
 
 /** Defaults of {@link EarlyStoppingOptions}. */
-export const DEFAULT_EARLY_STOPPING_OPTIONS = { monitor: 'val_loss', mode: 'auto', patience: 5, minDelta: 0, restoreBest: true } as const;
+export const DEFAULT_EARLY_STOPPING_OPTIONS = {
+  monitor: 'val_loss',
+  mode: 'auto',
+  patience: 5,
+  minDelta: 0,
+  restoreBest: true,
+} as const;
 
 interface EarlyStoppingState {
   best: number | null;
@@ -53,7 +65,8 @@ export class EarlyStopping implements Callback {
     this.patience = options.patience ?? d.patience;
     checkPositiveInt('EarlyStopping', 'patience', this.patience);
     this.minDelta = options.minDelta ?? d.minDelta;
-    if (typeof this.minDelta !== 'number' || !(this.minDelta >= 0)) throw new ConfigError(`EarlyStopping: minDelta must be a number ≥ 0, got ${String(this.minDelta)}`);
+    if (typeof this.minDelta !== 'number' || !(this.minDelta >= 0))
+      throw new ConfigError(`EarlyStopping: minDelta must be a number ≥ 0, got ${String(this.minDelta)}`);
     this.restoreBest = options.restoreBest ?? d.restoreBest;
   }
 
@@ -90,20 +103,25 @@ export class EarlyStopping implements Callback {
       this.#state = { best: value, wait: 0, bestEpoch: ctx.epoch + 1, bestStep: ctx.step };
       if (this.restoreBest) {
         this.#disposeWeights();
-        this.#bestWeights = tf.tidy(() => Object.fromEntries(Object.entries(ctx.model.stateDict()).map(([k, v]) => [k, tf.clone(v)])));
+        this.#bestWeights = tf.tidy(() =>
+          Object.fromEntries(Object.entries(ctx.model.stateDict()).map(([k, v]) => [k, tf.clone(v)])),
+        );
       }
       return;
     }
     this.#state.wait += 1;
     if (this.#state.wait >= this.patience) {
       const best = this.#state.best === null ? 'none' : this.#state.best.toPrecision(5);
-      ctx.stop(`EarlyStopping: ${this.monitor} has not improved for ${this.#state.wait} checks (best ${best} at epoch ${this.#state.bestEpoch}, step ${this.#state.bestStep})`);
+      ctx.stop(
+        `EarlyStopping: ${this.monitor} has not improved for ${this.#state.wait} checks (best ${best} at epoch ${this.#state.bestEpoch}, step ${this.#state.bestStep})`,
+      );
     }
   }
 
   onFitEnd(ctx: FitContext): void {
     try {
-      if (!ctx.failed && this.#bestWeights !== null && this.#state.wait > 0) ctx.model.loadStateDict(this.#bestWeights);
+      if (!ctx.failed && this.#bestWeights !== null && this.#state.wait > 0)
+        ctx.model.loadStateDict(this.#bestWeights);
     } finally {
       this.#disposeWeights();
     }
@@ -115,13 +133,23 @@ export class EarlyStopping implements Callback {
   }
 
   stateDict(): CallbackState {
-    return { state: { ...this.#state }, ...(this.#bestWeights !== null ? { tensors: this.#bestWeights } : {}) };
+    return {
+      state: { ...this.#state },
+      ...(this.#bestWeights !== null ? { tensors: this.#bestWeights } : {}),
+    };
   }
 
   loadStateDict({ state, tensors }: CallbackState): void {
     const s = state as Partial<EarlyStoppingState> | null;
-    if (s === null || typeof s !== 'object' || typeof s.wait !== 'number' || !(s.best === null || typeof s.best === 'number')) {
-      throw new CheckpointError(`EarlyStopping.loadStateDict: state must be { best, wait, bestEpoch, bestStep }, got ${JSON.stringify(state)}`);
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      typeof s.wait !== 'number' ||
+      !(s.best === null || typeof s.best === 'number')
+    ) {
+      throw new CheckpointError(
+        `EarlyStopping.loadStateDict: state must be { best, wait, bestEpoch, bestStep }, got ${JSON.stringify(state)}`,
+      );
     }
     this.#state = { best: s.best, wait: s.wait, bestEpoch: s.bestEpoch ?? 0, bestStep: s.bestStep ?? 0 };
     this.#disposeWeights();

@@ -42,7 +42,9 @@ describe('GradientClipping', () => {
 
   it('rejects a bad maxNorm', () => {
     expect(() => new GradientClipping({ maxNorm: 0 })).toThrow(ConfigError);
-    expect(() => new GradientClipping({ maxNorm: 0 })).toThrow('GradientClipping: maxNorm must be a finite number > 0, got 0');
+    expect(() => new GradientClipping({ maxNorm: 0 })).toThrow(
+      'GradientClipping: maxNorm must be a finite number > 0, got 0',
+    );
   });
 
   it('leaks nothing', async () => {

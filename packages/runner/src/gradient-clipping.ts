@@ -22,7 +22,8 @@ export class GradientClipping implements Callback {
 
   constructor(options: GradientClippingOptions) {
     const maxNorm = options?.maxNorm;
-    if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm <= 0) throw new ConfigError(`GradientClipping: maxNorm must be a finite number > 0, got ${String(maxNorm)}`);
+    if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm <= 0)
+      throw new ConfigError(`GradientClipping: maxNorm must be a finite number > 0, got ${String(maxNorm)}`);
     this.maxNorm = maxNorm;
   }
 

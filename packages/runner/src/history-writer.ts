@@ -27,15 +27,20 @@ export class HistoryWriter implements Callback {
   readonly name: string;
 
   constructor(options: HistoryWriterOptions) {
-    if (typeof options?.dir !== 'string' || options.dir === '') throw new ConfigError(`HistoryWriter: dir must be a non-empty path, got ${String(options?.dir)}`);
+    if (typeof options?.dir !== 'string' || options.dir === '')
+      throw new ConfigError(`HistoryWriter: dir must be a non-empty path, got ${String(options?.dir)}`);
     this.dir = options.dir;
     this.name = options.name ?? DEFAULT_HISTORY_WRITER_OPTIONS.name;
-    if (!/^[\w.-]+$/.test(this.name)) throw new ConfigError(`HistoryWriter: name must be a plain file name stem, got '${this.name}'`);
+    if (!/^[\w.-]+$/.test(this.name))
+      throw new ConfigError(`HistoryWriter: name must be a plain file name stem, got '${this.name}'`);
   }
 
   /** Paths of the two files. */
   async paths(): Promise<{ jsonl: string; csv: string }> {
-    return { jsonl: await joinPath(this.dir, `${this.name}.jsonl`), csv: await joinPath(this.dir, `${this.name}.csv`) };
+    return {
+      jsonl: await joinPath(this.dir, `${this.name}.jsonl`),
+      csv: await joinPath(this.dir, `${this.name}.csv`),
+    };
   }
 
   async onEpochEnd(ctx: FitContext): Promise<void> {

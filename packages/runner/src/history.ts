@@ -21,7 +21,11 @@ export interface History {
 /** The kinds of record in a history, as written in the `kind` field of JSONL lines. */
 export type HistoryKind = 'epoch' | 'step' | 'validation';
 
-const KIND_KEY: Record<HistoryKind, keyof History> = { epoch: 'epochs', step: 'steps', validation: 'validations' };
+const KIND_KEY: Record<HistoryKind, keyof History> = {
+  epoch: 'epochs',
+  step: 'steps',
+  validation: 'validations',
+};
 
 /** A history with no records. */
 export function emptyHistory(): History {
@@ -30,7 +34,11 @@ export function emptyHistory(): History {
 
 /** A deep copy (records are plain numbers). */
 export function cloneHistory(history: History): History {
-  return { epochs: history.epochs.map((r) => ({ ...r })), steps: history.steps.map((r) => ({ ...r })), validations: history.validations.map((r) => ({ ...r })) };
+  return {
+    epochs: history.epochs.map((r) => ({ ...r })),
+    steps: history.steps.map((r) => ({ ...r })),
+    validations: history.validations.map((r) => ({ ...r })),
+  };
 }
 
 /**
@@ -40,9 +48,17 @@ export function cloneHistory(history: History): History {
 export function historyToJsonl(history: History): string {
   const rows: { kind: HistoryKind; rank: number; record: Logs }[] = [];
   const order: HistoryKind[] = ['step', 'validation', 'epoch'];
-  for (const kind of order) for (const record of history[KIND_KEY[kind]]) rows.push({ kind, rank: order.indexOf(kind), record });
+  for (const kind of order)
+    for (const record of history[KIND_KEY[kind]]) rows.push({ kind, rank: order.indexOf(kind), record });
   rows.sort((a, b) => (a.record.step ?? 0) - (b.record.step ?? 0) || a.rank - b.rank);
-  return rows.map(({ kind, record }) => JSON.stringify({ kind, ...record }, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n').join('');
+  return rows
+    .map(
+      ({ kind, record }) =>
+        JSON.stringify({ kind, ...record }, (_, v: unknown) =>
+          typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+        ) + '\n',
+    )
+    .join('');
 }
 
 /** Parses {@link historyToJsonl} output back into a History; a malformed line is a DataError naming it. */
@@ -57,11 +73,17 @@ export function parseHistoryJsonl(text: string): History {
       throw new DataError(`parseHistoryJsonl: line ${i + 1} is not JSON (${(e as Error).message})`);
     }
     const { kind, ...rest } = value as { kind?: unknown } & Record<string, unknown>;
-    if (kind !== 'epoch' && kind !== 'step' && kind !== 'validation') throw new DataError(`parseHistoryJsonl: line ${i + 1} must have kind 'epoch', 'step' or 'validation', got ${JSON.stringify(kind)}`);
+    if (kind !== 'epoch' && kind !== 'step' && kind !== 'validation')
+      throw new DataError(
+        `parseHistoryJsonl: line ${i + 1} must have kind 'epoch', 'step' or 'validation', got ${JSON.stringify(kind)}`,
+      );
     const record: Logs = {};
     for (const [k, v] of Object.entries(rest)) {
       const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number') throw new DataError(`parseHistoryJsonl: line ${i + 1}, field '${k}' must be a number, got ${JSON.stringify(v)}`);
+      if (typeof n !== 'number')
+        throw new DataError(
+          `parseHistoryJsonl: line ${i + 1}, field '${k}' must be a number, got ${JSON.stringify(v)}`,
+        );
       record[k] = n;
     }
     history[KIND_KEY[kind]].push(record);

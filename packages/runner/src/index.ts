@@ -1,6 +1,25 @@
 export { Runner, DEFAULT_RUNNER_OPTIONS, defaultSplitBatch, findModelRngs } from './runner.js';
-export type { FitOptions, FitResult, Loader, LossFn, RunnerCheckpointState, RunnerOptions, SplitBatch, StepContext, StepFn, StepOutput, TensorData } from './runner.js';
-export type { Callback, CallbackState, CheckpointRequest, FitContext, GradientInfo, StepLogs } from './callback.js';
+export type {
+  FitOptions,
+  FitResult,
+  Loader,
+  LossFn,
+  RunnerCheckpointState,
+  RunnerOptions,
+  SplitBatch,
+  StepContext,
+  StepFn,
+  StepOutput,
+  TensorData,
+} from './runner.js';
+export type {
+  Callback,
+  CallbackState,
+  CheckpointRequest,
+  FitContext,
+  GradientInfo,
+  StepLogs,
+} from './callback.js';
 export type { Metric } from './metric.js';
 export { Accuracy, DEFAULT_ACCURACY_OPTIONS } from './accuracy.js';
 export type { AccuracyOptions } from './accuracy.js';
@@ -14,8 +33,22 @@ export { R2Score } from './r2-score.js';
 export type { R2ScoreOptions } from './r2-score.js';
 export { cloneHistory, emptyHistory, historyToJsonl, logsToCsv, parseHistoryJsonl } from './history.js';
 export type { History, HistoryKind, Logs } from './history.js';
-export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MANIFEST_FILE, hasCheckpoint, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint } from './checkpoint-dir.js';
-export type { CheckpointContent, CheckpointEntry, CheckpointWhich, WriteCheckpointOptions } from './checkpoint-dir.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  MANIFEST_FILE,
+  hasCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint-dir.js';
+export type {
+  CheckpointContent,
+  CheckpointEntry,
+  CheckpointWhich,
+  WriteCheckpointOptions,
+} from './checkpoint-dir.js';
 export { DEFAULT_EARLY_STOPPING_OPTIONS, EarlyStopping } from './early-stopping.js';
 export type { EarlyStoppingOptions } from './early-stopping.js';
 export { DEFAULT_MODEL_CHECKPOINT_OPTIONS, ModelCheckpoint } from './model-checkpoint.js';
@@ -34,3 +67,8 @@ export type { CurveSeries, PlotHistoryOptions } from './plot-history.js';
 export { CurvePlotter } from './curve-plotter.js';
 export type { CurvePlotterOptions } from './curve-plotter.js';
 export type { MonitorMode } from './internal/monitor.js';
+export {
+  BatchNormRecalibration,
+  DEFAULT_BATCH_NORM_RECALIBRATION_OPTIONS,
+} from './batch-norm-recalibration.js';
+export type { BatchNormRecalibrationOptions } from './batch-norm-recalibration.js';

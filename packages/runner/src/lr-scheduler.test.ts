@@ -28,20 +28,36 @@ class LrProbe implements Callback {
 
 function runnerWith(schedule: LrScheduler, probe: LrProbe): Runner<TinyMlp> {
   const model = new TinyMlp();
-  return new Runner({ model, optimizer: new SGD(model, { lr: 1 }), loss: ceLoss, callbacks: [schedule, probe] });
+  return new Runner({
+    model,
+    optimizer: new SGD(model, { lr: 1 }),
+    loss: ceLoss,
+    callbacks: [schedule, probe],
+  });
 }
 
 describe('LrScheduler', () => {
   it('sets lr = lrAt(step) before every step', async () => {
     const probe = new LrProbe();
-    await runnerWith(new LrScheduler({ schedule: new StepLR({ lr: 0.1, stepSize: 4, gamma: 0.5 }) }), probe).fit(loaderOf(train.x, train.y), { epochs: 2 });
+    await runnerWith(
+      new LrScheduler({ schedule: new StepLR({ lr: 0.1, stepSize: 4, gamma: 0.5 }) }),
+      probe,
+    ).fit(loaderOf(train.x, train.y), { epochs: 2 });
     expect(probe.lrs).toEqual([0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.025]);
   });
 
   it("sets lr = lrAt(epoch) before every epoch with interval 'epoch'", async () => {
     const probe = new LrProbe();
-    const { history } = await runnerWith(new LrScheduler({ schedule: new MultiStepLR({ lr: 0.2, milestones: [1, 2], gamma: 0.1 }), interval: 'epoch' }), probe).fit(loaderOf(train.x, train.y), { epochs: 3 });
-    expect(probe.lrs.filter((_, i) => i % 6 === 0).map((v) => Number(v.toPrecision(6)))).toEqual([0.2, 0.02, 0.002]);
+    const { history } = await runnerWith(
+      new LrScheduler({
+        schedule: new MultiStepLR({ lr: 0.2, milestones: [1, 2], gamma: 0.1 }),
+        interval: 'epoch',
+      }),
+      probe,
+    ).fit(loaderOf(train.x, train.y), { epochs: 3 });
+    expect(probe.lrs.filter((_, i) => i % 6 === 0).map((v) => Number(v.toPrecision(6)))).toEqual([
+      0.2, 0.02, 0.002,
+    ]);
     expect(history.epochs.map((r) => Number((r.lr as number).toPrecision(6)))).toEqual([0.2, 0.02, 0.002]);
   });
 
@@ -59,7 +75,11 @@ describe('LrScheduler', () => {
 
   it('rejects bad options', () => {
     expect(() => new LrScheduler({ schedule: {} as StepLR })).toThrow(ConfigError);
-    expect(() => new LrScheduler({ schedule: {} as StepLR })).toThrow('LrScheduler: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got [object Object]');
-    expect(() => new LrScheduler({ schedule: new StepLR({ lr: 1, stepSize: 1 }), interval: 'batch' as 'step' })).toThrow("LrScheduler: interval must be 'step' or 'epoch', got 'batch'");
+    expect(() => new LrScheduler({ schedule: {} as StepLR })).toThrow(
+      'LrScheduler: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got [object Object]',
+    );
+    expect(
+      () => new LrScheduler({ schedule: new StepLR({ lr: 1, stepSize: 1 }), interval: 'batch' as 'step' }),
+    ).toThrow("LrScheduler: interval must be 'step' or 'epoch', got 'batch'");
   });
 });

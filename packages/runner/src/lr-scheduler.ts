@@ -34,14 +34,21 @@ export class LrScheduler implements Callback {
   constructor(options: LrSchedulerOptions) {
     const where = 'LrScheduler';
     const schedule = options?.schedule;
-    if (!(schedule instanceof ReduceLROnPlateau) && typeof (schedule as LrSchedule | undefined)?.lrAt !== 'function') {
-      throw new ConfigError(`${where}: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got ${String(schedule)}`);
+    if (
+      !(schedule instanceof ReduceLROnPlateau) &&
+      typeof (schedule as LrSchedule | undefined)?.lrAt !== 'function'
+    ) {
+      throw new ConfigError(
+        `${where}: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got ${String(schedule)}`,
+      );
     }
     this.schedule = schedule;
     this.interval = options.interval ?? DEFAULT_LR_SCHEDULER_OPTIONS.interval;
-    if (this.interval !== 'step' && this.interval !== 'epoch') throw new ConfigError(`${where}: interval must be 'step' or 'epoch', got '${String(this.interval)}'`);
+    if (this.interval !== 'step' && this.interval !== 'epoch')
+      throw new ConfigError(`${where}: interval must be 'step' or 'epoch', got '${String(this.interval)}'`);
     this.monitor = options.monitor ?? DEFAULT_LR_SCHEDULER_OPTIONS.monitor;
-    if (typeof this.monitor !== 'string' || this.monitor === '') throw new ConfigError(`${where}: monitor must be a log key, got ${String(this.monitor)}`);
+    if (typeof this.monitor !== 'string' || this.monitor === '')
+      throw new ConfigError(`${where}: monitor must be a log key, got ${String(this.monitor)}`);
   }
 
   onFitStart(ctx: FitContext): void {
@@ -51,19 +58,23 @@ export class LrScheduler implements Callback {
   }
 
   onEpochStart(ctx: FitContext): void {
-    if (!(this.schedule instanceof ReduceLROnPlateau) && this.interval === 'epoch') ctx.optimizer.lr = this.schedule.lrAt(ctx.epoch);
+    if (!(this.schedule instanceof ReduceLROnPlateau) && this.interval === 'epoch')
+      ctx.optimizer.lr = this.schedule.lrAt(ctx.epoch);
   }
 
   onStepStart(ctx: FitContext): void {
-    if (!(this.schedule instanceof ReduceLROnPlateau) && this.interval === 'step') ctx.optimizer.lr = this.schedule.lrAt(ctx.step);
+    if (!(this.schedule instanceof ReduceLROnPlateau) && this.interval === 'step')
+      ctx.optimizer.lr = this.schedule.lrAt(ctx.step);
   }
 
   onValidationEnd(ctx: FitContext, logs: Logs): void {
-    if (this.schedule instanceof ReduceLROnPlateau && watchesValidation(this.monitor)) ctx.optimizer.lr = this.schedule.observe(monitored('LrScheduler', this.monitor, logs));
+    if (this.schedule instanceof ReduceLROnPlateau && watchesValidation(this.monitor))
+      ctx.optimizer.lr = this.schedule.observe(monitored('LrScheduler', this.monitor, logs));
   }
 
   onEpochEnd(ctx: FitContext, logs: Logs): void {
-    if (this.schedule instanceof ReduceLROnPlateau && !watchesValidation(this.monitor)) ctx.optimizer.lr = this.schedule.observe(monitored('LrScheduler', this.monitor, logs));
+    if (this.schedule instanceof ReduceLROnPlateau && !watchesValidation(this.monitor))
+      ctx.optimizer.lr = this.schedule.observe(monitored('LrScheduler', this.monitor, logs));
   }
 
   stateDict(): CallbackState {
@@ -72,7 +83,10 @@ export class LrScheduler implements Callback {
 
   loadStateDict({ state }: CallbackState): void {
     if (!(this.schedule instanceof ReduceLROnPlateau)) return;
-    if (state === null || typeof state !== 'object') throw new CheckpointError(`LrScheduler.loadStateDict: a ReduceLROnPlateau needs its saved state, got ${JSON.stringify(state)}`);
+    if (state === null || typeof state !== 'object')
+      throw new CheckpointError(
+        `LrScheduler.loadStateDict: a ReduceLROnPlateau needs its saved state, got ${JSON.stringify(state)}`,
+      );
     this.schedule.loadStateDict(state as ReduceLROnPlateauState);
   }
 }

@@ -26,7 +26,9 @@ describe('MeanAbsoluteError', () => {
     const p = tf.zeros([2]);
     const t = tf.zeros([5]);
     await expect(mae.update(p, t)).rejects.toThrow(ShapeError);
-    await expect(mae.update(p, t)).rejects.toThrow("MeanAbsoluteError: target must have the output's shape [2], got [5]");
+    await expect(mae.update(p, t)).rejects.toThrow(
+      "MeanAbsoluteError: target must have the output's shape [2], got [5]",
+    );
     tf.dispose([p, t]);
   });
 });

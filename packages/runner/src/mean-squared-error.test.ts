@@ -41,7 +41,9 @@ describe('MeanSquaredError and RootMeanSquaredError', () => {
     const p = tf.zeros([2, 2]);
     const t = tf.zeros([3]);
     await expect(mse.update(p, t)).rejects.toThrow(ShapeError);
-    await expect(mse.update(p, t)).rejects.toThrow("MeanSquaredError: target must have the output's shape [2, 2], got [3]");
+    await expect(mse.update(p, t)).rejects.toThrow(
+      "MeanSquaredError: target must have the output's shape [2, 2], got [3]",
+    );
     expect(() => mse.setState([1, 2, 3])).toThrow(CheckpointError);
     tf.dispose([p, t]);
   });

@@ -45,7 +45,14 @@ describe('ModelCheckpoint', () => {
   it('writes every N epochs, keeps the newest keepLast, and stores the full training state', async () => {
     const model = new TinyMlp({ seed: 0, dropout: 0.1 });
     const mc = new ModelCheckpoint({ dir, everyEpochs: 2, keepLast: 2 });
-    const runner = new Runner({ model, optimizer: new Adam(model, { lr: 0.01 }), loss: ceLoss, metrics: [new Accuracy()], callbacks: [new EarlyStopping({ monitor: 'loss', patience: 50 }), mc], seed: 4 });
+    const runner = new Runner({
+      model,
+      optimizer: new Adam(model, { lr: 0.01 }),
+      loss: ceLoss,
+      metrics: [new Accuracy()],
+      callbacks: [new EarlyStopping({ monitor: 'loss', patience: 50 }), mc],
+      seed: 4,
+    });
     await runner.fit(loaderOf(train.x, train.y), { epochs: 6 });
     const list = await listCheckpoints(dir);
     expect(list.map((c) => [c.epoch, c.step, c.tags])).toEqual([
@@ -60,7 +67,13 @@ describe('ModelCheckpoint', () => {
     expect(ckpt.state.optimizer.type).toBe('Adam');
     expect(Object.keys(ckpt.tensors.optimizer ?? {}).sort()).toContain('exp_avg.fc1.weight');
     expect(Object.keys(ckpt.tensors.callbacks ?? {})).toContain('EarlyStopping_0.fc1.weight'); // its best-weights copy
-    expect(await weightsOf(model)).toEqual(Object.fromEntries(await Promise.all(Object.entries(ckpt.tensors.model ?? {}).map(async ([k, t]) => [k, Array.from(await t.data())]))));
+    expect(await weightsOf(model)).toEqual(
+      Object.fromEntries(
+        await Promise.all(
+          Object.entries(ckpt.tensors.model ?? {}).map(async ([k, t]) => [k, Array.from(await t.data())]),
+        ),
+      ),
+    );
     for (const group of Object.values(ckpt.tensors)) tf.dispose(Object.values(group));
   });
 
@@ -68,8 +81,16 @@ describe('ModelCheckpoint', () => {
     const model = new TinyMlp({ seed: 0 });
     const snapshots = new Snapshots();
     const mc = new ModelCheckpoint({ dir, monitor: 'val_loss' });
-    const runner = new Runner({ model, optimizer: new Adam(model, { lr: 0.05 }), loss: ceLoss, callbacks: [snapshots, mc] });
-    const { history } = await runner.fit(loaderOf(train.x, train.y), { epochs: 4, valLoader: loaderOf(val.x, val.y) });
+    const runner = new Runner({
+      model,
+      optimizer: new Adam(model, { lr: 0.05 }),
+      loss: ceLoss,
+      callbacks: [snapshots, mc],
+    });
+    const { history } = await runner.fit(loaderOf(train.x, train.y), {
+      epochs: 4,
+      valLoader: loaderOf(val.x, val.y),
+    });
     const losses = history.epochs.map((r) => r.val_loss as number);
     const bestEpoch = losses.indexOf(Math.min(...losses)) + 1;
     expect(mc.best.epoch).toBe(bestEpoch);
@@ -82,7 +103,12 @@ describe('ModelCheckpoint', () => {
 
   it('writes mid-epoch checkpoints every N steps', async () => {
     const model = new TinyMlp({ seed: 0 });
-    const runner = new Runner({ model, optimizer: new Adam(model, { lr: 0.01 }), loss: ceLoss, callbacks: [new ModelCheckpoint({ dir, everySteps: 4, keepLast: 10 })] });
+    const runner = new Runner({
+      model,
+      optimizer: new Adam(model, { lr: 0.01 }),
+      loss: ceLoss,
+      callbacks: [new ModelCheckpoint({ dir, everySteps: 4, keepLast: 10 })],
+    });
     await runner.fit(loaderOf(train.x, train.y), { epochs: 2 });
     const ckpt = await readCheckpoint<RunnerCheckpointState>(dir, (await listCheckpoints(dir))[0]?.name);
     expect(ckpt.state.position).toEqual({ epoch: 0, batch: 4, step: 4 });
@@ -92,7 +118,12 @@ describe('ModelCheckpoint', () => {
 
   it('does not write a step checkpoint on the last batch of an epoch that gets an epoch checkpoint', async () => {
     const model = new TinyMlp({ seed: 0 });
-    const runner = new Runner({ model, optimizer: new Adam(model, { lr: 0.01 }), loss: ceLoss, callbacks: [new ModelCheckpoint({ dir, everySteps: 3, everyEpochs: 1, keepLast: 10 })] });
+    const runner = new Runner({
+      model,
+      optimizer: new Adam(model, { lr: 0.01 }),
+      loss: ceLoss,
+      callbacks: [new ModelCheckpoint({ dir, everySteps: 3, everyEpochs: 1, keepLast: 10 })],
+    });
     await runner.fit(loaderOf(train.x, train.y), { epochs: 2 });
     // steps 3 and 9 mid-epoch; 6 and 12 are epoch ends (position: next epoch, batch 0).
     expect((await listCheckpoints(dir)).map((c) => [c.epoch, c.step])).toEqual([
@@ -108,8 +139,14 @@ describe('ModelCheckpoint', () => {
 
   it('rejects bad options', () => {
     expect(() => new ModelCheckpoint({ dir: '' })).toThrow(ConfigError);
-    expect(() => new ModelCheckpoint({ dir: '' })).toThrow('ModelCheckpoint: dir must be a non-empty path, got ');
-    expect(() => new ModelCheckpoint({ dir, everyEpochs: 0 })).toThrow('ModelCheckpoint: everyEpochs must be a positive integer, got 0');
-    expect(() => new ModelCheckpoint({ dir, keepLast: -1 })).toThrow('ModelCheckpoint: keepLast must be a positive integer, got -1');
+    expect(() => new ModelCheckpoint({ dir: '' })).toThrow(
+      'ModelCheckpoint: dir must be a non-empty path, got ',
+    );
+    expect(() => new ModelCheckpoint({ dir, everyEpochs: 0 })).toThrow(
+      'ModelCheckpoint: everyEpochs must be a positive integer, got 0',
+    );
+    expect(() => new ModelCheckpoint({ dir, keepLast: -1 })).toThrow(
+      'ModelCheckpoint: keepLast must be a positive integer, got -1',
+    );
   });
 });

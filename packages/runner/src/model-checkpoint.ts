@@ -2,7 +2,13 @@ import { CheckpointError, ConfigError, checkPositiveInt } from '@ml/core';
 
 import type { Callback, CallbackState, FitContext } from './callback.js';
 import type { Logs } from './history.js';
-import { checkMonitorHasValidation, improves, monitored, resolveMode, watchesValidation } from './internal/monitor.js';
+import {
+  checkMonitorHasValidation,
+  improves,
+  monitored,
+  resolveMode,
+  watchesValidation,
+} from './internal/monitor.js';
 import type { MonitorMode } from './internal/monitor.js';
 
 /** Options of {@link ModelCheckpoint}. */
@@ -50,12 +56,16 @@ export class ModelCheckpoint implements Callback {
 
   constructor(options: ModelCheckpointOptions) {
     const where = 'ModelCheckpoint';
-    if (typeof options?.dir !== 'string' || options.dir === '') throw new ConfigError(`${where}: dir must be a non-empty path, got ${String(options?.dir)}`);
+    if (typeof options?.dir !== 'string' || options.dir === '')
+      throw new ConfigError(`${where}: dir must be a non-empty path, got ${String(options?.dir)}`);
     this.dir = options.dir;
     if (options.everyEpochs !== undefined) checkPositiveInt(where, 'everyEpochs', options.everyEpochs);
     if (options.everySteps !== undefined) checkPositiveInt(where, 'everySteps', options.everySteps);
     this.monitor = options.monitor ?? null;
-    this.mode = this.monitor === null ? 'min' : resolveMode(where, this.monitor, options.mode ?? DEFAULT_MODEL_CHECKPOINT_OPTIONS.mode);
+    this.mode =
+      this.monitor === null
+        ? 'min'
+        : resolveMode(where, this.monitor, options.mode ?? DEFAULT_MODEL_CHECKPOINT_OPTIONS.mode);
     const periodic = options.everyEpochs !== undefined || options.everySteps !== undefined;
     this.everyEpochs = options.everyEpochs ?? (periodic || this.monitor !== null ? null : 1);
     this.everySteps = options.everySteps ?? null;
@@ -126,7 +136,9 @@ export class ModelCheckpoint implements Callback {
   loadStateDict({ state }: CallbackState): void {
     const s = state as Partial<ModelCheckpointState> | null;
     if (s === null || typeof s !== 'object' || !(s.best === null || typeof s.best === 'number')) {
-      throw new CheckpointError(`ModelCheckpoint.loadStateDict: state must be { best, bestEpoch, bestStep }, got ${JSON.stringify(state)}`);
+      throw new CheckpointError(
+        `ModelCheckpoint.loadStateDict: state must be { best, bestEpoch, bestStep }, got ${JSON.stringify(state)}`,
+      );
     }
     this.#state = { best: s.best, bestEpoch: s.bestEpoch ?? 0, bestStep: s.bestStep ?? 0 };
   }

@@ -29,7 +29,12 @@ describe('plotHistory', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('>Iris FNN</text>');
     expect([...svg.matchAll(/data-panel="([^"]+)"/g)].map((m) => m[1])).toEqual(['loss', 'accuracy']);
-    const paths = Object.fromEntries([...svg.matchAll(/data-series="([^"]+)" data-points="(\d+)" d="([^"]*)"/g)].map((m) => [m[1], { n: Number(m[2]), d: m[3] as string }]));
+    const paths = Object.fromEntries(
+      [...svg.matchAll(/data-series="([^"]+)" data-points="(\d+)" d="([^"]*)"/g)].map((m) => [
+        m[1],
+        { n: Number(m[2]), d: m[3] as string },
+      ]),
+    );
     expect(Object.keys(paths)).toEqual(['loss', 'val_loss', 'accuracy', 'val_accuracy']);
     expect(paths.loss?.n).toBe(6);
     const loss = vertices(paths.loss?.d ?? '');
@@ -44,12 +49,31 @@ describe('plotHistory', () => {
   });
 
   it('picks series from epochs when there are no step or validation records, and escapes labels', () => {
-    const epochsOnly: History = { steps: [], validations: [], epochs: history.epochs.map((r) => ({ ...r, val_loss: 1 })) };
+    const epochsOnly: History = {
+      steps: [],
+      validations: [],
+      epochs: history.epochs.map((r) => ({ ...r, val_loss: 1 })),
+    };
     expect(historySeries(epochsOnly, 'loss').map((s) => [s.key, s.points])).toEqual([
-      ['loss', [[30, 1.2], [60, 0.5]]],
-      ['val_loss', [[30, 1], [60, 1]]],
+      [
+        'loss',
+        [
+          [30, 1.2],
+          [60, 0.5],
+        ],
+      ],
+      [
+        'val_loss',
+        [
+          [30, 1],
+          [60, 1],
+        ],
+      ],
     ]);
-    const withRunning: History = { ...history, steps: history.steps.map((r) => ({ ...r, accuracy: r.step / 100 })) };
+    const withRunning: History = {
+      ...history,
+      steps: history.steps.map((r) => ({ ...r, accuracy: (r.step as number) / 100 })),
+    };
     expect(historySeries(withRunning, 'accuracy')[0]?.points).toHaveLength(6); // running values of the step records
     expect(historySeries(history, 'accuracy')[0]?.points).toEqual([
       [30, 0.4],
@@ -62,7 +86,11 @@ describe('plotHistory', () => {
 
   it('rejects bad sizes and panels', () => {
     expect(() => plotHistory(history, { height: 10 })).toThrow(ConfigError);
-    expect(() => plotHistory(history, { height: 10 })).toThrow('plotHistory: height must be a number ≥ 120, got 10');
-    expect(() => plotHistory(history, { panels: [] })).toThrow('plotHistory: panels must be a non-empty array of log keys, got []');
+    expect(() => plotHistory(history, { height: 10 })).toThrow(
+      'plotHistory: height must be a number ≥ 120, got 10',
+    );
+    expect(() => plotHistory(history, { panels: [] })).toThrow(
+      'plotHistory: panels must be a non-empty array of log keys, got []',
+    );
   });
 });

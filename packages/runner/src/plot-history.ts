@@ -22,7 +22,12 @@ export interface PlotHistoryOptions {
 }
 
 /** Defaults of {@link PlotHistoryOptions}. */
-export const DEFAULT_PLOT_HISTORY_OPTIONS = { panelWidth: 480, height: 340, trainColor: '#e4007f', valColor: '#f19ec2' } as const;
+export const DEFAULT_PLOT_HISTORY_OPTIONS = {
+  panelWidth: 480,
+  height: 340,
+  trainColor: '#e4007f',
+  valColor: '#f19ec2',
+} as const;
 
 /** One plotted line: its log key, legend label and (step, value) points. */
 export interface CurveSeries {
@@ -36,7 +41,9 @@ const NOT_METRICS = new Set(['epoch', 'step', 'batch', 'lr', 'seconds', 'size', 
 const MARGIN = { top: 34, right: 16, bottom: 46, left: 60 };
 
 function pointsOf(records: readonly Logs[], key: string): [number, number][] {
-  return records.filter((r) => typeof r[key] === 'number' && Number.isFinite(r[key]) && typeof r.step === 'number').map((r) => [r.step as number, r[key] as number]);
+  return records
+    .filter((r) => typeof r[key] === 'number' && Number.isFinite(r[key]) && typeof r.step === 'number')
+    .map((r) => [r.step as number, r[key] as number]);
 }
 
 /** The metric names in a history (train keys and `val_` keys without the prefix), in first-seen order. */
@@ -67,7 +74,10 @@ export function historySeries(history: History, panel: string): CurveSeries[] {
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 function fmt(v: number): string {
@@ -84,11 +94,18 @@ export function plotHistory(history: History, options: PlotHistoryOptions = {}):
   const d = DEFAULT_PLOT_HISTORY_OPTIONS;
   const panelWidth = options.panelWidth ?? d.panelWidth;
   const height = options.height ?? d.height;
-  for (const [name, v] of [['panelWidth', panelWidth], ['height', height]] as const) {
-    if (!Number.isFinite(v) || v < 120) throw new ConfigError(`plotHistory: ${name} must be a number ≥ 120, got ${v}`);
+  for (const [name, v] of [
+    ['panelWidth', panelWidth],
+    ['height', height],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 120)
+      throw new ConfigError(`plotHistory: ${name} must be a number ≥ 120, got ${v}`);
   }
   const panels = options.panels ?? ['loss', ...historyMetrics(history)];
-  if (!Array.isArray(panels) || panels.length === 0) throw new ConfigError(`plotHistory: panels must be a non-empty array of log keys, got ${JSON.stringify(panels)}`);
+  if (!Array.isArray(panels) || panels.length === 0)
+    throw new ConfigError(
+      `plotHistory: panels must be a non-empty array of log keys, got ${JSON.stringify(panels)}`,
+    );
   const colors = { train: options.trainColor ?? d.trainColor, val: options.valColor ?? d.valColor };
   const titleSpace = options.title !== undefined ? 24 : 0;
   const width = panelWidth * panels.length;
@@ -97,9 +114,14 @@ export function plotHistory(history: History, options: PlotHistoryOptions = {}):
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${total}" viewBox="0 0 ${width} ${total}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${total}" fill="white"/>`,
   ];
-  if (options.title !== undefined) parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`);
+  if (options.title !== undefined)
+    parts.push(
+      `<text x="${width / 2}" y="18" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`,
+    );
   panels.forEach((panel, i) => {
-    parts.push(`<g class="panel" data-panel="${escapeXml(panel)}" transform="translate(${i * panelWidth},${titleSpace})">`);
+    parts.push(
+      `<g class="panel" data-panel="${escapeXml(panel)}" transform="translate(${i * panelWidth},${titleSpace})">`,
+    );
     parts.push(drawPanel(panel, historySeries(history, panel), panelWidth, height, colors));
     parts.push('</g>');
   });
@@ -107,17 +129,27 @@ export function plotHistory(history: History, options: PlotHistoryOptions = {}):
   return parts.join('\n') + '\n';
 }
 
-function drawPanel(panel: string, series: CurveSeries[], w: number, h: number, colors: { train: string; val: string }): string {
+function drawPanel(
+  panel: string,
+  series: CurveSeries[],
+  w: number,
+  h: number,
+  colors: { train: string; val: string },
+): string {
   const x0 = MARGIN.left;
   const x1 = w - MARGIN.right;
   const y0 = h - MARGIN.bottom;
   const y1 = MARGIN.top;
   const all = series.flatMap((s) => s.points);
   const out: string[] = [];
-  out.push(`<text x="${(x0 + x1) / 2}" y="${y1 - 12}" text-anchor="middle" font-size="13">${escapeXml(panel)}</text>`);
+  out.push(
+    `<text x="${(x0 + x1) / 2}" y="${y1 - 12}" text-anchor="middle" font-size="13">${escapeXml(panel)}</text>`,
+  );
   out.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`);
   if (all.length === 0) {
-    out.push(`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2}" text-anchor="middle" fill="#888">no data</text>`);
+    out.push(
+      `<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2}" text-anchor="middle" fill="#888">no data</text>`,
+    );
     return out.join('\n');
   }
   let [xMin, xMax] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
@@ -133,16 +165,24 @@ function drawPanel(panel: string, series: CurveSeries[], w: number, h: number, c
   const yFormat = y.tickFormat(5);
   for (const t of x.ticks(6)) {
     const px = fmt(x(t));
-    out.push(`<line x1="${px}" x2="${px}" y1="${y0}" y2="${y1}" stroke="#eee"/><line x1="${px}" x2="${px}" y1="${y0}" y2="${y0 + 4}" stroke="#333"/>`);
+    out.push(
+      `<line x1="${px}" x2="${px}" y1="${y0}" y2="${y1}" stroke="#eee"/><line x1="${px}" x2="${px}" y1="${y0}" y2="${y0 + 4}" stroke="#333"/>`,
+    );
     out.push(`<text x="${px}" y="${y0 + 16}" text-anchor="middle">${xFormat(t)}</text>`);
   }
   for (const t of y.ticks(5)) {
     const py = fmt(y(t));
-    out.push(`<line x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="#eee"/><line x1="${x0 - 4}" x2="${x0}" y1="${py}" y2="${py}" stroke="#333"/>`);
-    out.push(`<text x="${x0 - 7}" y="${py}" text-anchor="end" dominant-baseline="middle">${yFormat(t)}</text>`);
+    out.push(
+      `<line x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="#eee"/><line x1="${x0 - 4}" x2="${x0}" y1="${py}" y2="${py}" stroke="#333"/>`,
+    );
+    out.push(
+      `<text x="${x0 - 7}" y="${py}" text-anchor="end" dominant-baseline="middle">${yFormat(t)}</text>`,
+    );
   }
   out.push(`<text x="${(x0 + x1) / 2}" y="${h - 10}" text-anchor="middle">step</text>`);
-  out.push(`<text transform="translate(14,${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(panel)}</text>`);
+  out.push(
+    `<text transform="translate(14,${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(panel)}</text>`,
+  );
   const path = line<[number, number]>()
     .x((p) => x(p[0]))
     .y((p) => y(p[1]))
@@ -150,14 +190,22 @@ function drawPanel(panel: string, series: CurveSeries[], w: number, h: number, c
   // Legend box top right, drawn over the grid but under nothing else the reader needs.
   const legendTop = y1 + 5;
   const paths: string[] = [];
-  const legend: string[] = [`<rect x="${x1 - 136}" y="${legendTop}" width="130" height="${16 * series.length + 4}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`];
+  const legend: string[] = [
+    `<rect x="${x1 - 136}" y="${legendTop}" width="130" height="${16 * series.length + 4}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+  ];
   series.forEach((s, k) => {
     const color = s.dashed ? colors.val : colors.train;
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
-    paths.push(`<path class="series" data-series="${escapeXml(s.key)}" data-points="${s.points.length}" d="${path(s.points) ?? ''}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
-    if (s.points.length <= 40) for (const p of s.points) paths.push(`<circle cx="${fmt(x(p[0]))}" cy="${fmt(y(p[1]))}" r="2.5" fill="${color}"/>`);
+    paths.push(
+      `<path class="series" data-series="${escapeXml(s.key)}" data-points="${s.points.length}" d="${path(s.points) ?? ''}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`,
+    );
+    if (s.points.length <= 40)
+      for (const p of s.points)
+        paths.push(`<circle cx="${fmt(x(p[0]))}" cy="${fmt(y(p[1]))}" r="2.5" fill="${color}"/>`);
     const ly = legendTop + 10 + 16 * k;
-    legend.push(`<line x1="${x1 - 130}" x2="${x1 - 106}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
+    legend.push(
+      `<line x1="${x1 - 130}" x2="${x1 - 106}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
+    );
     legend.push(`<text x="${x1 - 100}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
   return [...out, ...paths, ...legend].join('\n');

@@ -67,7 +67,8 @@ export class ProgressBar implements Callback {
   #validation: Logs | null = null;
 
   constructor(options: ProgressBarOptions = {}) {
-    this.stream = options.stream ?? (globalThis as { process?: { stdout?: ProgressStream } }).process?.stdout ?? null;
+    this.stream =
+      options.stream ?? (globalThis as { process?: { stdout?: ProgressStream } }).process?.stdout ?? null;
     this.useBar = options.bar ?? this.stream?.isTTY === true;
     this.epochSummary = options.epochSummary ?? true;
     this.summaryEvery = options.summaryEvery ?? 1;
@@ -89,15 +90,29 @@ export class ProgressBar implements Callback {
     const { default: cliProgress } = await import('cli-progress');
     const total = ctx.batchesPerEpoch;
     const format = `epoch ${ctx.epoch + 1}/${ctx.epochs} ${total !== null ? '|{bar}| {value}/{total}' : '{value} batches'} | {stats} | {speed} samples/s | ETA {eta_formatted}`;
-    this.#bar = new cliProgress.SingleBar({ format, stream: this.stream as NodeJS.WritableStream, clearOnComplete: true, hideCursor: true, barsize: 24, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
+    this.#bar = new cliProgress.SingleBar(
+      {
+        format,
+        stream: this.stream as NodeJS.WritableStream,
+        clearOnComplete: true,
+        hideCursor: true,
+        barsize: 24,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     this.#bar.start(total ?? 0, ctx.batch, { stats: '', speed: '-' });
   }
 
   onLog(ctx: FitContext, logs: Logs): void {
-    this.#metrics = Object.fromEntries(Object.entries(logs).filter(([k]) => !SKIP.has(k) && k !== 'loss' && k !== 'lr'));
+    this.#metrics = Object.fromEntries(
+      Object.entries(logs).filter(([k]) => !SKIP.has(k) && k !== 'loss' && k !== 'lr'),
+    );
     if (this.logLines && this.#bar === null) {
       const total = ctx.batchesPerEpoch !== null ? `/${ctx.batchesPerEpoch}` : '';
-      this.#print(`  epoch ${ctx.epoch + 1} batch ${ctx.batch}${total} · ${formatLogs(logs)} · ${this.#speed()} samples/s`);
+      this.#print(
+        `  epoch ${ctx.epoch + 1} batch ${ctx.batch}${total} · ${formatLogs(logs)} · ${this.#speed()} samples/s`,
+      );
     }
   }
 

@@ -14,8 +14,14 @@ describe('R2Score', () => {
     // mean 3, SS_tot = 4 + 1 + 0 + 1 + 4 = 10, R² = 0.85 (scikit-learn's r2_score gives the same).
     const r2 = new R2Score();
     const parts: [number[], number[]][] = [
-      [[1.5, 2], [1, 2]],
-      [[2.5, 4, 6], [3, 4, 5]],
+      [
+        [1.5, 2],
+        [1, 2],
+      ],
+      [
+        [2.5, 4, 6],
+        [3, 4, 5],
+      ],
     ];
     const tensors: tf.Tensor[] = [];
     for (const [p, y] of parts) {
@@ -53,7 +59,9 @@ describe('R2Score', () => {
     const b = tf.zeros([2, 3]);
     await r2.update(a, a);
     await expect(r2.update(b, b)).rejects.toThrow(ShapeError);
-    await expect(r2.update(b, b)).rejects.toThrow('R2Score: output must keep 2 columns across batches, got [2, 3]');
+    await expect(r2.update(b, b)).rejects.toThrow(
+      'R2Score: output must keep 2 columns across batches, got [2, 3]',
+    );
     expect(() => r2.setState([1, 2])).toThrow(CheckpointError);
     expect(() => r2.setState([1, 2])).toThrow('R2Score.setState: state must be 1 + 3·D numbers, got [1,2]');
     tf.dispose([a, b]);

@@ -31,10 +31,15 @@ export class R2Score implements Metric {
   }
 
   async update(output: tf.Tensor, target: tf.Tensor): Promise<void> {
-    if (output.rank === 0) throw new ShapeError(`R2Score: output must have at least one dimension, got ${formatShape(output.shape)}`);
+    if (output.rank === 0)
+      throw new ShapeError(
+        `R2Score: output must have at least one dimension, got ${formatShape(output.shape)}`,
+      );
     const cols = output.rank === 1 ? 1 : (output.shape[output.rank - 1] as number);
     if (this.#mean.length > 0 && cols !== this.#mean.length) {
-      throw new ShapeError(`R2Score: output must keep ${this.#mean.length} columns across batches, got ${formatShape(output.shape)}`);
+      throw new ShapeError(
+        `R2Score: output must keep ${this.#mean.length} columns across batches, got ${formatShape(output.shape)}`,
+      );
     }
     const rows = output.size / cols;
     const sums = tf.tidy(() => {
@@ -86,7 +91,9 @@ export class R2Score implements Metric {
 
   setState(state: readonly number[]): void {
     if (!Array.isArray(state) || state.length % 3 !== 1 || state.some((v) => typeof v !== 'number')) {
-      throw new CheckpointError(`R2Score.setState: state must be 1 + 3·D numbers, got ${JSON.stringify(state)}`);
+      throw new CheckpointError(
+        `R2Score.setState: state must be 1 + 3·D numbers, got ${JSON.stringify(state)}`,
+      );
     }
     const d = (state.length - 1) / 3;
     this.#n = state[0] as number;

@@ -23,7 +23,10 @@ interface ChildRun {
 // the child reports that step (it is then in the middle of the next one or of its pause).
 function runChild(args: string[], killAfterStep?: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@ml/source', '--import', 'tsx', CHILD, ...args], { cwd: PACKAGE, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=@ml/source', '--import', 'tsx', CHILD, ...args], {
+      cwd: PACKAGE,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -67,7 +70,11 @@ describe('resume after SIGKILL', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stdout.startsWith('start 20\nstep 21\n')).toBe(true);
 
-    const a = JSON.parse(await readFile(fullOut, 'utf8')) as { weights: Record<string, number[]>; epochs: unknown[]; steps: number };
+    const a = JSON.parse(await readFile(fullOut, 'utf8')) as {
+      weights: Record<string, number[]>;
+      epochs: unknown[];
+      steps: number;
+    };
     const b = JSON.parse(await readFile(resumedOut, 'utf8')) as typeof a;
     expect(b.steps).toBe(60);
     expect(b.epochs).toEqual(a.epochs);

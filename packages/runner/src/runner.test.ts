@@ -38,9 +38,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function makeRunner(options: { seed?: number; dropout?: number; callbacks?: Callback[]; lr?: number } = {}): { model: TinyMlp; runner: Runner<TinyMlp> } {
+function makeRunner(options: { seed?: number; dropout?: number; callbacks?: Callback[]; lr?: number } = {}): {
+  model: TinyMlp;
+  runner: Runner<TinyMlp>;
+} {
   const model = new TinyMlp({ seed: 0, dropout: options.dropout ?? 0 });
-  const runner = new Runner({ model, optimizer: new Adam(model, { lr: options.lr ?? 0.01 }), loss: ceLoss, metrics: [new Accuracy()], callbacks: options.callbacks ?? [], ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+  const runner = new Runner({
+    model,
+    optimizer: new Adam(model, { lr: options.lr ?? 0.01 }),
+    loss: ceLoss,
+    metrics: [new Accuracy()],
+    callbacks: options.callbacks ?? [],
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  });
   return { model, runner };
 }
 
@@ -48,7 +58,11 @@ describe('Runner.fit', () => {
   it('trains a tiny model: the evaluation loss falls at least 5× and accuracy reaches 1', async () => {
     const { runner } = makeRunner({ dropout: 0.1, seed: 3 });
     const before = await runner.evaluate({ x: val.x, y: val.y });
-    const { history, stopReason, epochs, steps } = await runner.fit(loaderOf(train.x, train.y), { epochs: 8, valLoader: loaderOf(val.x, val.y, { shuffle: false }), logEvery: 4 });
+    const { history, stopReason, epochs, steps } = await runner.fit(loaderOf(train.x, train.y), {
+      epochs: 8,
+      valLoader: loaderOf(val.x, val.y, { shuffle: false }),
+      logEvery: 4,
+    });
     const after = await runner.evaluate({ x: val.x, y: val.y });
     expect(before.loss as number).toBeGreaterThan(0.9); // ≈ ln 3 at the start
     expect((before.loss as number) / (after.loss as number)).toBeGreaterThanOrEqual(5);
@@ -59,11 +73,25 @@ describe('Runner.fit', () => {
     expect(history.steps).toHaveLength(24);
     expect(history.validations).toHaveLength(8);
     expect(history.epochs[7]?.val_loss).toBeCloseTo(after.loss as number, 5);
-    expect(Object.keys(history.epochs[0] ?? {})).toEqual(['epoch', 'step', 'loss', 'accuracy', 'lr', 'seconds', 'val_loss', 'val_accuracy']);
+    expect(Object.keys(history.epochs[0] ?? {})).toEqual([
+      'epoch',
+      'step',
+      'loss',
+      'accuracy',
+      'lr',
+      'seconds',
+      'val_loss',
+      'val_accuracy',
+    ]);
   });
 
   it('leaks no tensors over a 3-epoch fit with validation, metrics and every callback', async () => {
-    const stream = { text: '', write(s: string) { this.text += s; } };
+    const stream = {
+      text: '',
+      write(s: string) {
+        this.text += s;
+      },
+    };
     const model = new TinyMlp({ seed: 0, dropout: 0.2 });
     const callbacks: Callback[] = [
       new EarlyStopping({ patience: 5 }),
@@ -75,8 +103,22 @@ describe('Runner.fit', () => {
       new CurvePlotter({ path: join(dir, 'curves.svg') }),
       new ProgressBar({ stream }),
     ];
-    const runner = new Runner({ model, optimizer: new SGD(model, { lr: 0.1 }), loss: ceLoss, metrics: [new Accuracy()], callbacks, seed: 1 });
-    await expectNoTensorLeak(() => runner.fit(loaderOf(train.x, train.y), { epochs: 3, valLoader: loaderOf(val.x, val.y), evalEvery: 7, logEvery: 3 }));
+    const runner = new Runner({
+      model,
+      optimizer: new SGD(model, { lr: 0.1 }),
+      loss: ceLoss,
+      metrics: [new Accuracy()],
+      callbacks,
+      seed: 1,
+    });
+    await expectNoTensorLeak(() =>
+      runner.fit(loaderOf(train.x, train.y), {
+        epochs: 3,
+        valLoader: loaderOf(val.x, val.y),
+        evalEvery: 7,
+        logEvery: 3,
+      }),
+    );
     expect(stream.text.split('\n').filter((l) => l.startsWith('epoch '))).toHaveLength(3);
     expect(await readFile(join(dir, 'curves.svg'), 'utf8')).toContain('data-series="val_loss"');
   });
@@ -97,7 +139,11 @@ describe('Runner.fit', () => {
 
   it('validates every evalEvery steps and after the last epoch', async () => {
     const { runner } = makeRunner();
-    const { history } = await runner.fit(loaderOf(train.x, train.y), { epochs: 2, valLoader: loaderOf(val.x, val.y), evalEvery: 10 });
+    const { history } = await runner.fit(loaderOf(train.x, train.y), {
+      epochs: 2,
+      valLoader: loaderOf(val.x, val.y),
+      evalEvery: 10,
+    });
     expect(history.validations.map((r) => r.step)).toEqual([10, 20, 24]);
     expect('val_loss' in (history.epochs[0] ?? {})).toBe(false);
   });
@@ -105,7 +151,11 @@ describe('Runner.fit', () => {
   it('runs a custom step hook (seq2seq-style batches) with metric inputs it returns', async () => {
     const model = new Linear({ inFeatures: 4, outFeatures: 3, seed: 2 });
     type Batch = { features: tf.Tensor; label: tf.Tensor };
-    const batches = (): Batch[] => [0, 32, 64].map((start) => ({ features: tf.slice(train.x, start, 32), label: tf.slice(train.y, start, 32) }));
+    const batches = (): Batch[] =>
+      [0, 32, 64].map((start) => ({
+        features: tf.slice(train.x, start, 32),
+        label: tf.slice(train.y, start, 32),
+      }));
     const runner = new Runner<Linear, Batch>({
       model,
       optimizer: new Adam(model, { lr: 0.05 }),
@@ -130,14 +180,29 @@ describe('Runner.fit', () => {
     const { runner } = makeRunner({ callbacks: [new ModelCheckpoint({ dir: ckpt })] });
     await runner.fit(loaderOf(train.x, train.y), { epochs: 1 });
     const other = new Linear({ inFeatures: 4, outFeatures: 3 });
-    const mismatched = new Runner({ model: other, optimizer: new Adam(other, { lr: 0.01 }), loss: ceLoss, metrics: [new Accuracy()] });
-    await expect(mismatched.fit(loaderOf(train.x, train.y), { epochs: 2, resume: ckpt })).rejects.toThrow(CheckpointError);
-    await expect(mismatched.fit(loaderOf(train.x, train.y), { epochs: 2, resume: ckpt })).rejects.toThrow('Linear.loadStateDict: state dict does not fit the model (missing keys: weight, bias; unexpected keys: fc1.bias, fc1.weight, fc2.bias, fc2.weight)');
+    const mismatched = new Runner({
+      model: other,
+      optimizer: new Adam(other, { lr: 0.01 }),
+      loss: ceLoss,
+      metrics: [new Accuracy()],
+    });
+    await expect(mismatched.fit(loaderOf(train.x, train.y), { epochs: 2, resume: ckpt })).rejects.toThrow(
+      CheckpointError,
+    );
+    await expect(mismatched.fit(loaderOf(train.x, train.y), { epochs: 2, resume: ckpt })).rejects.toThrow(
+      'Linear.loadStateDict: state dict does not fit the model (missing keys: weight, bias; unexpected keys: fc1.bias, fc1.weight, fc2.bias, fc2.weight)',
+    );
     const name = (await readFile(join(ckpt, 'latest'), 'utf8')).trim();
     await truncate(join(ckpt, name, 'model.safetensors'), 100);
     const { runner: again } = makeRunner();
-    await expect(again.fit(loaderOf(train.x, train.y), { epochs: 2, resume: ckpt })).rejects.toThrow(/model\.safetensors is 100 bytes, the manifest says \d+; the file is truncated or from another checkpoint/);
-    await expect(again.fit(loaderOf(train.x, train.y), { epochs: 2, resume: join(dir, 'nothing') })).rejects.toThrow(`readCheckpoint: ${join(dir, 'nothing')} has no 'latest' pointer, so there is no checkpoint to read`);
+    await expect(again.fit(loaderOf(train.x, train.y), { epochs: 2, resume: ckpt })).rejects.toThrow(
+      /model\.safetensors is 100 bytes, the manifest says \d+; the file is truncated or from another checkpoint/,
+    );
+    await expect(
+      again.fit(loaderOf(train.x, train.y), { epochs: 2, resume: join(dir, 'nothing') }),
+    ).rejects.toThrow(
+      `readCheckpoint: ${join(dir, 'nothing')} has no 'latest' pointer, so there is no checkpoint to read`,
+    );
   });
 
   it('resumes in-process from an epoch-end checkpoint to the uninterrupted weights', async () => {
@@ -182,30 +247,56 @@ describe('Runner errors', () => {
 
   it('rejects bad constructor options with ConfigError', () => {
     expect(() => new Runner({ model: {} as TinyMlp })).toThrow(ConfigError);
-    expect(() => new Runner({ model: {} as TinyMlp })).toThrow('Runner: model must be an @ml/core Module, got an object with keys (none)');
-    expect(() => new Runner({ model, optimizer: {} as SGD })).toThrow('Runner: optimizer must be an @ml/core Optimizer (SGD, Adam, AdamW, …), got an object with keys (none)');
-    expect(() => new Runner({ model, metrics: [new Accuracy(), new Accuracy()] })).toThrow("Runner: metrics[1] name 'accuracy' is taken or reserved; give it another name");
-    expect(() => new Runner({ model, metrics: [new Accuracy({ name: 'val_acc' })] })).toThrow("Runner: metrics[0] name 'val_acc' is taken or reserved; give it another name");
-    expect(() => new Runner({ model, callbacks: [{ key: 'a' }, { key: 'a' }] })).toThrow("Runner: two callbacks have the key 'a'; give one of them another key");
+    expect(() => new Runner({ model: {} as TinyMlp })).toThrow(
+      'Runner: model must be an @ml/core Module, got an object with keys (none)',
+    );
+    expect(() => new Runner({ model, optimizer: {} as SGD })).toThrow(
+      'Runner: optimizer must be an @ml/core Optimizer (SGD, Adam, AdamW, …), got an object with keys (none)',
+    );
+    expect(() => new Runner({ model, metrics: [new Accuracy(), new Accuracy()] })).toThrow(
+      "Runner: metrics[1] name 'accuracy' is taken or reserved; give it another name",
+    );
+    expect(() => new Runner({ model, metrics: [new Accuracy({ name: 'val_acc' })] })).toThrow(
+      "Runner: metrics[0] name 'val_acc' is taken or reserved; give it another name",
+    );
+    expect(() => new Runner({ model, callbacks: [{ key: 'a' }, { key: 'a' }] })).toThrow(
+      "Runner: two callbacks have the key 'a'; give one of them another key",
+    );
     expect(() => new Runner({ model, seed: NaN })).toThrow('Runner: seed must be a finite number, got NaN');
-    expect(() => new Runner({ model, batchSize: 0 })).toThrow('Runner: batchSize must be a positive integer, got 0');
+    expect(() => new Runner({ model, batchSize: 0 })).toThrow(
+      'Runner: batchSize must be a positive integer, got 0',
+    );
     const bare = new (class extends TinyMlp {})();
     Object.defineProperty(bare, 'forward', { value: undefined });
-    expect(() => new Runner({ model: bare })).toThrow(/Runner: the model \(.*\) has no forward\(x\); pass forward or a step hook/);
+    expect(() => new Runner({ model: bare })).toThrow(
+      /Runner: the model \(.*\) has no forward\(x\); pass forward or a step hook/,
+    );
   });
 
   it('rejects bad fit options with ConfigError', async () => {
     const loader = loaderOf(train.x, train.y);
     const noOpt = new Runner({ model, loss: ceLoss });
-    await expect(noOpt.fit(loader, { epochs: 1 })).rejects.toThrow('Runner.fit: needs an optimizer; pass one to the Runner');
+    await expect(noOpt.fit(loader, { epochs: 1 })).rejects.toThrow(
+      'Runner.fit: needs an optimizer; pass one to the Runner',
+    );
     const noLoss = new Runner({ model, optimizer: new SGD(model, { lr: 0.1 }) });
-    await expect(noLoss.fit(loader, { epochs: 1 })).rejects.toThrow('Runner.fit: needs a loss or a step hook; pass one to the Runner');
+    await expect(noLoss.fit(loader, { epochs: 1 })).rejects.toThrow(
+      'Runner.fit: needs a loss or a step hook; pass one to the Runner',
+    );
     const { runner } = makeRunner();
     await expect(runner.fit(loader, { epochs: 0 })).rejects.toThrow(ConfigError);
-    await expect(runner.fit(loader, { epochs: 0 })).rejects.toThrow('Runner.fit: epochs must be a positive integer, got 0');
-    await expect(runner.fit(loader, { epochs: 1, evalEvery: 5 })).rejects.toThrow('Runner.fit: evalEvery (5) needs a valLoader');
-    await expect(runner.fit(42 as unknown as typeof loader, { epochs: 1 })).rejects.toThrow('Runner.fit: train must be an iterable or async iterable of batches (e.g. a DataLoader), got number');
-    await expect(runner.fit(loader, { epochs: 1, logEvery: 1.5 })).rejects.toThrow('Runner.fit: logEvery must be a positive integer, got 1.5');
+    await expect(runner.fit(loader, { epochs: 0 })).rejects.toThrow(
+      'Runner.fit: epochs must be a positive integer, got 0',
+    );
+    await expect(runner.fit(loader, { epochs: 1, evalEvery: 5 })).rejects.toThrow(
+      'Runner.fit: evalEvery (5) needs a valLoader',
+    );
+    await expect(runner.fit(42 as unknown as typeof loader, { epochs: 1 })).rejects.toThrow(
+      'Runner.fit: train must be an iterable or async iterable of batches (e.g. a DataLoader), got number',
+    );
+    await expect(runner.fit(loader, { epochs: 1, logEvery: 1.5 })).rejects.toThrow(
+      'Runner.fit: logEvery must be a positive integer, got 1.5',
+    );
   });
 
   it('rejects batches without targets and empty loaders with DataError, leaking nothing', async () => {
@@ -214,10 +305,16 @@ describe('Runner errors', () => {
     await expectNoTensorLeak(async () => {
       await expect(runner.fit(inputsOnly, { epochs: 1 })).rejects.toThrow(DataError);
     }, -1); // the runner owns (and freed) the batch
-    await expect(runner.fit([], { epochs: 1 })).rejects.toThrow('Runner.fit: the train loader yielded no batches in epoch 1');
+    await expect(runner.fit([], { epochs: 1 })).rejects.toThrow(
+      'Runner.fit: the train loader yielded no batches in epoch 1',
+    );
     await expect(runner.evaluate([])).rejects.toThrow('Runner.evaluate: the loader yielded no batches');
-    await expect(runner.predict(tf.zeros([0, 4]))).rejects.toThrow('Runner.predict: no input rows to predict');
-    await expect(runner.fit([{ a: 1 }] as unknown as tf.Tensor[][], { epochs: 1 })).rejects.toThrow('Runner: cannot take the batch apart into input and target: expected [x, y], { x, y }, { input, target } or a tensor, got an object with keys a; pass splitBatch or a step hook');
+    await expect(runner.predict(tf.zeros([0, 4]))).rejects.toThrow(
+      'Runner.predict: no input rows to predict',
+    );
+    await expect(runner.fit([{ a: 1 }] as unknown as tf.Tensor[][], { epochs: 1 })).rejects.toThrow(
+      'Runner: cannot take the batch apart into input and target: expected [x, y], { x, y }, { input, target } or a tensor, got an object with keys a; pass splitBatch or a step hook',
+    );
   });
 
   it('finds the generators a model holds', () => {

@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { CheckpointError, ConfigError, DataError, Module, Optimizer, Rng, checkPositiveInt, formatShape } from '@ml/core';
+import {
+  CheckpointError,
+  ConfigError,
+  DataError,
+  Module,
+  Optimizer,
+  Rng,
+  checkPositiveInt,
+  formatShape,
+} from '@ml/core';
 import type { OptimizerState, RngState } from '@ml/core';
 
 import type { Callback, CheckpointRequest, FitContext } from './callback.js';
@@ -8,6 +17,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint-dir.js';
 import type { CheckpointWhich } from './checkpoint-dir.js';
 import { cloneHistory, emptyHistory } from './history.js';
 import type { History, Logs } from './history.js';
+import { epochOf, isIterable, loaderLength } from './internal/loaders.js';
 import { collectTensors, disposeAll, leadingDim, readScalar } from './internal/tensors.js';
 import type { Metric } from './metric.js';
 
@@ -63,7 +73,10 @@ export interface StepContext<M extends Module = Module> {
  * under autodiff during training (the runner computes gradients, clips, steps) and in eval mode
  * during evaluation. It must be synchronous; tensors it creates are freed by the runner.
  */
-export type StepFn<M extends Module = Module, B = unknown> = (batch: B, ctx: StepContext<M>) => StepOutput | tf.Scalar;
+export type StepFn<M extends Module = Module, B = unknown> = (
+  batch: B,
+  ctx: StepContext<M>,
+) => StepOutput | tf.Scalar;
 
 /** Input and (optional) target of a batch, as the default step and `predict` see it. */
 export interface SplitBatch {
@@ -162,7 +175,14 @@ export interface RunnerCheckpointState {
   backend: string | null;
 }
 
-const freshAccumulators = (): Accumulators => ({ lossSum: 0, lossCount: 0, windowSum: 0, windowCount: 0, seconds: 0, lastValidationStep: -1 });
+const freshAccumulators = (): Accumulators => ({
+  lossSum: 0,
+  lossCount: 0,
+  windowSum: 0,
+  windowCount: 0,
+  seconds: 0,
+  lastValidationStep: -1,
+});
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
@@ -194,7 +214,9 @@ export function defaultSplitBatch(batch: unknown): SplitBatch {
       if (input instanceof tf.Tensor) return target instanceof tf.Tensor ? { input, target } : { input };
     }
   }
-  throw new DataError(`Runner: cannot take the batch apart into input and target: expected [x, y], { x, y }, { input, target } or a tensor, got ${describe(batch)}; pass splitBatch or a step hook`);
+  throw new DataError(
+    `Runner: cannot take the batch apart into input and target: expected [x, y], { x, y }, { input, target } or a tensor, got ${describe(batch)}; pass splitBatch or a step hook`,
+  );
 }
 
 /** Every `Rng` the model's modules hold as a property, by `<module path>.<property>` (each object once). */
@@ -212,23 +234,11 @@ export function findModelRngs(model: Module): Map<string, Rng> {
   return out;
 }
 
-function isIterable<B>(v: unknown): v is Loader<B> {
-  return v != null && (typeof (v as AsyncIterable<B>)[Symbol.asyncIterator] === 'function' || typeof (v as Iterable<B>)[Symbol.iterator] === 'function');
-}
-
 function checkLoader(where: string, name: string, loader: unknown): void {
-  if (!isIterable(loader)) throw new ConfigError(`${where}: ${name} must be an iterable or async iterable of batches (e.g. a DataLoader), got ${describe(loader)}`);
-}
-
-function loaderLength(loader: Loader<unknown>): number | null {
-  return typeof loader.length === 'number' && Number.isInteger(loader.length) ? loader.length : null;
-}
-
-// One pass over the loader for epoch `epoch`, asking for that epoch explicitly when it can.
-function epochOf<B>(loader: Loader<B>, epoch: number): AsyncIterable<B> | Iterable<B> {
-  if (typeof loader.epoch === 'function') return (loader.epoch as (e: number) => AsyncIterable<B> | Iterable<B>).call(loader, epoch);
-  if (typeof loader.setEpoch === 'function') (loader.setEpoch as (e: number) => void).call(loader, epoch);
-  return loader;
+  if (!isIterable(loader))
+    throw new ConfigError(
+      `${where}: ${name} must be an iterable or async iterable of batches (e.g. a DataLoader), got ${describe(loader)}`,
+    );
 }
 
 // The live state of one fit: what callbacks see as their FitContext.
@@ -253,17 +263,21 @@ class FitRun implements FitContext {
   ) {}
 
   stop(reason: string): void {
-    if (typeof reason !== 'string' || reason === '') throw new ConfigError(`FitContext.stop: reason must be a non-empty string, got ${String(reason)}`);
+    if (typeof reason !== 'string' || reason === '')
+      throw new ConfigError(`FitContext.stop: reason must be a non-empty string, got ${String(reason)}`);
     this.stopReason ??= reason;
   }
 
   requestCheckpoint(request: CheckpointRequest): void {
-    if (typeof request?.dir !== 'string' || request.dir === '') throw new ConfigError(`FitContext.requestCheckpoint: dir must be a non-empty string, got ${String(request?.dir)}`);
+    if (typeof request?.dir !== 'string' || request.dir === '')
+      throw new ConfigError(
+        `FitContext.requestCheckpoint: dir must be a non-empty string, got ${String(request?.dir)}`,
+      );
     this.pending.push(request);
   }
 }
 
-type PlainHook = 'onFitStart' | 'onEpochStart' | 'onStepStart' | 'onFitEnd';
+type PlainHook = 'onFitStart' | 'onEpochStart' | 'onStepStart' | 'onValidationStart' | 'onFitEnd';
 type LogsHook = 'onStepEnd' | 'onLog' | 'onValidationEnd' | 'onEpochEnd';
 
 /**
@@ -304,37 +318,59 @@ export class Runner<M extends Module = Module, B = unknown> {
 
   constructor(options: RunnerOptions<M, B>) {
     const where = 'Runner';
-    if (!(options?.model instanceof Module)) throw new ConfigError(`${where}: model must be an @ml/core Module, got ${describe(options?.model)}`);
+    if (!(options?.model instanceof Module))
+      throw new ConfigError(`${where}: model must be an @ml/core Module, got ${describe(options?.model)}`);
     if (options.optimizer !== undefined && !(options.optimizer instanceof Optimizer)) {
-      throw new ConfigError(`${where}: optimizer must be an @ml/core Optimizer (SGD, Adam, AdamW, …), got ${describe(options.optimizer)}`);
+      throw new ConfigError(
+        `${where}: optimizer must be an @ml/core Optimizer (SGD, Adam, AdamW, …), got ${describe(options.optimizer)}`,
+      );
     }
-    for (const [name, fn] of [['loss', options.loss], ['step', options.step], ['forward', options.forward], ['splitBatch', options.splitBatch]] as const) {
-      if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`${where}: ${name} must be a function, got ${describe(fn)}`);
+    for (const [name, fn] of [
+      ['loss', options.loss],
+      ['step', options.step],
+      ['forward', options.forward],
+      ['splitBatch', options.splitBatch],
+    ] as const) {
+      if (fn !== undefined && typeof fn !== 'function')
+        throw new ConfigError(`${where}: ${name} must be a function, got ${describe(fn)}`);
     }
     const hasForward = typeof (options.model as unknown as { forward?: unknown }).forward === 'function';
     if (options.forward === undefined && options.step === undefined && !hasForward) {
-      throw new ConfigError(`${where}: the model (${options.model.constructor.name}) has no forward(x); pass forward or a step hook`);
+      throw new ConfigError(
+        `${where}: the model (${options.model.constructor.name}) has no forward(x); pass forward or a step hook`,
+      );
     }
-    if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new ConfigError(`${where}: seed must be a finite number, got ${options.seed}`);
+    if (options.seed !== undefined && !Number.isFinite(options.seed))
+      throw new ConfigError(`${where}: seed must be a finite number, got ${options.seed}`);
     const batchSize = options.batchSize ?? DEFAULT_RUNNER_OPTIONS.batchSize;
     checkPositiveInt(where, 'batchSize', batchSize);
 
     const metrics = options.metrics ?? [];
-    if (!Array.isArray(metrics)) throw new ConfigError(`${where}: metrics must be an array, got ${describe(metrics)}`);
+    if (!Array.isArray(metrics))
+      throw new ConfigError(`${where}: metrics must be an array, got ${describe(metrics)}`);
     const names = new Set<string>(['loss', 'epoch', 'step', 'batch', 'lr', 'seconds', 'size']);
     metrics.forEach((m, i) => {
-      if (typeof m?.update !== 'function' || typeof m.result !== 'function' || typeof m.name !== 'string') throw new ConfigError(`${where}: metrics[${i}] is not a Metric (needs name, update, result, reset, state, setState)`);
-      if (names.has(m.name) || m.name.startsWith('val_')) throw new ConfigError(`${where}: metrics[${i}] name '${m.name}' is taken or reserved; give it another name`);
+      if (typeof m?.update !== 'function' || typeof m.result !== 'function' || typeof m.name !== 'string')
+        throw new ConfigError(
+          `${where}: metrics[${i}] is not a Metric (needs name, update, result, reset, state, setState)`,
+        );
+      if (names.has(m.name) || m.name.startsWith('val_'))
+        throw new ConfigError(
+          `${where}: metrics[${i}] name '${m.name}' is taken or reserved; give it another name`,
+        );
       names.add(m.name);
     });
     const callbacks = options.callbacks ?? [];
-    if (!Array.isArray(callbacks)) throw new ConfigError(`${where}: callbacks must be an array, got ${describe(callbacks)}`);
+    if (!Array.isArray(callbacks))
+      throw new ConfigError(`${where}: callbacks must be an array, got ${describe(callbacks)}`);
     this.#keys = new Map();
     const keys = new Set<string>();
     callbacks.forEach((cb, i) => {
-      if (cb === null || typeof cb !== 'object') throw new ConfigError(`${where}: callbacks[${i}] must be an object, got ${describe(cb)}`);
+      if (cb === null || typeof cb !== 'object')
+        throw new ConfigError(`${where}: callbacks[${i}] must be an object, got ${describe(cb)}`);
       const key = cb.key ?? `${cb.constructor.name}_${i}`;
-      if (keys.has(key)) throw new ConfigError(`${where}: two callbacks have the key '${key}'; give one of them another key`);
+      if (keys.has(key))
+        throw new ConfigError(`${where}: two callbacks have the key '${key}'; give one of them another key`);
       keys.add(key);
       this.#keys.set(cb, key);
     });
@@ -344,44 +380,70 @@ export class Runner<M extends Module = Module, B = unknown> {
     this.loss = options.loss ?? null;
     this.metrics = metrics;
     this.callbacks = callbacks;
-    this.#sorted = callbacks.map((cb, i) => ({ cb, i })).sort((a, b) => (a.cb.order ?? 0) - (b.cb.order ?? 0) || a.i - b.i).map(({ cb }) => cb);
+    this.#sorted = callbacks
+      .map((cb, i) => ({ cb, i }))
+      .sort((a, b) => (a.cb.order ?? 0) - (b.cb.order ?? 0) || a.i - b.i)
+      .map(({ cb }) => cb);
     this.batchSize = batchSize;
     this.#step = options.step ?? null;
-    this.#forward = options.forward ?? ((model, x) => (model as unknown as { forward(x: tf.Tensor): tf.Tensor }).forward(x));
+    this.#forward =
+      options.forward ??
+      ((model, x) => (model as unknown as { forward(x: tf.Tensor): tf.Tensor }).forward(x));
     this.#split = options.splitBatch ?? (defaultSplitBatch as (batch: B) => SplitBatch);
     this.rng = new Rng(options.seed ?? 0);
     this.#modelRngs = findModelRngs(this.model);
-    if (options.seed !== undefined) for (const rng of this.#modelRngs.values()) rng.setState(this.rng.fork().state());
+    if (options.seed !== undefined)
+      for (const rng of this.#modelRngs.values()) rng.setState(this.rng.fork().state());
   }
 
   // ---------------------------------------------------------------- steps
 
-  #runStep(batch: B, ctx: StepContext<M>, needLoss: boolean): StepOutput | { loss?: undefined; output?: tf.Tensor; target?: tf.Tensor; batchSize?: number } {
+  #runStep(
+    batch: B,
+    ctx: StepContext<M>,
+    needLoss: boolean,
+  ): StepOutput | { loss?: undefined; output?: tf.Tensor; target?: tf.Tensor; batchSize?: number } {
     if (this.#step !== null) {
       const out = this.#step(batch, ctx);
       if (out instanceof tf.Tensor) return { loss: out as tf.Scalar };
-      if (!isPlainObject(out) || !(out.loss instanceof tf.Tensor)) throw new ConfigError(`Runner: the step hook must return a scalar loss tensor or { loss, output?, target? }, got ${describe(out)}`);
+      if (!isPlainObject(out) || !(out.loss instanceof tf.Tensor))
+        throw new ConfigError(
+          `Runner: the step hook must return a scalar loss tensor or { loss, output?, target? }, got ${describe(out)}`,
+        );
       return out as unknown as StepOutput;
     }
     const { input, target } = this.#split(batch);
-    if (target === undefined && (needLoss || this.metrics.length > 0)) throw new DataError(`Runner: the batch has no target (got ${describe(batch)}); training and evaluation need [x, y] batches`);
+    if (target === undefined && (needLoss || this.metrics.length > 0))
+      throw new DataError(
+        `Runner: the batch has no target (got ${describe(batch)}); training and evaluation need [x, y] batches`,
+      );
     const output = this.#forward(this.model, input);
-    if (!(output instanceof tf.Tensor)) throw new ConfigError(`Runner: forward must return a tensor, got ${describe(output)}`);
-    if (this.loss === null || target === undefined) return target === undefined ? { output } : { output, target };
+    if (!(output instanceof tf.Tensor))
+      throw new ConfigError(`Runner: forward must return a tensor, got ${describe(output)}`);
+    if (this.loss === null || target === undefined)
+      return target === undefined ? { output } : { output, target };
     return { loss: this.loss(output, target), output, target };
   }
 
   #batchWeight(out: { batchSize?: number; output?: tf.Tensor }, batch: B): number {
     if (out.batchSize !== undefined) {
-      if (!(out.batchSize > 0)) throw new ConfigError(`Runner: the step hook's batchSize must be > 0, got ${out.batchSize}`);
+      if (!(out.batchSize > 0))
+        throw new ConfigError(`Runner: the step hook's batchSize must be > 0, got ${out.batchSize}`);
       return out.batchSize;
     }
-    return (out.output !== undefined && out.output.rank > 0 ? (out.output.shape[0] as number) : leadingDim(batch)) ?? 1;
+    return (
+      (out.output !== undefined && out.output.rank > 0
+        ? (out.output.shape[0] as number)
+        : leadingDim(batch)) ?? 1
+    );
   }
 
   async #updateMetrics(output: tf.Tensor | undefined, target: tf.Tensor | undefined): Promise<void> {
     if (this.metrics.length === 0) return;
-    if (output === undefined || target === undefined) throw new ConfigError('Runner: metrics need the step hook to return output and target next to the loss');
+    if (output === undefined || target === undefined)
+      throw new ConfigError(
+        'Runner: metrics need the step hook to return output and target next to the loss',
+      );
     for (const m of this.metrics) await m.update(output, target);
   }
 
@@ -389,11 +451,21 @@ export class Runner<M extends Module = Module, B = unknown> {
     return Object.fromEntries(this.metrics.map((m) => [`${prefix}${m.name}`, m.result()]));
   }
 
-  async #trainBatch(batch: B, run: FitRun, fit: Required<Pick<FitOptions<B>, 'logEvery'>> & FitOptions<B>): Promise<void> {
+  async #trainBatch(
+    batch: B,
+    run: FitRun,
+    fit: Required<Pick<FitOptions<B>, 'logEvery'>> & FitOptions<B>,
+  ): Promise<void> {
     const optimizer = run.optimizer;
     await this.#emit('onStepStart', run);
     this.model.train();
-    const ctx: StepContext<M> = { model: this.model, training: true, rng: this.rng, epoch: run.epoch, step: run.step };
+    const ctx: StepContext<M> = {
+      model: this.model,
+      training: true,
+      rng: this.rng,
+      epoch: run.epoch,
+      step: run.step,
+    };
     let captured: StepOutput | undefined;
     const { loss, grads } = optimizer.computeGradients(() => {
       const out = this.#runStep(batch, ctx, true) as StepOutput;
@@ -405,7 +477,9 @@ export class Runner<M extends Module = Module, B = unknown> {
     const out = captured as StepOutput;
     const owned = new Set<tf.Tensor>([loss, ...Object.values(grads)]);
     let lossValue: number;
+    let n: number;
     try {
+      n = this.#batchWeight(out, batch);
       lossValue = await readScalar(loss);
       let applied = grads;
       let skip = false;
@@ -425,27 +499,41 @@ export class Runner<M extends Module = Module, B = unknown> {
       tf.dispose([...owned]);
       tf.dispose([out.output, out.target].filter((t): t is tf.Tensor => t !== undefined));
     }
-    const n = this.#batchWeight(out, batch);
     run.acc.lossSum += lossValue * n;
     run.acc.lossCount += n;
     run.acc.windowSum += lossValue;
     run.acc.windowCount += 1;
     run.step += 1;
     run.batch += 1;
-    const stepLogs: Logs = { epoch: run.epoch + 1, step: run.step, batch: run.batch, loss: lossValue, lr: optimizer.lr, size: n };
+    const stepLogs: Logs = {
+      epoch: run.epoch + 1,
+      step: run.step,
+      batch: run.batch,
+      loss: lossValue,
+      lr: optimizer.lr,
+      size: n,
+    };
     if (run.step % fit.logEvery === 0) {
-      const record: Logs = { epoch: run.epoch + 1, step: run.step, loss: run.acc.windowSum / run.acc.windowCount, lr: optimizer.lr, ...this.#metricResults() };
+      const record: Logs = {
+        epoch: run.epoch + 1,
+        step: run.step,
+        loss: run.acc.windowSum / run.acc.windowCount,
+        lr: optimizer.lr,
+        ...this.#metricResults(),
+      };
       run.acc.windowSum = 0;
       run.acc.windowCount = 0;
       run.history.steps.push(record);
       await this.#emitLogs('onLog', run, record);
     }
-    if (fit.valLoader !== undefined && fit.evalEvery !== undefined && run.step % fit.evalEvery === 0) await this.#validate(fit.valLoader, run);
+    if (fit.valLoader !== undefined && fit.evalEvery !== undefined && run.step % fit.evalEvery === 0)
+      await this.#validate(fit.valLoader, run);
     await this.#emitLogs('onStepEnd', run, stepLogs);
     await this.#flush(run, { epoch: run.epoch, batch: run.batch, step: run.step });
   }
 
   async #validate(loader: Loader<B>, run: FitRun): Promise<Logs> {
+    await this.#emit('onValidationStart', run);
     const logs = await this.#evaluate(loader, 'val_', run.epoch, run.step);
     run.acc.lastValidationStep = run.step;
     const record: Logs = { epoch: run.epoch + 1, step: run.step, ...logs };
@@ -469,7 +557,9 @@ export class Runner<M extends Module = Module, B = unknown> {
       for await (const batch of epochOf(data, 0)) {
         batches += 1;
         try {
-          const out = tf.tidy(() => this.#runStep(batch, ctx, false) as unknown as tf.TensorContainerObject) as { loss?: tf.Scalar; output?: tf.Tensor; target?: tf.Tensor; batchSize?: number };
+          const out = tf.tidy(
+            () => this.#runStep(batch, ctx, false) as unknown as tf.TensorContainerObject,
+          ) as { loss?: tf.Scalar; output?: tf.Tensor; target?: tf.Tensor; batchSize?: number };
           try {
             await this.#updateMetrics(out.output, out.target);
             if (out.loss !== undefined) {
@@ -503,20 +593,36 @@ export class Runner<M extends Module = Module, B = unknown> {
   async fit(train: Loader<B>, options: FitOptions<B>): Promise<FitResult> {
     const where = 'Runner.fit';
     checkLoader(where, 'train', train);
-    if (options === null || typeof options !== 'object') throw new ConfigError(`${where}: options must be an object with at least { epochs }, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError(
+        `${where}: options must be an object with at least { epochs }, got ${describe(options)}`,
+      );
     checkPositiveInt(where, 'epochs', options.epochs);
     const logEvery = options.logEvery ?? DEFAULT_RUNNER_OPTIONS.logEvery;
     checkPositiveInt(where, 'logEvery', logEvery);
     if (options.evalEvery !== undefined) checkPositiveInt(where, 'evalEvery', options.evalEvery);
     if (options.valLoader !== undefined) checkLoader(where, 'valLoader', options.valLoader);
-    if (options.evalEvery !== undefined && options.valLoader === undefined) throw new ConfigError(`${where}: evalEvery (${options.evalEvery}) needs a valLoader`);
-    if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === '')) throw new ConfigError(`${where}: resume must be a checkpoint directory path, got ${describe(options.resume)}`);
-    if (this.optimizer === null) throw new ConfigError(`${where}: needs an optimizer; pass one to the Runner`);
-    if (this.loss === null && this.#step === null) throw new ConfigError(`${where}: needs a loss or a step hook; pass one to the Runner`);
-    if (this.#busy) throw new ConfigError(`${where}: this runner is already fitting or evaluating; await it first`);
+    if (options.evalEvery !== undefined && options.valLoader === undefined)
+      throw new ConfigError(`${where}: evalEvery (${options.evalEvery}) needs a valLoader`);
+    if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === ''))
+      throw new ConfigError(
+        `${where}: resume must be a checkpoint directory path, got ${describe(options.resume)}`,
+      );
+    if (this.optimizer === null)
+      throw new ConfigError(`${where}: needs an optimizer; pass one to the Runner`);
+    if (this.loss === null && this.#step === null)
+      throw new ConfigError(`${where}: needs a loss or a step hook; pass one to the Runner`);
+    if (this.#busy)
+      throw new ConfigError(`${where}: this runner is already fitting or evaluating; await it first`);
     this.#busy = true;
     const fit = { ...options, logEvery };
-    const run = new FitRun(this.model, this.optimizer, options.epochs, loaderLength(train), options.valLoader !== undefined);
+    const run = new FitRun(
+      this.model,
+      this.optimizer,
+      options.epochs,
+      loaderLength(train),
+      options.valLoader !== undefined,
+    );
     try {
       if (options.resume !== undefined) await this.#restore(options.resume, run);
       await this.#loop(train, run, fit);
@@ -532,10 +638,19 @@ export class Runner<M extends Module = Module, B = unknown> {
         if (!run.failed) throw e; // eslint-disable-line no-unsafe-finally
       }
     }
-    return { history: cloneHistory(run.history), stopReason: run.stopReason, epochs: run.epoch, steps: run.step };
+    return {
+      history: cloneHistory(run.history),
+      stopReason: run.stopReason,
+      epochs: run.epoch,
+      steps: run.step,
+    };
   }
 
-  async #loop(train: Loader<B>, run: FitRun, fit: Required<Pick<FitOptions<B>, 'logEvery'>> & FitOptions<B>): Promise<void> {
+  async #loop(
+    train: Loader<B>,
+    run: FitRun,
+    fit: Required<Pick<FitOptions<B>, 'logEvery'>> & FitOptions<B>,
+  ): Promise<void> {
     await this.#emit('onFitStart', run);
     let skip = run.batch;
     while (run.epoch < run.epochs && run.stopReason === null) {
@@ -566,8 +681,12 @@ export class Runner<M extends Module = Module, B = unknown> {
         }
       }
       if (stopped) break;
-      if (seen === 0) throw new DataError(`Runner.fit: the train loader yielded no batches in epoch ${run.epoch + 1}`);
-      if (seen < skip) throw new CheckpointError(`Runner.fit: the checkpoint is ${skip} batches into epoch ${run.epoch + 1}, but the loader has only ${seen}; resume with the same data`);
+      if (seen === 0)
+        throw new DataError(`Runner.fit: the train loader yielded no batches in epoch ${run.epoch + 1}`);
+      if (seen < skip)
+        throw new CheckpointError(
+          `Runner.fit: the checkpoint is ${skip} batches into epoch ${run.epoch + 1}, but the loader has only ${seen}; resume with the same data`,
+        );
       skip = 0;
       await this.#endEpoch(run, fit);
     }
@@ -590,7 +709,8 @@ export class Runner<M extends Module = Module, B = unknown> {
     };
     if (fit.valLoader !== undefined) {
       if (fit.evalEvery === undefined) Object.assign(logs, await this.#validate(fit.valLoader, run));
-      else if (run.epoch === run.epochs - 1 && run.acc.lastValidationStep !== run.step) await this.#validate(fit.valLoader, run);
+      else if (run.epoch === run.epochs - 1 && run.acc.lastValidationStep !== run.step)
+        await this.#validate(fit.valLoader, run);
     }
     run.history.epochs.push(logs);
     await this.#emitLogs('onEpochEnd', run, logs);
@@ -606,7 +726,8 @@ export class Runner<M extends Module = Module, B = unknown> {
    */
   async evaluate(data: Loader<B> | TensorData): Promise<Logs> {
     const loader = this.#asLoader('Runner.evaluate', data);
-    if (this.loss === null && this.#step === null && this.metrics.length === 0) throw new ConfigError('Runner.evaluate: needs a loss, a step hook or metrics to compute');
+    if (this.loss === null && this.#step === null && this.metrics.length === 0)
+      throw new ConfigError('Runner.evaluate: needs a loss, a step hook or metrics to compute');
     return this.#evaluate(loader, '', 0, 0);
   }
 
@@ -614,7 +735,10 @@ export class Runner<M extends Module = Module, B = unknown> {
     if (isIterable<B>(data)) return data;
     if (isPlainObject(data) && data.x instanceof tf.Tensor && data.y instanceof tf.Tensor) {
       const { x, y } = data as unknown as TensorData;
-      if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) throw new ConfigError(`${where}: x and y must share their first dimension, got ${formatShape(x.shape)} and ${formatShape(y.shape)}`);
+      if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0])
+        throw new ConfigError(
+          `${where}: x and y must share their first dimension, got ${formatShape(x.shape)} and ${formatShape(y.shape)}`,
+        );
       const n = x.shape[0] as number;
       const size = this.batchSize;
       return {
@@ -626,7 +750,9 @@ export class Runner<M extends Module = Module, B = unknown> {
         },
       };
     }
-    throw new ConfigError(`${where}: data must be a loader (iterable of batches) or { x, y } tensors, got ${describe(data)}`);
+    throw new ConfigError(
+      `${where}: data must be a loader (iterable of batches) or { x, y } tensors, got ${describe(data)}`,
+    );
   }
 
   /**
@@ -638,7 +764,8 @@ export class Runner<M extends Module = Module, B = unknown> {
     const where = 'Runner.predict';
     let batches: Iterable<tf.Tensor> | AsyncIterable<B>;
     if (input instanceof tf.Tensor) {
-      if (input.rank === 0) throw new ConfigError(`${where}: input must have a batch dimension, got ${formatShape(input.shape)}`);
+      if (input.rank === 0)
+        throw new ConfigError(`${where}: input must have a batch dimension, got ${formatShape(input.shape)}`);
       const n = input.shape[0] as number;
       const size = this.batchSize;
       batches = (function* () {
@@ -672,11 +799,17 @@ export class Runner<M extends Module = Module, B = unknown> {
    * Loads only the model weights of a checkpoint in `dir` ('best', 'latest' or a checkpoint's name),
    * like RunnerV3's `load_model` (done with `loadStateDict`). Returns which checkpoint it was.
    */
-  async loadWeights(dir: string, which: CheckpointWhich = 'latest'): Promise<{ name: string; epoch: number; step: number }> {
+  async loadWeights(
+    dir: string,
+    which: CheckpointWhich = 'latest',
+  ): Promise<{ name: string; epoch: number; step: number }> {
     const ckpt = await readCheckpoint(dir, which);
     try {
       const model = ckpt.tensors.model;
-      if (model === undefined) throw new CheckpointError(`Runner.loadWeights: checkpoint ${ckpt.name} in ${dir} has no model.safetensors`);
+      if (model === undefined)
+        throw new CheckpointError(
+          `Runner.loadWeights: checkpoint ${ckpt.name} in ${dir} has no model.safetensors`,
+        );
       this.model.loadStateDict(model);
       return { name: ckpt.name, epoch: ckpt.epoch, step: ckpt.step };
     } finally {
@@ -699,7 +832,10 @@ export class Runner<M extends Module = Module, B = unknown> {
   async #flush(run: FitRun, position: Position): Promise<void> {
     if (run.pending.length === 0) return;
     const requests = run.pending.splice(0);
-    const byDir = new Map<string, { best: boolean; keepLast: number | undefined; onSaved: ((name: string) => void)[] }>();
+    const byDir = new Map<
+      string,
+      { best: boolean; keepLast: number | undefined; onSaved: ((name: string) => void)[] }
+    >();
     for (const r of requests) {
       const entry = byDir.get(r.dir) ?? { best: false, keepLast: undefined, onSaved: [] };
       entry.best ||= r.best === true;
@@ -709,12 +845,20 @@ export class Runner<M extends Module = Module, B = unknown> {
     }
     const content = await this.#snapshot(run, position);
     for (const [dir, { best, keepLast, onSaved }] of byDir) {
-      const name = await writeCheckpoint(dir, content, { epoch: position.epoch, step: position.step, tags: best ? ['latest', 'best'] : ['latest'], ...(keepLast !== undefined ? { keepLast } : {}) });
+      const name = await writeCheckpoint(dir, content, {
+        epoch: position.epoch,
+        step: position.step,
+        tags: best ? ['latest', 'best'] : ['latest'],
+        ...(keepLast !== undefined ? { keepLast } : {}),
+      });
       for (const fn of onSaved) fn(name);
     }
   }
 
-  async #snapshot(run: FitRun, position: Position): Promise<{ tensors: Record<string, Record<string, tf.Tensor>>; state: RunnerCheckpointState }> {
+  async #snapshot(
+    run: FitRun,
+    position: Position,
+  ): Promise<{ tensors: Record<string, Record<string, tf.Tensor>>; state: RunnerCheckpointState }> {
     const opt = run.optimizer.stateDict();
     const callbackTensors: Record<string, tf.Tensor> = {};
     const callbackStates: Record<string, unknown> = {};
@@ -729,7 +873,10 @@ export class Runner<M extends Module = Module, B = unknown> {
       runner: 'Runner',
       position,
       stopReason: run.stopReason,
-      rng: { runner: this.rng.state(), model: Object.fromEntries([...this.#modelRngs].map(([k, r]) => [k, r.state()])) },
+      rng: {
+        runner: this.rng.state(),
+        model: Object.fromEntries([...this.#modelRngs].map(([k, r]) => [k, r.state()])),
+      },
       optimizer: opt.state,
       callbacks: callbackStates,
       metrics: Object.fromEntries(this.metrics.map((m) => [m.name, m.state()])),
@@ -738,7 +885,10 @@ export class Runner<M extends Module = Module, B = unknown> {
       history: run.history,
       backend: tf.getBackend() ?? null,
     };
-    return { tensors: { model: this.model.stateDict(), optimizer: opt.tensors, callbacks: callbackTensors }, state };
+    return {
+      tensors: { model: this.model.stateDict(), optimizer: opt.tensors, callbacks: callbackTensors },
+      state,
+    };
   }
 
   async #restore(dir: string, run: FitRun): Promise<void> {
@@ -746,8 +896,17 @@ export class Runner<M extends Module = Module, B = unknown> {
     const ckpt = await readCheckpoint<RunnerCheckpointState>(dir, 'latest');
     try {
       const s = ckpt.state;
-      if (!isPlainObject(s) || s.runner !== 'Runner' || !isPlainObject(s.position) || !isPlainObject(s.rng) || !isPlainObject(s.accumulators) || !isPlainObject(s.history)) {
-        throw new CheckpointError(`${where}: checkpoint ${ckpt.name} was not written by a Runner (trainer.json lacks position/rng/accumulators/history)`);
+      if (
+        !isPlainObject(s) ||
+        s.runner !== 'Runner' ||
+        !isPlainObject(s.position) ||
+        !isPlainObject(s.rng) ||
+        !isPlainObject(s.accumulators) ||
+        !isPlainObject(s.history)
+      ) {
+        throw new CheckpointError(
+          `${where}: checkpoint ${ckpt.name} was not written by a Runner (trainer.json lacks position/rng/accumulators/history)`,
+        );
       }
       this.model.loadStateDict(ckpt.tensors.model ?? {});
       run.optimizer.loadStateDict({ tensors: ckpt.tensors.optimizer ?? {}, state: s.optimizer });
@@ -755,12 +914,18 @@ export class Runner<M extends Module = Module, B = unknown> {
         this.rng.setState(s.rng.runner);
         for (const [name, rng] of this.#modelRngs) {
           const saved = s.rng.model[name];
-          if (saved === undefined) throw new CheckpointError(`${where}: checkpoint ${ckpt.name} has no state for the model's generator '${name}' (has: ${Object.keys(s.rng.model).join(', ') || 'none'})`);
+          if (saved === undefined)
+            throw new CheckpointError(
+              `${where}: checkpoint ${ckpt.name} has no state for the model's generator '${name}' (has: ${Object.keys(s.rng.model).join(', ') || 'none'})`,
+            );
           rng.setState(saved);
         }
         for (const m of this.metrics) {
           const saved = s.metrics[m.name];
-          if (saved === undefined) throw new CheckpointError(`${where}: checkpoint ${ckpt.name} has no state for metric '${m.name}' (has: ${Object.keys(s.metrics).join(', ') || 'none'})`);
+          if (saved === undefined)
+            throw new CheckpointError(
+              `${where}: checkpoint ${ckpt.name} has no state for metric '${m.name}' (has: ${Object.keys(s.metrics).join(', ') || 'none'})`,
+            );
           m.setState(saved);
         }
       } catch (e) {
@@ -771,9 +936,16 @@ export class Runner<M extends Module = Module, B = unknown> {
       for (const cb of this.callbacks) {
         if (cb.loadStateDict === undefined) continue;
         const key = this.#keys.get(cb) as string;
-        if (!(key in s.callbacks)) throw new CheckpointError(`${where}: checkpoint ${ckpt.name} has no state for callback '${key}' (has: ${Object.keys(s.callbacks).join(', ') || 'none'})`);
+        if (!(key in s.callbacks))
+          throw new CheckpointError(
+            `${where}: checkpoint ${ckpt.name} has no state for callback '${key}' (has: ${Object.keys(s.callbacks).join(', ') || 'none'})`,
+          );
         const prefix = `${key}.`;
-        const tensors = Object.fromEntries(Object.entries(callbackTensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+        const tensors = Object.fromEntries(
+          Object.entries(callbackTensors)
+            .filter(([k]) => k.startsWith(prefix))
+            .map(([k, t]) => [k.slice(prefix.length), t]),
+        );
         await cb.loadStateDict({ state: s.callbacks[key], tensors });
       }
       run.epoch = s.position.epoch;

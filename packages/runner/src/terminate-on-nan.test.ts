@@ -23,14 +23,25 @@ describe('TerminateOnNaN', () => {
     const { x, y } = blobs(48, 1); // 6 batches of 8
     let calls = 0;
     // The 9th loss (epoch 2, batch 3) is NaN.
-    const loss = (out: tf.Tensor, target: tf.Tensor): tf.Scalar => tf.tidy(() => tf.mul(ceLoss(out, target), ++calls === 9 ? NaN : 1));
+    const loss = (out: tf.Tensor, target: tf.Tensor): tf.Scalar =>
+      tf.tidy(() => tf.mul(ceLoss(out, target), ++calls === 9 ? NaN : 1));
     const model = new TinyMlp({ seed: 0 });
     const snapshots = new StepSnapshots();
-    const runner = new Runner({ model, optimizer: new SGD(model, { lr: 0.1 }), loss, callbacks: [new TerminateOnNaN(), snapshots] });
+    const runner = new Runner({
+      model,
+      optimizer: new SGD(model, { lr: 0.1 }),
+      loss,
+      callbacks: [new TerminateOnNaN(), snapshots],
+    });
     const before = tf.memory().numTensors;
-    const { stopReason, steps, epochs, history } = await runner.fit(loaderOf(x, y), { epochs: 5, logEvery: 1 });
+    const { stopReason, steps, epochs, history } = await runner.fit(loaderOf(x, y), {
+      epochs: 5,
+      logEvery: 1,
+    });
     expect(tf.memory().numTensors).toBe(before);
-    expect(stopReason).toBe('TerminateOnNaN: loss is NaN at step 9 (epoch 2, batch 3); that update was not applied');
+    expect(stopReason).toBe(
+      'TerminateOnNaN: loss is NaN at step 9 (epoch 2, batch 3); that update was not applied',
+    );
     expect([steps, epochs]).toEqual([9, 1]);
     expect(history.steps.at(-1)?.loss).toBeNaN();
     const final = await weightsOf(model);
@@ -42,7 +53,12 @@ describe('TerminateOnNaN', () => {
   it('lets finite losses through untouched', async () => {
     const { x, y } = blobs(16, 1);
     const model = new TinyMlp({ seed: 0 });
-    const runner = new Runner({ model, optimizer: new SGD(model, { lr: 0.1 }), loss: ceLoss, callbacks: [new TerminateOnNaN()] });
+    const runner = new Runner({
+      model,
+      optimizer: new SGD(model, { lr: 0.1 }),
+      loss: ceLoss,
+      callbacks: [new TerminateOnNaN()],
+    });
     expect((await runner.fit(loaderOf(x, y), { epochs: 2 })).stopReason).toBeNull();
     tf.dispose([x, y]);
   });

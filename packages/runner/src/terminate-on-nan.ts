@@ -13,7 +13,9 @@ export class TerminateOnNaN implements Callback {
 
   onGradients(ctx: FitContext, { loss, grads }: GradientInfo): Record<string, tf.Tensor> | null {
     if (Number.isFinite(loss)) return grads;
-    ctx.stop(`TerminateOnNaN: loss is ${loss} at step ${ctx.step + 1} (epoch ${ctx.epoch + 1}, batch ${ctx.batch + 1}); that update was not applied`);
+    ctx.stop(
+      `TerminateOnNaN: loss is ${loss} at step ${ctx.step + 1} (epoch ${ctx.epoch + 1}, batch ${ctx.batch + 1}); that update was not applied`,
+    );
     return null;
   }
 }

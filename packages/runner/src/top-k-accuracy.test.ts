@@ -35,10 +35,14 @@ describe('TopKAccuracy', () => {
     const scores = tf.zeros([2, 3]);
     const y = tf.zeros([2], 'int32');
     await expect(m.update(scores, y)).rejects.toThrow(ShapeError);
-    await expect(m.update(scores, y)).rejects.toThrow('TopKAccuracy: output must be [N, C] with C ≥ k (5), got [2, 3]');
+    await expect(m.update(scores, y)).rejects.toThrow(
+      'TopKAccuracy: output must be [N, C] with C ≥ k (5), got [2, 3]',
+    );
     const m1 = new TopKAccuracy({ k: 1 });
     const bad = tf.zeros([3], 'int32');
-    await expect(m1.update(scores, bad)).rejects.toThrow('TopKAccuracy: target must be class ids [2] or one-hot [2, 3], got [3]');
+    await expect(m1.update(scores, bad)).rejects.toThrow(
+      'TopKAccuracy: target must be class ids [2] or one-hot [2, 3], got [3]',
+    );
     tf.dispose([scores, y, bad]);
   });
 });

@@ -35,14 +35,19 @@ export class TopKAccuracy implements Metric {
 
   async update(output: tf.Tensor, target: tf.Tensor): Promise<void> {
     if (output.rank !== 2 || (output.shape[1] as number) < this.k) {
-      throw new ShapeError(`TopKAccuracy: output must be [N, C] with C ≥ k (${this.k}), got ${formatShape(output.shape)}`);
+      throw new ShapeError(
+        `TopKAccuracy: output must be [N, C] with C ≥ k (${this.k}), got ${formatShape(output.shape)}`,
+      );
     }
     const [n, c] = output.shape as [number, number];
     let idsShape: 'ids' | 'column' | 'onehot';
     if (target.rank === 1 && target.shape[0] === n) idsShape = 'ids';
     else if (target.rank === 2 && target.shape[0] === n && target.shape[1] === 1) idsShape = 'column';
     else if (target.rank === 2 && target.shape[0] === n && target.shape[1] === c) idsShape = 'onehot';
-    else throw new ShapeError(`TopKAccuracy: target must be class ids [${n}] or one-hot [${n}, ${c}], got ${formatShape(target.shape)}`);
+    else
+      throw new ShapeError(
+        `TopKAccuracy: target must be class ids [${n}] or one-hot [${n}, ${c}], got ${formatShape(target.shape)}`,
+      );
     const correct = tf.tidy(() => {
       const labels = idsShape === 'onehot' ? tf.argMax(target, 1) : tf.cast(tf.reshape(target, [n]), 'int32'); // [N]
       const { values, indices } = tf.topk(output, this.k); // [N, k]

@@ -54,8 +54,16 @@ export function ceLoss(logits: tf.Tensor, ids: tf.Tensor): tf.Scalar {
 }
 
 /** A DataLoader over [x, y]; the tensors stay owned by the caller. */
-export function loaderOf(x: tf.Tensor, y: tf.Tensor, options: { batchSize?: number; shuffle?: boolean; seed?: number } = {}): DataLoader<tf.Tensor[], tf.Tensor[]> {
-  return new DataLoader<tf.Tensor[], tf.Tensor[]>(new TensorDataset([x, y]), { batchSize: options.batchSize ?? 8, shuffle: options.shuffle ?? true, seed: options.seed ?? 3 });
+export function loaderOf(
+  x: tf.Tensor,
+  y: tf.Tensor,
+  options: { batchSize?: number; shuffle?: boolean; seed?: number } = {},
+): DataLoader<tf.Tensor[], tf.Tensor[]> {
+  return new DataLoader<tf.Tensor[], tf.Tensor[]>(new TensorDataset([x, y]), {
+    batchSize: options.batchSize ?? 8,
+    shuffle: options.shuffle ?? true,
+    seed: options.seed ?? 3,
+  });
 }
 
 /** Every parameter and buffer's values, by name (for comparing two models). */

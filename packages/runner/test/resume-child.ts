@@ -12,7 +12,10 @@ import { Accuracy, EarlyStopping, LrScheduler, ModelCheckpoint, Runner } from '.
 import type { Callback } from '../src/index.js';
 import { TinyMlp, blobs, ceLoss, loaderOf, weightsOf } from './helpers.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { resume: { type: 'boolean' }, pace: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { resume: { type: 'boolean' }, pace: { type: 'string' } },
+});
 const [dir, out] = positionals as [string, string];
 const pace = Number(values.pace ?? 0);
 

@@ -198,19 +198,17 @@ function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
           tf.conv2dTranspose(g, spreadFilter(), x.shape, strides, pad as 'valid' | 'same', dimRoundingMode),
         filter: () => {
           const spread = spreadFilter();
-          const grad = tf
-            .engine()
-            .runKernel(
-              'Conv2DBackpropFilter',
-              { x, dy: g },
-              {
-                strides,
-                pad,
-                dataFormat,
-                filterShape: spread.shape,
-                ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }),
-              },
-            ) as tf.Tensor4D;
+          const grad = tf.engine().runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy: g },
+            {
+              strides,
+              pad,
+              dataFormat,
+              filterShape: spread.shape,
+              ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }),
+            },
+          ) as tf.Tensor4D;
           return tf.stridedSlice(grad, [0, 0, 0, 0], grad.shape, [dh, dw, 1, 1]);
         },
       };

@@ -5,7 +5,9 @@ import { CheckpointError, ShapeError, formatShape } from '@ml/core';
 /** Throws a CheckpointError unless `state` holds `length` finite-or-NaN numbers. */
 export function checkState(where: string, state: readonly number[], length: number): void {
   if (!Array.isArray(state) || state.length !== length || state.some((v) => typeof v !== 'number')) {
-    throw new CheckpointError(`${where}.setState: state must be ${length} numbers, got ${JSON.stringify(state)}`);
+    throw new CheckpointError(
+      `${where}.setState: state must be ${length} numbers, got ${JSON.stringify(state)}`,
+    );
   }
 }
 
@@ -15,7 +17,9 @@ export function checkState(where: string, state: readonly number[], length: numb
  */
 export function alignTarget(where: string, output: tf.Tensor, target: tf.Tensor): tf.Tensor {
   if (output.size !== target.size) {
-    throw new ShapeError(`${where}: target must have the output's shape ${formatShape(output.shape)}, got ${formatShape(target.shape)}`);
+    throw new ShapeError(
+      `${where}: target must have the output's shape ${formatShape(output.shape)}, got ${formatShape(target.shape)}`,
+    );
   }
   const same = output.rank === target.rank && output.shape.every((d, i) => d === target.shape[i]);
   const t = same ? target : tf.reshape(target, output.shape);

@@ -11,8 +11,10 @@ const HIGHER_IS_BETTER = /acc|r2|auc|precision|recall|f1/i;
 
 /** Resolves 'auto' from the monitored key: accuracy-like names are maximised, everything else minimised. */
 export function resolveMode(where: string, monitor: string, mode: MonitorMode): 'min' | 'max' {
-  if (mode !== 'min' && mode !== 'max' && mode !== 'auto') throw new ConfigError(`${where}: mode must be 'min', 'max' or 'auto', got '${String(mode)}'`);
-  if (typeof monitor !== 'string' || monitor === '') throw new ConfigError(`${where}: monitor must be a log key such as 'val_loss', got ${String(monitor)}`);
+  if (mode !== 'min' && mode !== 'max' && mode !== 'auto')
+    throw new ConfigError(`${where}: mode must be 'min', 'max' or 'auto', got '${String(mode)}'`);
+  if (typeof monitor !== 'string' || monitor === '')
+    throw new ConfigError(`${where}: monitor must be a log key such as 'val_loss', got ${String(monitor)}`);
   if (mode !== 'auto') return mode;
   return HIGHER_IS_BETTER.test(monitor.replace(/^val_/, '')) ? 'max' : 'min';
 }
@@ -37,7 +39,9 @@ export function monitored(where: string, monitor: string, logs: Logs): number {
   const value = logs[monitor];
   if (value === undefined) {
     const hint = watchesValidation(monitor) ? ' (val_ keys need a valLoader in fit)' : '';
-    throw new ConfigError(`${where}: monitor '${monitor}' is not in the logs${hint}; available: ${Object.keys(logs).join(', ')}`);
+    throw new ConfigError(
+      `${where}: monitor '${monitor}' is not in the logs${hint}; available: ${Object.keys(logs).join(', ')}`,
+    );
   }
   return value;
 }
