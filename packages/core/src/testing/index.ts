@@ -30,6 +30,8 @@ export function expectTensorsClose(
   const rtol = opts.rtol ?? 0;
   const label = opts.label ? `${opts.label}: ` : '';
   const shapeOf = (t: tf.Tensor | number[] | Float32Array) => (t instanceof tf.Tensor ? t.shape : [t.length]);
+  // A test assertion, never a training hot path: a synchronous read keeps every call site a plain
+  // `expectTensorsClose(...)` that cannot be left un-awaited (an un-awaited assertion could never fail).
   const valuesOf = (t: tf.Tensor | number[] | Float32Array) => (t instanceof tf.Tensor ? t.dataSync() : t);
   const as = shapeOf(actual);
   const es = shapeOf(expected);
