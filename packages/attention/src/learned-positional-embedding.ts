@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 
 import { Dropout, Module, Rng, checkPositiveInt, checkProbability, init } from '@ml/core';
 
-import { positionSlice } from './internal/position-slice.js';
+import { addPositions } from './internal/position-slice.js';
 import type { PositionalForwardOptions } from './sinusoidal-positional-encoding.js';
 
 /** Options of {@link LearnedPositionalEmbedding}. */
@@ -53,18 +53,13 @@ export class LearnedPositionalEmbedding extends Module {
 
   /** x [B, T, D] → x + weight[offset … offset+T−1], then dropout. */
   forward(x: tf.Tensor, options: PositionalForwardOptions = {}): tf.Tensor3D {
-    const slice = positionSlice(
+    return addPositions(
       'LearnedPositionalEmbedding',
       x,
-      this.dim,
+      this.weight,
       this.maxLength,
       options.offset ?? 0,
-    );
-    return tf.tidy(
-      () =>
-        this.dropout.forward(
-          tf.add(x, tf.slice(this.weight, [slice.offset, 0], [slice.length, this.dim])),
-        ) as tf.Tensor3D,
+      this.dropout,
     );
   }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, Dropout, Module, Rng, checkPositiveInt, checkProbability } from '@ml/core';
 
-import { positionSlice } from './internal/position-slice.js';
+import { addPositions } from './internal/position-slice.js';
 
 /**
  * The sinusoidal position table of "Attention Is All You Need": [length, dim] with
@@ -76,18 +76,13 @@ export class SinusoidalPositionalEncoding extends Module {
 
   /** x [B, T, D] → x + PE[offset … offset+T−1], then dropout. */
   forward(x: tf.Tensor, options: PositionalForwardOptions = {}): tf.Tensor3D {
-    const slice = positionSlice(
+    return addPositions(
       'SinusoidalPositionalEncoding',
       x,
-      this.dim,
+      this.pe,
       this.maxLength,
       options.offset ?? 0,
-    );
-    return tf.tidy(
-      () =>
-        this.dropout.forward(
-          tf.add(x, tf.slice(this.pe, [slice.offset, 0], [slice.length, this.dim])),
-        ) as tf.Tensor3D,
+      this.dropout,
     );
   }
 }

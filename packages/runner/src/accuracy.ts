@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from '@ml/core';
 
-import { checkState, readAndDispose } from './internal/metric-helpers.js';
-import type { Metric } from './metric.js';
+import { MeanMetric } from './internal/mean-metric.js';
+import { readAndDispose } from './internal/metric-helpers.js';
 
 /** Options of {@link Accuracy}. */
 export interface AccuracyOptions {
@@ -32,15 +32,14 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  *
  * Works for token accuracy too: logits [B, T, C] with ids [B, T] and `ignoreIndex` for padding.
  */
-export class Accuracy implements Metric {
+export class Accuracy extends MeanMetric {
   readonly name: string;
   readonly higherIsBetter = true;
   readonly threshold: number;
   readonly ignoreIndex: number | null;
-  #correct = 0;
-  #count = 0;
 
   constructor(options: AccuracyOptions = {}) {
+    super('Accuracy');
     this.name = options.name ?? DEFAULT_ACCURACY_OPTIONS.name;
     const from = options.from ?? DEFAULT_ACCURACY_OPTIONS.from;
     if (from !== 'logits' && from !== 'probabilities')
@@ -86,25 +85,6 @@ export class Accuracy implements Metric {
       return [tf.sum(hits), tf.sum(mask)];
     });
     const [c, n] = await readAndDispose([correct, count]);
-    this.#correct += c?.[0] ?? 0;
-    this.#count += n?.[0] ?? 0;
-  }
-
-  result(): number {
-    return this.#count === 0 ? NaN : this.#correct / this.#count;
-  }
-
-  reset(): void {
-    this.#correct = 0;
-    this.#count = 0;
-  }
-
-  state(): number[] {
-    return [this.#correct, this.#count];
-  }
-
-  setState(state: readonly number[]): void {
-    checkState('Accuracy', state, 2);
-    [this.#correct, this.#count] = state as [number, number];
+    this.accumulate(c?.[0] ?? 0, n?.[0] ?? 0);
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { alignTarget, checkState, readAndDispose } from './internal/metric-helpers.js';
-import type { Metric } from './metric.js';
+import { MeanMetric } from './internal/mean-metric.js';
+import { alignTarget, readAndDispose } from './internal/metric-helpers.js';
 
 /** Options of {@link MeanAbsoluteError}. */
 export interface MeanAbsoluteErrorOptions {
@@ -10,13 +10,12 @@ export interface MeanAbsoluteErrorOptions {
 }
 
 /** Mean absolute error over every element of every batch: Σ|output − target| / count. Same-size tensors. */
-export class MeanAbsoluteError implements Metric {
+export class MeanAbsoluteError extends MeanMetric {
   readonly name: string;
   readonly higherIsBetter = false;
-  #sae = 0;
-  #count = 0;
 
   constructor(options: MeanAbsoluteErrorOptions = {}) {
+    super('MeanAbsoluteError');
     this.name = options.name ?? 'mae';
   }
 
@@ -26,25 +25,6 @@ export class MeanAbsoluteError implements Metric {
       return tf.sum(tf.abs(tf.sub(tf.cast(output, 'float32'), t)));
     });
     const [value] = await readAndDispose([sae]);
-    this.#sae += value?.[0] ?? 0;
-    this.#count += output.size;
-  }
-
-  result(): number {
-    return this.#count === 0 ? NaN : this.#sae / this.#count;
-  }
-
-  reset(): void {
-    this.#sae = 0;
-    this.#count = 0;
-  }
-
-  state(): number[] {
-    return [this.#sae, this.#count];
-  }
-
-  setState(state: readonly number[]): void {
-    checkState('MeanAbsoluteError', state, 2);
-    [this.#sae, this.#count] = state as [number, number];
+    this.accumulate(value?.[0] ?? 0, output.size);
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { alignTarget, checkState, readAndDispose } from './internal/metric-helpers.js';
-import type { Metric } from './metric.js';
+import { MeanMetric } from './internal/mean-metric.js';
+import { alignTarget, readAndDispose } from './internal/metric-helpers.js';
 
 /** Options of {@link MeanSquaredError} and {@link RootMeanSquaredError}. */
 export interface SquaredErrorOptions {
@@ -10,36 +10,16 @@ export interface SquaredErrorOptions {
 }
 
 // Sum of squared errors and element count over batches; MSE and RMSE differ only in the final step.
-abstract class SquaredErrorSum implements Metric {
-  abstract readonly name: string;
+abstract class SquaredErrorSum extends MeanMetric {
   readonly higherIsBetter = false;
-  protected sse = 0;
-  protected count = 0;
 
   async update(output: tf.Tensor, target: tf.Tensor): Promise<void> {
     const sse = tf.tidy(() => {
-      const t = alignTarget(this.constructor.name, output, target); // output's shape, float32
+      const t = alignTarget(this.where, output, target); // output's shape, float32
       return tf.sum(tf.square(tf.sub(tf.cast(output, 'float32'), t)));
     });
     const [value] = await readAndDispose([sse]);
-    this.sse += value?.[0] ?? 0;
-    this.count += output.size;
-  }
-
-  abstract result(): number;
-
-  reset(): void {
-    this.sse = 0;
-    this.count = 0;
-  }
-
-  state(): number[] {
-    return [this.sse, this.count];
-  }
-
-  setState(state: readonly number[]): void {
-    checkState(this.constructor.name, state, 2);
-    [this.sse, this.count] = state as [number, number];
+    this.accumulate(value?.[0] ?? 0, output.size);
   }
 }
 
@@ -48,12 +28,8 @@ export class MeanSquaredError extends SquaredErrorSum {
   readonly name: string;
 
   constructor(options: SquaredErrorOptions = {}) {
-    super();
+    super('MeanSquaredError');
     this.name = options.name ?? 'mse';
-  }
-
-  result(): number {
-    return this.count === 0 ? NaN : this.sse / this.count;
   }
 }
 
@@ -62,11 +38,11 @@ export class RootMeanSquaredError extends SquaredErrorSum {
   readonly name: string;
 
   constructor(options: SquaredErrorOptions = {}) {
-    super();
+    super('RootMeanSquaredError');
     this.name = options.name ?? 'rmse';
   }
 
-  result(): number {
-    return this.count === 0 ? NaN : Math.sqrt(this.sse / this.count);
+  override result(): number {
+    return Math.sqrt(super.result()); // NaN before the first batch
   }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ShapeError, checkPositiveInt, formatShape } from '@ml/core';
 
-import { checkState, readAndDispose } from './internal/metric-helpers.js';
-import type { Metric } from './metric.js';
+import { MeanMetric } from './internal/mean-metric.js';
+import { readAndDispose } from './internal/metric-helpers.js';
 
 /** Options of {@link TopKAccuracy}. */
 export interface TopKAccuracyOptions {
@@ -20,14 +20,13 @@ export const DEFAULT_TOP_K_ACCURACY_OPTIONS = { k: 5 } as const;
  * The fraction of samples whose target class is among the `k` highest outputs, accumulated over
  * batches. Output [N, C] (C ≥ k); target class ids [N] (or [N, 1]) or one-hot [N, C].
  */
-export class TopKAccuracy implements Metric {
+export class TopKAccuracy extends MeanMetric {
   readonly name: string;
   readonly higherIsBetter = true;
   readonly k: number;
-  #correct = 0;
-  #count = 0;
 
   constructor(options: TopKAccuracyOptions = {}) {
+    super('TopKAccuracy');
     this.k = options.k ?? DEFAULT_TOP_K_ACCURACY_OPTIONS.k;
     checkPositiveInt('TopKAccuracy', 'k', this.k);
     this.name = options.name ?? `top${this.k}_accuracy`;
@@ -56,25 +55,6 @@ export class TopKAccuracy implements Metric {
       return tf.sum(tf.cast(hit, 'int32'));
     });
     const [value] = await readAndDispose([correct]);
-    this.#correct += value?.[0] ?? 0;
-    this.#count += n;
-  }
-
-  result(): number {
-    return this.#count === 0 ? NaN : this.#correct / this.#count;
-  }
-
-  reset(): void {
-    this.#correct = 0;
-    this.#count = 0;
-  }
-
-  state(): number[] {
-    return [this.#correct, this.#count];
-  }
-
-  setState(state: readonly number[]): void {
-    checkState('TopKAccuracy', state, 2);
-    [this.#correct, this.#count] = state as [number, number];
+    this.accumulate(value?.[0] ?? 0, n);
   }
 }

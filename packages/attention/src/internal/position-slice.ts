@@ -1,6 +1,7 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from '@ml/core';
+import type { Dropout } from '@ml/core';
 
 /** Checks x [B, T, dim] and that positions offset … offset+T−1 fit in maxLength; returns them. */
 export function positionSlice(
@@ -21,4 +22,23 @@ export function positionSlice(
     );
   }
   return { offset, length };
+}
+
+/**
+ * x [B, T, dim] → dropout(x + table[offset … offset+T−1]) for a position table [maxLength, dim], after the
+ * checks of {@link positionSlice}. The shared forward of the positional encodings.
+ */
+export function addPositions(
+  where: string,
+  x: tf.Tensor,
+  table: tf.Tensor,
+  maxLength: number,
+  offset: number,
+  dropout: Dropout,
+): tf.Tensor3D {
+  const dim = table.shape[1] as number;
+  const slice = positionSlice(where, x, dim, maxLength, offset);
+  return tf.tidy(
+    () => dropout.forward(tf.add(x, tf.slice(table, [slice.offset, 0], [slice.length, dim]))) as tf.Tensor3D,
+  );
 }

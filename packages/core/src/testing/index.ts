@@ -126,3 +126,14 @@ export async function loadFixture(path: string | URL): Promise<Fixture> {
     },
   };
 }
+
+export {
+  PARITY_ATOL,
+  expectParity,
+  expectRejects,
+  expectThrows,
+  fixtureUrl,
+  forwardAndGrads,
+  maxAbsDiff,
+} from './parity.js';
+export type { ErrorClass, ForwardAndGrads } from './parity.js';
