@@ -320,6 +320,28 @@ interface ConvAttrs {
   dilations?: number | [number, number];
 }
 
+type Shape4 = [number, number, number, number];
+
+/** tfjs' NHWC convolution geometry for the kernels below (one place for computeConv2DInfo's many arguments). */
+function convInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: ConvAttrs,
+  dilations: number | [number, number],
+  depthwise = false,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
+}
+
 function checkNhwc(name: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC')
     throw new Error(`wasm ${name}: dataFormat must be 'NHWC', got '${dataFormat}'`);
@@ -430,16 +452,7 @@ function conv2D(args: KernelArgs): TensorInfo {
   if (attrs.pad !== 'same') return runStock('Conv2D', args);
   const x = input(args, 'x');
   const filter = input(args, 'filter');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    'same',
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(x.shape, filter.shape, attrs, attrs.dilations ?? 1);
   const { top, bottom, left, right } = info.padInfo;
   return runStock('Conv2D', args, {
     ...(args.attrs ?? {}),
@@ -462,16 +475,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const filter = input(args, 'filter');
   const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   checkNhwc('Conv2DBackpropInput', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(attrs.inputShape, filter.shape, attrs, 1);
   const {
     filterHeight: kh,
     filterWidth: kw,
@@ -508,16 +512,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const dy = input(args, 'dy');
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   checkNhwc('Conv2DBackpropFilter', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(x.shape, attrs.filterShape, attrs, 1);
   const {
     filterHeight: kh,
     filterWidth: kw,
@@ -561,16 +556,7 @@ interface DepthwiseGeometry {
 }
 
 function depthwiseInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): DepthwiseGeometry {
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const info = convInfo(xShape, filterShape, attrs, attrs.dilations ?? 1, true);
   return { info, mult: info.outChannels / info.inChannels };
 }
 
