@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { Dropout, Module, Rng, checkPositiveInt, checkProbability, init } from '@ml/core';
+import { Dropout, Module, Rng, checkPositiveInt, checkProbability, init, resolveRng } from '@ml/core';
 
 import { addPositions } from './internal/position-slice.js';
 import type { PositionalForwardOptions } from './sinusoidal-positional-encoding.js';
@@ -15,7 +15,7 @@ export interface LearnedPositionalEmbeddingOptions {
   std?: number;
   /** Dropout after adding the embedding, in training mode (default 0). */
   dropout?: number;
-  /** Randomness for init and dropout; default `new Rng(seed ?? 0)`. */
+  /** Randomness for init and dropout; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -41,7 +41,7 @@ export class LearnedPositionalEmbedding extends Module {
     const std = options.std ?? DEFAULT_LEARNED_POSITIONAL_EMBEDDING_OPTIONS.std;
     const p = options.dropout ?? DEFAULT_LEARNED_POSITIONAL_EMBEDDING_OPTIONS.dropout;
     checkProbability(where, 'dropout', p);
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     this.dim = options.dim;
     this.maxLength = options.maxLength;
     this.weight = this.registerParameter(

@@ -10,6 +10,7 @@ import {
   checkProbability,
   formatShape,
   init,
+  resolveRng,
 } from '@ml/core';
 
 import { attend } from './internal/attend.js';
@@ -32,7 +33,7 @@ export interface MultiHeadAttentionOptions {
   bias?: boolean;
   /** Dropout probability on the attention weights in training mode (default 0). */
   dropout?: number;
-  /** Randomness for init and dropout; default `new Rng(seed ?? 0)`. */
+  /** Randomness for init and dropout; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -93,7 +94,7 @@ export class MultiHeadAttention extends Module {
     this.dropout = options.dropout ?? DEFAULT_MULTI_HEAD_ATTENTION_OPTIONS.dropout;
     checkProbability('MultiHeadAttention', 'dropout', this.dropout);
     const bias = options.bias ?? DEFAULT_MULTI_HEAD_ATTENTION_OPTIONS.bias;
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     this.dim = dim;
     this.heads = heads;
     this.headDim = dim / heads;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, Dropout, Module, Rng, checkPositiveInt, checkProbability } from '@ml/core';
+import { ConfigError, Dropout, Module, Rng, checkPositiveInt, checkProbability, resolveRng } from '@ml/core';
 
 import { addPositions } from './internal/position-slice.js';
 
@@ -33,7 +33,7 @@ export interface SinusoidalPositionalEncodingOptions {
   maxLength?: number;
   /** Dropout after adding the encoding, in training mode (default 0). */
   dropout?: number;
-  /** Randomness for dropout; default `new Rng(seed ?? 0)`. */
+  /** Randomness for dropout; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -70,7 +70,7 @@ export class SinusoidalPositionalEncoding extends Module {
     this.pe = this.registerBuffer('pe', sinusoidalEncoding(maxLength, options.dim));
     this.dropout = this.registerModule(
       'dropout',
-      new Dropout({ p, rng: options.rng ?? new Rng(options.seed ?? 0) }),
+      new Dropout({ p, rng: resolveRng(options.rng, options.seed) }),
     );
   }
 

@@ -31,7 +31,7 @@ export interface TransformerEncoderLayerOptions {
   normFirst?: boolean;
   /** Biases in the linear layers and attention projections (default true). */
   bias?: boolean;
-  /** Randomness for init and dropout; default `new Rng(seed ?? 0)`. */
+  /** Randomness for init and dropout; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { LayerNorm, Module, ModuleList, Rng, checkPositiveInt } from '@ml/core';
+import { LayerNorm, Module, ModuleList, Rng, checkPositiveInt, resolveRng } from '@ml/core';
 
 import { DEFAULT_TRANSFORMER_LAYER_OPTIONS, checkSequence } from './internal/layer-common.js';
 import type {
@@ -47,7 +47,7 @@ export class TransformerEncoder extends Module {
   constructor(options: TransformerEncoderOptions) {
     super();
     checkPositiveInt('TransformerEncoder', 'numLayers', options.numLayers);
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     this.dim = options.dim;
     const layers = Array.from(
       { length: options.numLayers },

@@ -4,7 +4,7 @@ import { ConfigError, ShapeError, formatShape } from './errors.js';
 import { fanInAndOut, init } from './init.js';
 import { checkPositiveInt } from './linear.js';
 import { Module } from './module.js';
-import { Rng } from './rng.js';
+import { Rng, resolveRng } from './rng.js';
 
 /** A size given once for both spatial axes (`3`) or per axis (`[kh, kw]`). */
 export type Size2d = number | readonly [number, number];
@@ -27,7 +27,7 @@ export interface Conv2dOptions {
   groups?: number;
   /** Add a learned bias (default true). */
   bias?: boolean;
-  /** Randomness for the initial weights; default `new Rng(seed ?? 0)`. */
+  /** Randomness for the initial weights; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -123,7 +123,7 @@ export class Conv2d extends Module {
     this.dilation = toPair('Conv2d', 'dilation', options.dilation ?? d.dilation, 1);
     this.padding = this.#resolvePadding(options.padding ?? d.padding);
 
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     const shape = [outChannels, inChannels / groups, ...this.kernelSize]; // PyTorch layout
     this.weight = this.registerParameter('weight', init.kaimingUniform(rng, shape, { a: Math.sqrt(5) }));
     const bound = 1 / Math.sqrt(fanInAndOut(shape).fanIn);

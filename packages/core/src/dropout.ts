@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError } from './errors.js';
 import { Module } from './module.js';
-import { Rng } from './rng.js';
+import { Rng, resolveRng } from './rng.js';
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
   /** Probability of zeroing an element, in [0, 1) (default 0.5). */
   p?: number;
-  /** Randomness for the masks; default `new Rng(seed ?? 0)`. */
+  /** Randomness for the masks; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -43,7 +43,7 @@ export class Dropout extends Module {
     super();
     this.p = options.p ?? DEFAULT_DROPOUT_OPTIONS.p;
     checkProbability('Dropout', 'p', this.p);
-    this.rng = options.rng ?? new Rng(options.seed ?? 0);
+    this.rng = this.registerGenerator('rng', resolveRng(options.rng, options.seed));
   }
 
   forward(x: tf.Tensor): tf.Tensor {

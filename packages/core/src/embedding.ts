@@ -7,7 +7,7 @@ import { init } from './init.js';
 import { checkPositiveInt } from './linear.js';
 import { Module } from './module.js';
 import { noGrad } from './no-grad.js';
-import { Rng } from './rng.js';
+import { Rng, resolveRng } from './rng.js';
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
@@ -20,7 +20,7 @@ export interface EmbeddingOptions {
    * negative values count from the end (−1 is V − 1). Default: none.
    */
   paddingIdx?: number;
-  /** Randomness for the initial weights; default `new Rng(seed ?? 0)`. */
+  /** Randomness for the initial weights; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -63,7 +63,7 @@ export class Embedding extends Module {
       );
     }
     this.paddingIdx = pad === undefined ? null : pad < 0 ? pad + numEmbeddings : pad;
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     let w = init.normal(rng, [numEmbeddings, embeddingDim]); // [V, D]
     if (this.paddingIdx !== null) {
       const p = this.paddingIdx;

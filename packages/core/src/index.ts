@@ -9,10 +9,17 @@ export {
   ShapeError,
   formatShape,
 } from './errors.js';
-export { Rng, resolveRng } from './rng.js';
+export { Rng, defaultRng, manualSeed, resolveRng } from './rng.js';
 export type { RngState } from './rng.js';
 export { Module } from './module.js';
-export type { Layer, LayerModule, LoadStateDictOptions, LoadStateDictResult, StateDict } from './module.js';
+export type {
+  Layer,
+  LayerModule,
+  LoadStateDictOptions,
+  LoadStateDictResult,
+  RegisterBufferOptions,
+  StateDict,
+} from './module.js';
 export { calculateGain, fanInAndOut, init } from './init.js';
 export type { KaimingOptions, Nonlinearity } from './init.js';
 export { DEFAULT_LINEAR_OPTIONS, Linear, checkLastDim, checkPositiveInt } from './linear.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, formatShape } from './errors.js';
 import { fanInAndOut, init } from './init.js';
 import { Module } from './module.js';
-import { Rng } from './rng.js';
+import { Rng, resolveRng } from './rng.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -11,7 +11,7 @@ export interface LinearOptions {
   outFeatures: number;
   /** Add a learned bias (default true). */
   bias?: boolean;
-  /** Randomness for the initial weights; default `new Rng(seed ?? 0)`. */
+  /** Randomness for the initial weights; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
   rng?: Rng;
   seed?: number;
 }
@@ -48,7 +48,7 @@ export class Linear extends Module {
     const { inFeatures, outFeatures, bias = DEFAULT_LINEAR_OPTIONS.bias } = options;
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const shape = [outFeatures, inFeatures];

@@ -1,9 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { CheckpointError, ConfigError, formatShape } from './errors.js';
+import type { Rng } from './rng.js';
 
 /** A flat map from dotted names (`encoder.layers.0.linear1.weight`) to tensors, like PyTorch's state dict. */
 export type StateDict = Record<string, tf.Tensor>;
+
+/** Options of {@link Module.registerBuffer}. */
+export interface RegisterBufferOptions {
+  /**
+   * Saved in the state dict (default true). A non-persistent buffer (a fixed position table, a causal
+   * mask) is owned and disposed by the module but never saved or loaded, like PyTorch's `persistent=False`.
+   */
+  persistent?: boolean;
+}
 
 /** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
@@ -33,6 +43,8 @@ export abstract class Module {
   training = true;
   readonly #params = new Map<string, tf.Variable>();
   readonly #buffers = new Map<string, tf.Variable>();
+  readonly #transient = new Map<string, tf.Tensor>();
+  readonly #generators = new Map<string, Rng>();
   readonly #children = new Map<string, Module>();
 
   /** Registers a trainable parameter; the module takes ownership of `value` (it is disposed). */
@@ -44,15 +56,41 @@ export abstract class Module {
     return v;
   }
 
-  /** Registers a non-trainable buffer saved in the state dict (e.g. `running_mean`); takes ownership of `value`. */
-  protected registerBuffer(name: string, value: tf.Tensor): tf.Variable {
+  /**
+   * Registers a non-trainable buffer (e.g. `running_mean`) and takes ownership of `value`. A persistent
+   * buffer (the default) is a variable saved in the state dict; a non-persistent one is kept as it is,
+   * disposed with the module and never saved.
+   */
+  protected registerBuffer(name: string, value: tf.Tensor): tf.Variable;
+  protected registerBuffer(
+    name: string,
+    value: tf.Tensor,
+    options: RegisterBufferOptions & { persistent: false },
+  ): tf.Tensor;
+  protected registerBuffer(name: string, value: tf.Tensor, options: RegisterBufferOptions): tf.Tensor;
+  protected registerBuffer(name: string, value: tf.Tensor, options: RegisterBufferOptions = {}): tf.Tensor {
     this.#checkName(name);
+    if (options.persistent === false) {
+      const kept = tf.keep(value);
+      this.#transient.set(name, kept);
+      return kept;
+    }
     const v = tf.variable(value, false, undefined, value.dtype);
     value.dispose();
     this.#buffers.set(name, v);
     return v;
   }
 
+  /**
+   * Registers a random generator the module draws from while it runs (dropout masks, drop path,
+   * sampling). Checkpoints save and restore every registered generator's state, so a resumed run
+   * continues the exact random stream, whether the generator is a public field or a private one.
+   */
+  protected registerGenerator(name: string, rng: Rng): Rng {
+    this.#checkName(name);
+    this.#generators.set(name, rng);
+    return rng;
+  }
   /** Registers a child module under `name` and returns it. */
   protected registerModule<M extends Module>(name: string, module: M): M {
     this.#checkName(name);
@@ -65,7 +103,13 @@ export abstract class Module {
       throw new ConfigError(
         `${this.constructor.name}: name must be an identifier or an index, got '${name}'`,
       );
-    if (this.#params.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
+    if (
+      this.#params.has(name) ||
+      this.#buffers.has(name) ||
+      this.#transient.has(name) ||
+      this.#generators.has(name) ||
+      this.#children.has(name)
+    ) {
       throw new ConfigError(`${this.constructor.name}: '${name}' is already registered`);
     }
   }
@@ -93,8 +137,17 @@ export abstract class Module {
     return this.#collect(prefix, (m) => m.#buffers);
   }
 
-  #collect(prefix: string, pick: (m: Module) => Map<string, tf.Variable>): [string, tf.Variable][] {
-    const out: [string, tf.Variable][] = [];
+  /**
+   * Every registered generator with its dotted name, each generator once (a generator shared by several
+   * modules is listed under its first name).
+   */
+  namedGenerators(prefix = ''): [string, Rng][] {
+    const seen = new Set<Rng>();
+    return this.#collect(prefix, (m) => m.#generators).filter(([, g]) => !seen.has(g) && !!seen.add(g));
+  }
+
+  #collect<T>(prefix: string, pick: (m: Module) => Map<string, T>): [string, T][] {
+    const out: [string, T][] = [];
     for (const [path, m] of this.namedModules(prefix)) {
       for (const [name, v] of pick(m)) out.push([path === '' ? name : `${path}.${name}`, v]);
     }
@@ -188,9 +241,10 @@ export abstract class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Disposes every parameter and buffer of this module and its descendants. */
+  /** Disposes every parameter and buffer (persistent or not) of this module and its descendants. */
   dispose(): void {
     for (const [, v] of [...this.namedParameters(), ...this.namedBuffers()]) v.dispose();
+    for (const [, t] of this.#collect('', (m) => m.#transient)) t.dispose();
   }
 }
 

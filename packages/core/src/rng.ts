@@ -183,7 +183,28 @@ function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** `rng` when given, else a generator seeded with `seed` (default 0): the one way @ml picks its randomness. */
-export function resolveRng(rng?: Rng, seed = 0): Rng {
-  return rng ?? new Rng(seed);
+// The generator that layers built without `rng` or `seed` draw their seeds from, like PyTorch's default
+// generator: each such layer forks its own stream, so two unseeded layers of one shape differ, and a
+// process that builds the same models in the same order gets the same weights. `manualSeed` resets it.
+let defaultGenerator = new Rng(0);
+
+/** The process-wide generator that unseeded layers fork from (seeded with 0 at start; see {@link manualSeed}). */
+export function defaultRng(): Rng {
+  return defaultGenerator;
+}
+
+/** Re-seeds the process-wide default generator, like `torch.manual_seed`; returns it. */
+export function manualSeed(seed: number): Rng {
+  defaultGenerator = new Rng(seed);
+  return defaultGenerator;
+}
+
+/**
+ * The one way @ml picks its randomness: `rng` when given, else a generator seeded with `seed`, else a
+ * fresh stream forked from the default generator (so two unseeded layers never share weights).
+ */
+export function resolveRng(rng?: Rng, seed?: number): Rng {
+  if (rng !== undefined) return rng;
+  if (seed !== undefined) return new Rng(seed);
+  return defaultGenerator.fork();
 }

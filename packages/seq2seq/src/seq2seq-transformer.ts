@@ -13,6 +13,7 @@ import {
   checkProbability,
   formatShape,
   init,
+  resolveRng,
 } from '@ml/core';
 
 import type { StepDecoder } from './step-decoder.js';
@@ -62,7 +63,7 @@ export interface Seq2SeqTransformerConfig {
 /** Options of {@link Seq2SeqTransformer}: the config (sizes required, the rest defaulted) plus randomness. */
 export type Seq2SeqTransformerOptions = Pick<Seq2SeqTransformerConfig, 'srcVocabSize' | 'tgtVocabSize'> &
   Partial<Omit<Seq2SeqTransformerConfig, 'srcVocabSize' | 'tgtVocabSize'>> & {
-    /** Randomness for init and dropout; default `new Rng(seed ?? 0)`. */
+    /** Randomness for init and dropout; default: seeded with `seed`, else forked from the default generator (`manualSeed`). */
     rng?: Rng;
     seed?: number;
   };
@@ -220,7 +221,7 @@ export class Seq2SeqTransformer extends Module {
     super();
     const c = resolveConfig(options);
     this.config = Object.freeze(c);
-    const rng = options.rng ?? new Rng(options.seed ?? 0);
+    const rng = resolveRng(options.rng, options.seed);
     const D = c.dModel;
     this.srcEmbed = this.registerModule(
       'src_embed',

@@ -8,6 +8,7 @@ import {
   checkProbability,
   formatShape,
   gelu,
+  resolveRng,
 } from '@ml/core';
 
 import type { FeedForwardActivation, TransformerEncoderLayerOptions } from '../transformer-encoder-layer.js';
@@ -50,7 +51,7 @@ export function resolveLayerOptions(
     layerNormEps: options.layerNormEps ?? d.layerNormEps,
     normFirst: options.normFirst ?? d.normFirst,
     bias: options.bias ?? d.bias,
-    rng: options.rng ?? new Rng(options.seed ?? 0),
+    rng: resolveRng(options.rng, options.seed),
   };
   checkPositiveInt(where, 'dim', resolved.dim);
   checkPositiveInt(where, 'heads', resolved.heads);
