@@ -1,1 +1,1 @@
-export { app as default } from '@ml/eslint-config';
+export { scripts as default } from '@ml/eslint-config';

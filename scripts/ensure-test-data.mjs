@@ -1,28 +1,38 @@
 #!/usr/bin/env node
-// The test suite reads the full Fashion-MNIST from Debian's `dataset-fashion-mnist` package. This installs it
-// with apt when it is missing (as root), or says exactly what to run.
-import { execFileSync } from 'node:child_process';
+// Checks that the system packages the test suite reads are installed, and says what to run when they
+// are not. It installs nothing: `.ci/run` (as root) installs them with apt.
+//
+//   node scripts/ensure-test-data.mjs             check; exit 1 with instructions when something is missing
+//   node scripts/ensure-test-data.mjs --missing   print the missing Debian packages, one a line (for .ci/run)
 import { existsSync } from 'node:fs';
 
-const DIR = '/usr/share/datasets/fashion-mnist';
-const FILE = `${DIR}/train-images-idx3-ubyte.gz`;
+/** What the suite needs from the system: a Debian package, the file that shows it is there, and who uses it. */
+export const REQUIREMENTS = [
+  {
+    debian: 'dataset-fashion-mnist',
+    file: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz',
+    usedBy: 'the full Fashion-MNIST for @ml/data-loaders and the fashion-cnn demo',
+  },
+  {
+    debian: 'chromium',
+    // The playground's tests read CHROMIUM_PATH too, for a Chromium installed elsewhere.
+    file: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    usedBy: "the playground's browser tests (playwright-core drives Debian's Chromium)",
+  },
+];
 
-if (!existsSync(FILE)) {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const sudo = isRoot ? [] : ['sudo'];
-  console.log(`Fashion-MNIST not found in ${DIR}; installing Debian's dataset-fashion-mnist…`);
-  try {
-    const run = (cmd) =>
-      execFileSync(sudo.length ? 'sudo' : cmd[0], sudo.length ? cmd : cmd.slice(1), {
-        stdio: 'inherit',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    run(['apt-get', 'update', '-qq']);
-    run(['apt-get', 'install', '-y', '-qq', 'dataset-fashion-mnist']);
-  } catch (e) {
-    console.error(
-      `Could not install dataset-fashion-mnist (${e.message}). Run: sudo apt-get install dataset-fashion-mnist`,
-    );
-    process.exit(1);
-  }
+const missing = REQUIREMENTS.filter((r) => !existsSync(r.file));
+
+if (process.argv.includes('--missing')) {
+  for (const r of missing) console.log(r.debian);
+  process.exit(0);
+}
+
+if (missing.length > 0) {
+  const names = missing.map((r) => r.debian).join(' ');
+  console.error('The test suite needs system packages that are not installed:');
+  for (const r of missing) console.error(`  - ${r.debian} (${r.file} is missing): ${r.usedBy}`);
+  console.error(`Install them with:  sudo apt-get update && sudo apt-get install -y ${names}`);
+  console.error('or run .ci/run as root, which installs them and then runs the tests.');
+  process.exit(1);
 }

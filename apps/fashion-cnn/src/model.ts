@@ -11,25 +11,26 @@ import {
   MaxPool2d,
   Module,
   Rng,
+  init,
 } from '@ml/core';
 
 /** Options of {@link FashionCnn}. */
 export interface FashionCnnOptions {
   /** Seed of the initial weights (default 0). */
   seed?: number;
-  /** Channels of the two 5×5 conv blocks (default [32, 64], seed 002's). */
+  /** Channels of the two 5×5 conv blocks (default [32, 64]). */
   channels?: readonly [number, number];
   /** Width of the hidden fully connected layer (default 1024). */
   hidden?: number;
-  /** Dropout probability before the classifier (default 0.3: seed 002's keep_prob 0.7). */
+  /** Dropout probability before the classifier (default 0.3, i.e. keep 0.7). */
   dropout?: number;
-  /** Slope of LeakyReLU for negative inputs (default 0.2, seed 002's lrelu). */
+  /** Slope of LeakyReLU for negative inputs (default 0.2). */
   leak?: number;
-  /** Initial conv/fc weights: 'default' (PyTorch's kaiming-uniform) or 'seed' (N(0, 0.01²) truncated, seed 002's). */
-  init?: 'default' | 'seed';
+  /** Initial conv/fc weights: 'default' (PyTorch's kaiming-uniform) or 'small-normal' (N(0, 0.01²)). */
+  init?: 'default' | 'small-normal';
 }
 
-/** Seed 002's settings. */
+/** The settings the demo trains with. */
 export const DEFAULT_FASHION_CNN_OPTIONS = {
   seed: 0,
   channels: [32, 64],
@@ -40,15 +41,14 @@ export const DEFAULT_FASHION_CNN_OPTIONS = {
 } as const;
 
 /**
- * Seed 002's TF-Slim CNN, with its bug fixed — the second conv reads the pooled first block, not the
- * input image:
+ * A two-block CNN for 28×28 grey images, its second conv reading the pooled first block:
  *
  *   conv 5×5 (32) → BN → LeakyReLU(0.2) → maxpool 2 → conv 5×5 (64) → BN → LeakyReLU → maxpool 2
  *   → flatten → fc 1024 → BN → LeakyReLU → dropout (keep 0.7) → fc 10
  *
  * Convs and the hidden fc have no bias (batch norm's shift replaces it, as slim does with a
- * normalizer_fn). Weights start from PyTorch's default init; `init: 'seed'` uses the seed's
- * N(0, 0.01²) truncated at 2σ instead. Images [N, 28, 28, 1] (NHWC, values in [0, 1]) → logits [N, 10].
+ * normalizer_fn). Weights start from PyTorch's default init; `init: 'small-normal'` draws them from
+ * N(0, 0.01²) instead. Images [N, 28, 28, 1] (NHWC, values in [0, 1]) → logits [N, 10].
  */
 export class FashionCnn extends Module {
   readonly conv1: Conv2d;
@@ -88,10 +88,10 @@ export class FashionCnn extends Module {
     this.bn3 = this.registerModule('bn3', new BatchNorm1d({ numFeatures: o.hidden }));
     this.drop = this.registerModule('drop', new Dropout({ p: o.dropout, rng: rng.fork() }));
     this.head = this.registerModule('head', new Linear({ inFeatures: o.hidden, outFeatures: 10, rng }));
-    if (o.init === 'seed') {
+    if (o.init === 'small-normal') {
       tf.tidy(() => {
         for (const w of [this.conv1.weight, this.conv2.weight, this.fc.weight])
-          w.assign(rng.truncatedNormalTensor(w.shape, 0, 0.01));
+          w.assign(init.truncatedNormal(rng, w.shape, 0, 0.01));
       });
     }
   }
@@ -99,9 +99,9 @@ export class FashionCnn extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const block = (conv: Conv2d, bn: BatchNorm2d, input: tf.Tensor4D): tf.Tensor4D =>
-        this.pool.forward(this.act.forward(bn.forward(conv.forward(input))) as tf.Tensor4D);
+        this.pool.forward(this.act.forward(bn.forward(conv.forward(input))));
       const h1 = block(this.conv1, this.bn1, x as tf.Tensor4D); // [N, 14, 14, 32]
-      const h2 = block(this.conv2, this.bn2, h1); // [N, 7, 7, 64] — the fix: h1, not x
+      const h2 = block(this.conv2, this.bn2, h1); // [N, 7, 7, 64], from the pooled first block
       const flat = this.flatten.forward(h2); // [N, 3136]
       const hidden = this.drop.forward(this.act.forward(this.bn3.forward(this.fc.forward(flat)))); // [N, 1024]
       return this.head.forward(hidden); // [N, 10]

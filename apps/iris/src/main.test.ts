@@ -2,9 +2,10 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { main } from './main.js';
+import { IRIS_USAGE, main } from './main.js';
+import type { IrisMetrics } from './main.js';
 
 let out: string;
 beforeAll(async () => {
@@ -14,9 +15,16 @@ afterAll(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
+/** Runs the demo's CLI; fails if it printed its help instead. */
+async function run(argv: string[]): Promise<IrisMetrics> {
+  const metrics = await main(argv);
+  if (metrics === null) throw new Error(`main(${argv.join(' ')}) printed its help instead of running`);
+  return metrics;
+}
+
 describe('iris demo', () => {
   it('trains both networks and the SVM, and writes metrics.json, curves, history and checkpoints', async () => {
-    const metrics = await main(['--out', out, '--epochs', '20', '--backend', 'cpu']);
+    const metrics = await run(['--out', out, '--epochs', '20', '--backend', 'cpu']);
     const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
     expect(written).toEqual(metrics);
     expect(Object.keys(written)).toEqual(
@@ -48,5 +56,19 @@ describe('iris demo', () => {
     await expect(main(['--out', out, '--epochs', '0'])).rejects.toThrow(
       '--epochs must be a positive integer, got 0',
     );
+  });
+
+  it('answers --help and -h with its options, and runs nothing', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await main(['--help'])).toBeNull();
+      expect(await main(['-h', '--out', '/nonexistent/never-written'])).toBeNull();
+      expect(log.mock.calls).toEqual([[IRIS_USAGE], [IRIS_USAGE]]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(IRIS_USAGE).toMatch(/^Usage: pnpm demo iris \[options\]/);
+    for (const flag of ['--out', '--epochs', '--seed', '--backend'])
+      expect(IRIS_USAGE).toContain(`  ${flag} `);
   });
 });

@@ -1,9 +1,9 @@
-// Seed 004 on @ml: min-max normalised Iris, a 120/15/15 split, a 4-6-3 sigmoid network trained with
+// Iris on @ml: min-max normalised Iris, a 120/15/15 split, a 4-6-3 sigmoid network trained with
 // SGD (lr 0.2, batch 16, 150 epochs), evaluated on the dev set every 50 steps with the best-dev model
 // kept — next to softmax regression trained the same way and an RBF SVM. Prints progress and test
 // accuracies; writes metrics.json, loss/accuracy curves (SVG), history files and checkpoints.
 //
-//   pnpm demo iris [--out DIR] [--epochs 150] [--seed 0] [--backend auto|wasm|cpu]
+//   pnpm demo iris [--out DIR] [--epochs 150] [--seed 0] [--backend auto|wasm|cpu] [--help]
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,7 +41,7 @@ export interface IrisDemoOptions {
 
 const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Seed 004's settings. */
+/** The demo's settings. */
 export const IRIS_DEMO_DEFAULTS = {
   epochs: 150,
   seed: 0,
@@ -167,8 +167,22 @@ export async function runIris(options: IrisDemoOptions): Promise<IrisMetrics> {
   return metrics;
 }
 
-/** Parses the CLI flags (see the header comment) and runs the demo. */
-export async function main(argv: string[] = process.argv.slice(2)): Promise<IrisMetrics> {
+/** What `--help` prints. */
+export const IRIS_USAGE = `Usage: pnpm demo iris [options]
+
+A 4-6-3 feed-forward network next to softmax regression (both trained with @ml/runner) and an RBF SVM
+(@ml/svm) on min-max normalised Iris with a stratified 120/15/15 split. Prints progress and test
+accuracies; writes metrics.json, loss/accuracy curves (SVG), history files and checkpoints.
+
+Options:
+  --out DIR          output folder (default: apps/iris/out)
+  --epochs N         training epochs of both networks (default: ${IRIS_DEMO_DEFAULTS.epochs})
+  --seed N           seed of the split, the weights and the batches (default: ${IRIS_DEMO_DEFAULTS.seed})
+  --backend NAME     auto, wasm or cpu (default: ${IRIS_DEMO_DEFAULTS.backend})
+  -h, --help         print this help and exit`;
+
+/** Parses the CLI flags and runs the demo; with `--help`, prints {@link IRIS_USAGE} and returns null. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<IrisMetrics | null> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -176,8 +190,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Iris
       epochs: { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(IRIS_USAGE);
+    return null;
+  }
   const epochs = Number(values.epochs ?? IRIS_DEMO_DEFAULTS.epochs);
   const seed = Number(values.seed ?? IRIS_DEMO_DEFAULTS.seed);
   if (!Number.isInteger(epochs) || epochs < 1)

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { Linear, Module, Rng, Sigmoid } from '@ml/core';
+import { Linear, Module, Rng, Sigmoid, init } from '@ml/core';
 
 /**
- * Seed 004's `Model_MLP_L2_V3`: 4 → 6 (sigmoid) → 3, weights N(0, 0.01²) and biases 1.0, as the seed
- * initialises them. Input [N, 4] → logits [N, 3].
+ * The Iris feed-forward network: 4 → 6 (sigmoid) → 3, weights N(0, 0.01²) and biases 1.0.
+ * Input [N, 4] → logits [N, 3].
  */
 export class IrisMlp extends Module {
   readonly fc1: Linear;
@@ -20,7 +20,7 @@ export class IrisMlp extends Module {
     this.fc2 = this.registerModule('fc2', new Linear({ inFeatures: hidden, outFeatures: 3, rng }));
     for (const fc of [this.fc1, this.fc2]) {
       tf.tidy(() => {
-        fc.weight.assign(rng.normalTensor(fc.weight.shape, 0, 0.01));
+        fc.weight.assign(init.normal(rng, fc.weight.shape, 0, 0.01));
         fc.bias?.assign(tf.onesLike(fc.bias));
       });
     }
@@ -31,7 +31,7 @@ export class IrisMlp extends Module {
   }
 }
 
-/** Softmax regression (seed 004's comparison): one Linear 4 → 3; the softmax lives in the loss. */
+/** Softmax regression, the baseline beside the network: one Linear 4 → 3; the softmax lives in the loss. */
 export class SoftmaxRegression extends Module {
   readonly fc: Linear;
 

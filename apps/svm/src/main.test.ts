@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { SVC } from '@ml/svm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
-import { main, type SvmMetrics } from './main.js';
+import { SVM_USAGE, main, type SvmMetrics } from './main.js';
+
+/** Runs the demo's CLI; fails if it printed its help instead. */
+async function run(argv: string[]): Promise<SvmMetrics> {
+  const metrics = await main(argv);
+  if (metrics === null) throw new Error(`main(${argv.join(' ')}) printed its help instead of running`);
+  return metrics;
+}
 
 describe('pnpm demo svm', () => {
   let out = '';
@@ -14,7 +21,7 @@ describe('pnpm demo svm', () => {
   it('fits every model, matches scikit-learn where it has a reference, and writes metrics.json and the Iris model', async () => {
     out = await mkdtemp(join(tmpdir(), 'ml-app-svm-'));
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const metrics = await main(['--out', out, '--seed', '0']);
+    const metrics = await run(['--out', out, '--seed', '0']);
     log.mockRestore();
     const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as SvmMetrics;
     expect(written).toEqual(metrics);
@@ -35,5 +42,18 @@ describe('pnpm demo svm', () => {
 
   it('rejects a bad --seed', async () => {
     await expect(main(['--seed', 'x'])).rejects.toThrow("pnpm demo svm: --seed must be an integer, got 'x'");
+  });
+
+  it('answers --help and -h with its options, and runs nothing', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await main(['--help'])).toBeNull();
+      expect(await main(['-h', '--out', '/nonexistent/never-written'])).toBeNull();
+      expect(log.mock.calls).toEqual([[SVM_USAGE], [SVM_USAGE]]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(SVM_USAGE).toMatch(/^Usage: pnpm demo svm \[options\]/);
+    for (const flag of ['--out', '--seed']) expect(SVM_USAGE).toContain(`  ${flag} `);
   });
 });

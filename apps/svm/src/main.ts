@@ -4,7 +4,7 @@
 // a synthetic Friedman #1 regression. Prints accuracy / R², support vectors and fit times; writes
 // metrics.json (and the fitted Iris SVC as svc-iris.json) to the output folder.
 //
-//   pnpm demo svm [--out DIR] [--seed 0]
+//   pnpm demo svm [--out DIR] [--seed 0] [--help]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -61,7 +61,7 @@ interface Split {
 function irisSplit(seed: number): Split & { classNames: string[] } {
   const rows = getNumbers();
   const names = getDistinctClasses();
-  const labels = getClasses().map((c) => names.indexOf(c as (typeof names)[number]));
+  const labels = getClasses().map((c) => names.indexOf(c));
   const rng = new Rng(seed);
   const train: number[] = [];
   const test: number[] = [];
@@ -255,15 +255,33 @@ export async function runSvmDemo(options: SvmDemoOptions): Promise<SvmMetrics> {
   return metrics;
 }
 
-/** Parses the CLI flags (see the header comment) and runs the demo. */
-export async function main(argv: string[] = process.argv.slice(2)): Promise<SvmMetrics> {
+/** What `--help` prints. */
+export const SVM_USAGE = `Usage: pnpm demo svm [options]
+
+Support vector machines from @ml/svm: SVC and SVR on Iris (stratified 70/30 split), scikit-learn's
+wine, breast cancer, digits and diabetes sets (the fixed splits of @ml/svm's parity fixtures, next to
+scikit-learn 1.2's numbers on the same split) and a synthetic Friedman #1 regression. Prints accuracy
+or R², support vectors and fit times; writes metrics.json and the fitted Iris SVC as svc-iris.json.
+
+Options:
+  --out DIR      output folder (default: apps/svm/out)
+  --seed N       seed of the Iris split and the synthetic regression (default: 0)
+  -h, --help     print this help and exit`;
+
+/** Parses the CLI flags and runs the demo; with `--help`, prints {@link SVM_USAGE} and returns null. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<SvmMetrics | null> {
   const { values } = parseArgs({
     args: argv,
     options: {
       out: { type: 'string', default: join(APP_DIR, 'out') },
       seed: { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(SVM_USAGE);
+    return null;
+  }
   const seed = Number(values.seed);
   if (!Number.isInteger(seed))
     throw new Error(`pnpm demo svm: --seed must be an integer, got '${values.seed}'`);

@@ -4,12 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DataError, Rng } from '@ml/core';
-import { toyTranslation } from '@ml/data-loaders';
-import { Vocab } from '@ml/seq2seq';
+import { DataError } from '@ml/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { cropPair } from './crop.js';
 import { DEFAULT_DEMO_OPTIONS, defaultEpochs, runDemo, type DemoMetrics } from './train.js';
 import { runTranslate, tokenize } from './translate.js';
 
@@ -40,7 +37,7 @@ describe('apps/translate', () => {
   afterAll(() => rm(out, { recursive: true, force: true }));
 
   it('writes metrics.json with exactly the agreed keys, curves, history and a checkpoint', async () => {
-    const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    const written = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(written).sort()).toEqual([
       'backend',
       'bayes_token_accuracy',
@@ -106,29 +103,12 @@ describe('apps/translate', () => {
     expect(badOption.stderr).toContain("error: --t must be an integer >= 10, got 'many'");
   });
 
-  it('builds the same vocabularies as seed 000 (the data set generator orders them the same way)', () => {
-    const data = toyTranslation({ n: 300, seed: 5 });
-    data.dispose();
-    expect(Vocab.build(data.srcTokens).tokens).toEqual(data.srcVocab);
-    expect(Vocab.build(data.tgtTokens).tokens).toEqual(data.tgtVocab);
-  });
-
-  it('crops pairs to aligned random spans with the given probability', () => {
-    const pair = { src: [4, 5, 6, 7, 8, 9], tgt: [10, 11, 12, 13, 14, 15] };
-    const rng = new Rng(0);
-    const crops = Array.from({ length: 400 }, () => cropPair(pair, rng, 0.5));
-    const cut = crops.filter((c) => c !== pair);
-    expect(cut.length).toBeGreaterThan(160);
-    expect(cut.length).toBeLessThan(240);
-    for (const c of cut) {
-      expect(c.src.length).toBe(c.tgt.length);
-      expect(c.src.length).toBeGreaterThanOrEqual(1);
-      const start = pair.src.indexOf(c.src[0] as number);
-      expect(c.src).toEqual(pair.src.slice(start, start + c.src.length));
-      expect(c.tgt).toEqual(pair.tgt.slice(start, start + c.tgt.length));
-    }
-    expect(new Set(cut.map((c) => c.src.length)).size).toBe(6);
-    expect(cropPair(pair, rng, 0)).toBe(pair);
+  it('--help prints the usage and exits 0', () => {
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage:');
+    expect(help.stdout).toContain('main.ts [translate] SENTENCE ...');
+    expect(help.stdout).toContain('--checkpoint FILE');
   });
 
   it('helpers: tokenize and the default epoch count', () => {

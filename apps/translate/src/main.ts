@@ -1,4 +1,4 @@
-// `pnpm demo` — trains seed 000's toy translator and writes metrics, curves and a checkpoint;
+// `pnpm demo` — trains the toy letter-name → letter translator and writes metrics, curves and a checkpoint;
 // `main.ts translate "ei bi: si:"` — translates with the checkpoint. Run `main.ts --help` for options.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,7 +17,7 @@ const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 const CONFIGS = ['demo', ...Object.keys(SEQ2SEQ_CONFIGS)];
 
 const USAGE = `Usage:
-  main.ts [options]                      train on seed 000's toy set, evaluate, write outputs
+  main.ts [options]                      train on the toy letter-name → letter set, evaluate, write outputs
   main.ts [translate] SENTENCE ...       translate letter names with the trained checkpoint
   main.ts translate                      read sentences from stdin, one per line
 
@@ -29,7 +29,7 @@ Training options:
   --crop P           share of training pairs cut to a random span, so that any length translates (default ${DEFAULT_DEMO_OPTIONS.crop})
   --epochs N         default: about 1500 optimizer steps (30 epochs for t = 1000, 3 for t = 10000)
   --batch-size N     default ${DEFAULT_DEMO_OPTIONS.batchSize}
-  --config NAME      ${CONFIGS.join(' | ')} (default demo: d_model 64, 4 heads, 1+1 layers; base: seed 000's 512/8/6+6/2048)
+  --config NAME      ${CONFIGS.join(' | ')} (default demo: d_model 64, 4 heads, 1+1 layers; base: the paper's 512/8/6+6/2048)
   --dropout P        model dropout (default: the config's; demo 0.2)
   --warmup N         Noam warmup steps (default ${DEFAULT_DEMO_OPTIONS.warmup}); --lr-factor F (default ${DEFAULT_DEMO_OPTIONS.lrFactor})
   --seed N           default ${DEFAULT_DEMO_OPTIONS.seed}

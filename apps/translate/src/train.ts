@@ -1,21 +1,20 @@
-// The training demo: seed 000's toy "letter name → letter" set, an encoder-decoder Transformer
-// trained with teacher forcing, evaluated by greedy decoding on the held-out 20 %.
+// The training demo: the toy "letter name → letter" set, an encoder-decoder Transformer trained
+// with teacher forcing, evaluated by greedy decoding on the held-out 20 %.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import * as tf from '@tensorflow/tfjs-core';
-
 import { Adam, NoamSchedule, Rng, useBackend, type BackendName } from '@ml/core';
 import { ArrayDataset, DataLoader, LETTERS, LETTER_NAMES, toyTranslation } from '@ml/data-loaders';
-import { Accuracy, CurvePlotter, HistoryWriter, LrScheduler, ProgressBar, Runner } from '@ml/runner';
+import { CurvePlotter, HistoryWriter, LrScheduler, ProgressBar, Runner } from '@ml/runner';
 import {
-  EOS_ID,
-  PAD_ID,
   SEQ2SEQ_CONFIGS,
   Seq2SeqTransformer,
-  Vocab,
+  type Vocab,
   bayesTokenAccuracy,
   collatePairs,
+  contentTokenAccuracy,
+  cropPair,
+  encodePairs,
   evaluateTranslation,
   saveSeq2SeqCheckpoint,
   teacherForcedStep,
@@ -24,29 +23,27 @@ import {
   type Seq2SeqPair,
 } from '@ml/seq2seq';
 
-import { cropPair } from './crop.js';
-
 /** Settings of one demo run (the CLI's options). */
 export interface DemoOptions {
   /** Output folder for metrics.json, curves, history and the checkpoint. */
   out: string;
-  /** Sentence pairs generated (seed 000: t = 1000). */
+  /** Sentence pairs generated (default 1000). */
   t: number;
-  /** Tokens per sentence (seed: 6). */
+  /** Tokens per sentence (default 6). */
   seqLen: number;
-  /** Probability that a target letter is replaced by a random one (seed: 1 − r = 0.1). */
+  /** Probability that a target letter is replaced by a random one (1 − r; default 0.1). */
   noise: number;
   /**
-   * Probability that a training pair is cut to a random contiguous span (see crop.ts), so that the
+   * Probability that a training pair is cut to a random contiguous span (@ml/seq2seq's cropPair), so that the
    * model learns to stop where the source stops; 0 trains on the fixed-length pairs only.
    */
   crop: number;
-  /** Share of the pairs used for training; the rest is the held-out test set (seed: 0.8). */
+  /** Share of the pairs used for training; the rest is the held-out test set (default 0.8). */
   trainFraction: number;
   batchSize: number;
   /** Epochs; default depends on t (about 1500 optimizer steps, at least 3 epochs). */
   epochs: number | undefined;
-  /** Model size: 'demo' (d_model 64, 1 + 1 layers) or a SEQ2SEQ_CONFIGS name ('base' is seed 000's). */
+  /** Model size: 'demo' (d_model 64, 1 + 1 layers) or a SEQ2SEQ_CONFIGS name ('base' is the paper's 512/8/6+6). */
   config: 'demo' | Seq2SeqConfigName;
   /** Dropout of the model (default: the config's). */
   dropout: number | undefined;
@@ -63,7 +60,7 @@ export interface DemoOptions {
   quiet: boolean;
 }
 
-/** The demo's defaults: seed 000's data set and split, a model that trains in well under a minute. */
+/** The demo's defaults: 1000 pairs of 6 tokens, 80 % for training, a model that trains in about a minute. */
 export const DEFAULT_DEMO_OPTIONS: Omit<DemoOptions, 'out'> = {
   t: 1000,
   seqLen: 6,
@@ -84,8 +81,8 @@ export const DEFAULT_DEMO_OPTIONS: Omit<DemoOptions, 'out'> = {
 };
 
 /**
- * The default model: seed 000's architecture at d_model 64, 4 heads, one encoder and one decoder
- * layer; dropout 0.2 (with 0.1 it memorises a few noisy pairs and misaligns repeated letters).
+ * The default model: the encoder-decoder Transformer at d_model 64, 4 heads, one encoder and one
+ * decoder layer; dropout 0.2 (with 0.1 it memorises a few noisy pairs and misaligns repeated letters).
  */
 export const DEMO_MODEL = { ...SEQ2SEQ_CONFIGS.small, encoderLayers: 1, decoderLayers: 1, dropout: 0.2 };
 
@@ -132,22 +129,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
   const backend = await useBackend(o.backend);
   log(`backend: ${backend}`);
 
-  // Data: seed 000's generator, then this package's vocabularies (same frequency order as the seed).
+  // Data: raw token pairs from @ml/data-loaders; @ml/seq2seq's vocabularies turn them into ids
+  // (most frequent token first) and collatePairs pads each batch.
   const data = toyTranslation({ n: o.t, seqLen: o.seqLen, noise: o.noise, seed: o.seed });
-  data.dispose(); // only the token lists are used below; the pipeline builds its own padded batches
-  const srcVocab = Vocab.build(data.srcTokens);
-  const tgtVocab = Vocab.build(data.tgtTokens);
-  const pairs: Seq2SeqPair[] = data.srcTokens.map((src, i) => ({
-    src: srcVocab.encode(src),
-    tgt: tgtVocab.encode(data.tgtTokens[i] as string[]),
-  }));
+  const { pairs, srcVocab, tgtVocab } = encodePairs(data.pairs);
   const nTrain = Math.floor(o.t * o.trainFraction);
   const trainPairs = pairs.slice(0, nTrain);
   const testPairs = pairs.slice(nTrain);
   log(
     `data: ${o.t} pairs of ${o.seqLen} tokens (r = ${1 - o.noise}), ${trainPairs.length} train / ${testPairs.length} test; vocab ${srcVocab.size} source, ${tgtVocab.size} target tokens`,
   );
-  log(`  e.g. ${data.srcTokens[0]?.join(' ')} → ${data.tgtTokens[0]?.join(' ')}`);
+  log(`  e.g. ${data.pairs[0]?.src.join(' ')} → ${data.pairs[0]?.tgt.join(' ')}`);
 
   const sizes = o.config === 'demo' ? DEMO_MODEL : SEQ2SEQ_CONFIGS[o.config];
   const model = new Seq2SeqTransformer({
@@ -155,7 +147,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
     tgtVocabSize: tgtVocab.size,
     ...sizes,
     ...(o.dropout === undefined ? {} : { dropout: o.dropout }),
-    // <eos> after each source shows the decoder where a typed sentence ends (see crop.ts).
+    // <eos> after each source shows the decoder where a typed sentence ends (see cropPair).
     sourceEos: true,
     maxLength: o.seqLen + 1,
     seed: o.seed,
@@ -181,19 +173,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
     model,
     optimizer,
     seed: o.seed,
-    step: (batch, ctx) => {
-      const { loss, output, target } = teacherForcedStep(ctx.model, batch, {
-        labelSmoothing: o.labelSmoothing,
-      });
-      // The accuracy metric skips <pad>; turning <eos> into <pad> makes it count letters only, like the
-      // final metrics and the Bayes limit (the always-right <eos> would push it above that limit).
-      return {
-        loss,
-        output,
-        target: tf.where(tf.equal(target, EOS_ID), tf.fill(target.shape, PAD_ID, 'int32'), target),
-      };
-    },
-    metrics: [new Accuracy({ name: 'accuracy', ignoreIndex: PAD_ID })],
+    step: (batch, ctx) => teacherForcedStep(ctx.model, batch, { labelSmoothing: o.labelSmoothing }),
+    // Letters only (no <pad>, no <eos>), like the final metrics and the Bayes limit.
+    metrics: [contentTokenAccuracy({ padId: cfg.padId })],
     callbacks: [
       new LrScheduler({
         schedule: new NoamSchedule({ dModel: cfg.dModel, warmupSteps: o.warmup, factor: o.lrFactor }),
@@ -216,7 +198,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoMetrics> {
   const metrics: DemoMetrics = {
     greedy_token_accuracy: evaluation.tokenAccuracy.accuracy,
     greedy_sequence_accuracy: evaluation.sequenceAccuracy.accuracy,
-    teacher_forced_token_accuracy: evaluation.teacherForcedAccuracy.accuracy,
+    teacher_forced_token_accuracy: evaluation.teacherForcedAccuracy,
     bayes_token_accuracy: bayesTokenAccuracy({ correct: 1 - o.noise, classes: LETTERS.length }),
     seconds,
     backend,

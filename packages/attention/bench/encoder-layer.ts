@@ -83,7 +83,7 @@ async function benchMl(): Promise<Side> {
   const opt = new Adam(layer, { lr: 1e-4 });
   const forward = () => tf.dispose(layer.forward(x));
   const trainStep = () =>
-    tf.dispose(opt.minimize(() => tf.mean(tf.squaredDifference(layer.forward(x), y)) as tf.Scalar));
+    tf.dispose(opt.minimize(() => tf.mean<tf.Scalar>(tf.squaredDifference(layer.forward(x), y))));
   layer.eval();
   for (let i = 0; i < config.warmup; i++) forward();
   const fwd = rounds(forward);

@@ -17,9 +17,9 @@ for (const backend of TEST_BACKENDS) {
       expect(std).toBeGreaterThan(0.01);
       expect(std).toBeLessThan(0.04);
       const x = tf.zeros([2, 3, 4]);
-      const y = (await pos.forward(x, { offset: 2 }).array()) as number[][][];
+      const y = await pos.forward(x, { offset: 2 }).array();
       expect(y[1]?.[0]).toEqual(w[2]);
-      const { value, grads } = tf.variableGrads(() => tf.sum(pos.forward(x, { offset: 2 })) as tf.Scalar);
+      const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(pos.forward(x, { offset: 2 })));
       const g = (await (grads[pos.weight.name] as tf.Tensor).array()) as number[][];
       expect(g.map((row) => row[0])).toEqual([0, 0, 2, 2, 2, 0]);
       expect(() => pos.forward(x, { offset: 4 })).toThrow(
@@ -34,7 +34,7 @@ for (const backend of TEST_BACKENDS) {
       const x = tf.ones([2, 3, 4]);
       await expectNoTensorLeak(() => tf.dispose(pos.forward(x)));
       await expectNoTensorLeak(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(pos.forward(x)) as tf.Scalar);
+        const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(pos.forward(x)));
         tf.dispose([value, ...Object.values(grads)]);
       });
       x.dispose();

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { Dropout, Module, Rng, checkPositiveInt, checkProbability, init, resolveRng } from '@ml/core';
+import type { Rng } from '@ml/core';
+import { Dropout, Module, checkPositiveInt, checkProbability, init, resolveRng } from '@ml/core';
 
 import { addPositions } from './internal/position-slice.js';
 import type { PositionalForwardOptions } from './sinusoidal-positional-encoding.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 
-import { ConfigError, ShapeError } from '@ml/core';
+import { ConfigError, DataError, ShapeError } from '@ml/core';
 import { expectNoTensorLeak, onBackend } from '@ml/core/testing';
 
 import { prepareMask } from './internal/mask-utils.js';
@@ -145,7 +145,7 @@ describe('broadcastMask', () => {
 
   test('int32 masks are rejected', () => {
     const m = tf.zeros([2, 2], 'int32');
-    expect(() => broadcastMask(m, [1, 1, 2, 2])).toThrow(ConfigError);
+    expect(() => broadcastMask(m, [1, 1, 2, 2])).toThrow(DataError);
     expect(() => broadcastMask(m, [1, 1, 2, 2])).toThrow(
       'broadcastMask: mask must be a bool (true = blocked) or float32 (additive) tensor, got dtype int32',
     );
@@ -171,7 +171,7 @@ describe('prepareMask', () => {
       );
       expect(await (a as tf.Tensor).array()).toEqual([0, -1e9, -1e9, -1e9, 1, 0]);
       expect(await (b as tf.Tensor).array()).toEqual([0, -1e9, -1e9, -1e9, 1, 0]);
-      tf.dispose([a as tf.Tensor, b as tf.Tensor]);
+      tf.dispose([a, b]);
     });
     tf.dispose([bool, add]);
   });

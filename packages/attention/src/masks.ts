@@ -89,5 +89,5 @@ export function broadcastMask(
 ): tf.Tensor4D {
   checkMaskDtype('broadcastMask', 'mask', mask);
   const padded = checkMaskShape('broadcastMask', 'mask', mask, shape);
-  return tf.tidy(() => tf.broadcastTo(tf.reshape(mask, padded), [...shape]) as tf.Tensor4D);
+  return tf.tidy(() => tf.broadcastTo<tf.Rank.R4>(tf.reshape(mask, padded), [...shape]));
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 
-import { CheckpointError, ConfigError, ShapeError } from '@ml/core';
+import { CheckpointError, ConfigError, DataError, ShapeError } from '@ml/core';
 import { TEST_BACKENDS, expectNoTensorLeak, onBackend } from '@ml/core/testing';
 
 import { expectModuleParity, expectParity, fixture } from '../test/helpers.js';
@@ -141,6 +141,9 @@ describe('MultiHeadAttention errors', () => {
     test('mask dtype', () => {
       expect(() =>
         m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([3, 4], 'int32') }),
+      ).toThrow(DataError);
+      expect(() =>
+        m.forward(q, tf.zeros([2, 4, 6]), tf.zeros([2, 4, 8]), { mask: tf.zeros([3, 4], 'int32') }),
       ).toThrow(
         'MultiHeadAttention: mask must be a bool (true = blocked) or float32 (additive) tensor, got dtype int32',
       );
@@ -209,8 +212,8 @@ for (const backend of TEST_BACKENDS) {
         [false, false, true],
         [true, true, true],
       ]);
-      const { value, grads } = tf.variableGrads(
-        () => tf.sum(tf.square(m.forward(x, x, x, { keyPaddingMask: kpm }))) as tf.Scalar,
+      const { value, grads } = tf.variableGrads(() =>
+        tf.sum<tf.Scalar>(tf.square(m.forward(x, x, x, { keyPaddingMask: kpm }))),
       );
       const out = m.forward(x, x, x, { keyPaddingMask: kpm, returnWeights: true });
       const bias = await (m.outProj.bias as tf.Tensor).array();
@@ -258,8 +261,8 @@ for (const backend of TEST_BACKENDS) {
         tf.dispose([r.output, r.weights]);
       });
       await expectNoTensorLeak(() => {
-        const { value, grads } = tf.variableGrads(
-          () => tf.mean(m.forward(q, kv[0], kv[1], { mask: sliced, keyPaddingMask: kpm })) as tf.Scalar,
+        const { value, grads } = tf.variableGrads(() =>
+          tf.mean<tf.Scalar>(m.forward(q, kv[0], kv[1], { mask: sliced, keyPaddingMask: kpm })),
         );
         tf.dispose([value, ...Object.values(grads)]);
       });

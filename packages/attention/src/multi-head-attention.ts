@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+import type { Rng } from '@ml/core';
 import {
   ConfigError,
   Linear,
   Module,
-  Rng,
   ShapeError,
   checkPositiveInt,
   checkProbability,
@@ -117,7 +117,8 @@ export class MultiHeadAttention extends Module {
     );
     const outBias = this.outProj.bias;
     if (outBias !== null) tf.tidy(() => outBias.assign(tf.zerosLike(outBias))); // PyTorch zeroes it too
-    this.rng = rng.fork();
+    // Registered, so checkpoints save and restore the attention-dropout stream.
+    this.rng = this.registerGenerator('rng', rng.fork());
   }
 
   /**
@@ -173,9 +174,9 @@ export class MultiHeadAttention extends Module {
       const prepared = combined === null ? null : prepareMask(where, 'mask', combined, [b, heads, tq, tk]);
       const [wq, wk, wv] = this.#projectionWeights();
       const [bq, bk, bv] = this.#projectionBiases();
-      const q = tf.reshape(project(query, wq, bq), [b, tq, heads, headDim]) as tf.Tensor4D; // [B, Tq, H, d]
-      const k = tf.reshape(project(key, wk, bk), [b, tk, heads, headDim]) as tf.Tensor4D; // [B, Tk, H, d]
-      const v = tf.reshape(project(value, wv, bv), [b, tk, heads, headDim]) as tf.Tensor4D; // [B, Tk, H, d]
+      const q = tf.reshape<tf.Rank.R4>(project(query, wq, bq), [b, tq, heads, headDim]); // [B, Tq, H, d]
+      const k = tf.reshape<tf.Rank.R4>(project(key, wk, bk), [b, tk, heads, headDim]); // [B, Tk, H, d]
+      const v = tf.reshape<tf.Rank.R4>(project(value, wv, bv), [b, tk, heads, headDim]); // [B, Tk, H, d]
       const dropout = this.training ? this.dropout : 0;
       const { output, weights } = attend(q, k, v, 'BTHD', {
         scale: 1 / Math.sqrt(headDim),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 
-import { ConfigError, Rng, ShapeError } from '@ml/core';
+import { ConfigError, Rng, ShapeError, init } from '@ml/core';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from '@ml/core/testing';
 
 import { expectParity, fixture } from '../test/helpers.js';
@@ -111,16 +111,16 @@ for (const backend of TEST_BACKENDS) {
       expectParity('sdpa grad.in.q', gq as tf.Tensor, f.get('grad.in.q'));
       expectParity('sdpa grad.in.k', gk as tf.Tensor, f.get('grad.in.k'));
       expectParity('sdpa grad.in.v', gv as tf.Tensor, f.get('grad.in.v'));
-      tf.dispose([output, weights, gq as tf.Tensor, gk as tf.Tensor, gv as tf.Tensor]);
+      tf.dispose([output, weights, gq, gk, gv]);
       f.dispose();
     });
 
-    test('bool masks and additive −∞ masks agree; custom scale applies', async () => {
+    test('bool masks and additive −∞ masks agree; custom scale applies', () => {
       const rng = new Rng(5);
       const [q, k, v] = [
-        rng.normalTensor([2, 2, 3, 4]),
-        rng.normalTensor([2, 2, 5, 4]),
-        rng.normalTensor([2, 2, 5, 3]),
+        init.normal(rng, [2, 2, 3, 4]),
+        init.normal(rng, [2, 2, 5, 4]),
+        init.normal(rng, [2, 2, 5, 3]),
       ];
       const bool = tf.tensor2d([
         [false, true, false, false, true],
@@ -146,9 +146,9 @@ for (const backend of TEST_BACKENDS) {
     test('fully masked rows give zeros, not NaN, in the output and the gradients', async () => {
       const rng = new Rng(6);
       const [q, k, v] = [
-        rng.normalTensor([1, 2, 3, 4]),
-        rng.normalTensor([1, 2, 4, 4]),
-        rng.normalTensor([1, 2, 4, 4]),
+        init.normal(rng, [1, 2, 3, 4]),
+        init.normal(rng, [1, 2, 4, 4]),
+        init.normal(rng, [1, 2, 4, 4]),
       ];
       // Query 1 sees no key at all.
       const mask = tf.tensor2d([
@@ -158,7 +158,7 @@ for (const backend of TEST_BACKENDS) {
       ]);
       const { output, weights } = scaledDotProductAttention(q, k, v, { mask, returnWeights: true });
       const out = (await output.array()) as number[][][][];
-      const w = (await weights.array()) as number[][][][];
+      const w = await weights.array();
       for (let h = 0; h < 2; h++) {
         expect(out[0]?.[h]?.[1]).toEqual([0, 0, 0, 0]);
         expect(w[0]?.[h]?.[1]).toEqual([0, 0, 0, 0]);
@@ -166,7 +166,7 @@ for (const backend of TEST_BACKENDS) {
       }
       const [gq, gk, gv] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
         tf.sum(tf.square(scaledDotProductAttention(a, b, c, { mask }))),
-      )([q, k, v]) as tf.Tensor[];
+      )([q, k, v]);
       for (const g of [gq, gk, gv])
         expect(Array.from(await (g as tf.Tensor).data()).every(Number.isFinite)).toBe(true);
       const gqRow = (await (gq as tf.Tensor).array()) as number[][][][];
@@ -174,27 +174,15 @@ for (const backend of TEST_BACKENDS) {
       const additive = tf.where(mask, tf.scalar(-Infinity), tf.scalar(0));
       const viaAdditive = scaledDotProductAttention(q, k, v, { mask: additive });
       expectTensorsClose(viaAdditive, output, 1e-6);
-      tf.dispose([
-        q,
-        k,
-        v,
-        mask,
-        output,
-        weights,
-        gq as tf.Tensor,
-        gk as tf.Tensor,
-        gv as tf.Tensor,
-        additive,
-        viaAdditive,
-      ]);
+      tf.dispose([q, k, v, mask, output, weights, gq, gk, gv, additive, viaAdditive]);
     });
 
     test('dropout zeroes weights and rescales the rest; the same seed repeats', async () => {
       const rng = new Rng(7);
       const [q, k, v] = [
-        rng.normalTensor([2, 2, 8, 4]),
-        rng.normalTensor([2, 2, 8, 4]),
-        rng.normalTensor([2, 2, 8, 4]),
+        init.normal(rng, [2, 2, 8, 4]),
+        init.normal(rng, [2, 2, 8, 4]),
+        init.normal(rng, [2, 2, 8, 4]),
       ];
       const plain = scaledDotProductAttention(q, k, v, { returnWeights: true });
       const a = scaledDotProductAttention(q, k, v, { dropout: 0.5, rng: new Rng(1), returnWeights: true });
@@ -214,9 +202,9 @@ for (const backend of TEST_BACKENDS) {
     test('no tensor leaks, forward and gradient', async () => {
       const rng = new Rng(8);
       const [q, k, v] = [
-        rng.normalTensor([2, 2, 3, 4]),
-        rng.normalTensor([2, 2, 5, 4]),
-        rng.normalTensor([2, 2, 5, 4]),
+        init.normal(rng, [2, 2, 3, 4]),
+        init.normal(rng, [2, 2, 5, 4]),
+        init.normal(rng, [2, 2, 5, 4]),
       ];
       const mask = tf.zeros([2, 1, 1, 5], 'bool');
       await expectNoTensorLeak(() => {

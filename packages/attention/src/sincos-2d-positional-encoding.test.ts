@@ -21,7 +21,7 @@ describe('sinCos2dPositionalEncoding', () => {
 
   test('hand-checked: patch (row 1, col 2) of a 2×3 grid, dim 8', async () => {
     const t = sinCos2dPositionalEncoding(2, 3, 8);
-    const row = ((await t.array()) as number[][])[1 * 3 + 2] as number[];
+    const row = (await t.array())[1 * 3 + 2] as number[];
     const w = [1, 1 / 100]; // ω_k = 10000^(−k/2)
     const expected = [
       Math.sin(2 * w[0]!),

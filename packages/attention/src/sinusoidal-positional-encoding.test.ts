@@ -10,7 +10,7 @@ import { SinusoidalPositionalEncoding, sinusoidalEncoding } from './sinusoidal-p
 describe('sinusoidalEncoding', () => {
   beforeAll(() => onBackend('cpu'));
 
-  test("sinusoidalEncoding equals seed 000's table (even and odd widths)", async () => {
+  test('sinusoidalEncoding equals the reference sin/cos table computed in PyTorch (even and odd widths)', async () => {
     const f = await fixture('positional');
     for (const [n, d] of [
       [30, 16],
@@ -25,7 +25,7 @@ describe('sinusoidalEncoding', () => {
 
   test('hand-checked values: PE[1, 0] = sin 1, PE[1, 1] = cos 1, PE[2, 2] = sin(2/10000^(2/4))', async () => {
     const t = sinusoidalEncoding(3, 4);
-    const v = (await t.array()) as number[][];
+    const v = await t.array();
     expect(v[0]).toEqual([0, 1, 0, 1]);
     expect(v[1]?.[0]).toBeCloseTo(Math.sin(1), 6);
     expect(v[1]?.[1]).toBeCloseTo(Math.cos(1), 6);
@@ -47,7 +47,7 @@ for (const backend of TEST_BACKENDS) {
   describe(`SinusoidalPositionalEncoding on ${backend}`, () => {
     beforeAll(() => onBackend(backend));
 
-    test('SinusoidalPositionalEncoding adds PE by position, not by token content', async () => {
+    test('SinusoidalPositionalEncoding adds PE by position, not by token content', () => {
       const pe = new SinusoidalPositionalEncoding({ dim: 4, maxLength: 8 });
       expect(pe.namedBuffers().map(([n, v]) => [n, v.shape])).toEqual([['pe', [8, 4]]]);
       // Two sequences with the same token (all-ones embedding) at every step still get distinct rows.

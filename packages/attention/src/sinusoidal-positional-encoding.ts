@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, Dropout, Module, Rng, checkPositiveInt, checkProbability, resolveRng } from '@ml/core';
+import type { Rng } from '@ml/core';
+import { ConfigError, Dropout, Module, checkPositiveInt, checkProbability, resolveRng } from '@ml/core';
 
 import { addPositions } from './internal/position-slice.js';
 

@@ -95,7 +95,7 @@ for (const backend of TEST_BACKENDS) {
       const r = layer.forward(tgt, memory, { tgtMask: mask, returnWeights: true });
       expect(r.selfWeights.shape).toEqual([2, 2, 3, 3]);
       expect(r.crossWeights.shape).toEqual([2, 2, 3, 5]);
-      const w = (await r.selfWeights.array()) as number[][][][];
+      const w = await r.selfWeights.array();
       expect(w[1]?.[0]?.[0]?.slice(1)).toEqual([0, 0]);
       tf.dispose([tgt, memory, mask, r.output, r.selfWeights, r.crossWeights]);
       layer.dispose();
@@ -108,7 +108,7 @@ for (const backend of TEST_BACKENDS) {
       const memory = tf.randomNormal([2, 4, 8]);
       const tgtMask = causalMask(3);
       const step = () =>
-        opt.minimize(() => tf.mean(layer.forward(tgt, memory, { tgtMask })) as tf.Scalar).dispose();
+        opt.minimize(() => tf.mean<tf.Scalar>(layer.forward(tgt, memory, { tgtMask }))).dispose();
       step();
       await expectNoTensorLeak(() => tf.dispose(layer.forward(tgt, memory, { tgtMask })));
       await expectNoTensorLeak(step);

@@ -98,8 +98,7 @@ for (const backend of TEST_BACKENDS) {
         [false, false, false, false],
       ]);
       const options = { tgtMask, memoryKeyPaddingMask };
-      const step = () =>
-        opt.minimize(() => tf.mean(dec.forward(tgt, memory, options)) as tf.Scalar).dispose();
+      const step = () => opt.minimize(() => tf.mean<tf.Scalar>(dec.forward(tgt, memory, options))).dispose();
       step();
       await expectNoTensorLeak(() => tf.dispose(dec.forward(tgt, memory, options)));
       await expectNoTensorLeak(step);

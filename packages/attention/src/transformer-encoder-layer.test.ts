@@ -138,10 +138,10 @@ for (const backend of TEST_BACKENDS) {
         [false, false, false, false, true],
         [false, false, true, true, true],
       ]);
-      opt.minimize(() => tf.mean(layer.forward(x, { keyPaddingMask: kpm })) as tf.Scalar).dispose(); // creates the optimizer state
+      opt.minimize(() => tf.mean<tf.Scalar>(layer.forward(x, { keyPaddingMask: kpm }))).dispose(); // creates the optimizer state
       await expectNoTensorLeak(() => tf.dispose(layer.forward(x, { keyPaddingMask: kpm })));
       await expectNoTensorLeak(() =>
-        opt.minimize(() => tf.mean(layer.forward(x, { keyPaddingMask: kpm })) as tf.Scalar).dispose(),
+        opt.minimize(() => tf.mean<tf.Scalar>(layer.forward(x, { keyPaddingMask: kpm }))).dispose(),
       );
       tf.dispose([x, kpm]);
       opt.dispose();

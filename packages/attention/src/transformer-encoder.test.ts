@@ -73,7 +73,7 @@ for (const backend of TEST_BACKENDS) {
       f.dispose();
     });
 
-    test('returnWeights gives one [B, H, T, T] per layer', async () => {
+    test('returnWeights gives one [B, H, T, T] per layer', () => {
       const enc = new TransformerEncoder({ dim: 8, heads: 2, dimFeedforward: 16, numLayers: 3 }).eval();
       const x = tf.randomNormal([2, 4, 8]);
       const r = enc.forward(x, { returnWeights: true });
@@ -96,7 +96,7 @@ for (const backend of TEST_BACKENDS) {
       });
       const opt = new Adam(enc, { lr: 1e-3 });
       const x = tf.randomNormal([2, 4, 8]);
-      const step = () => opt.minimize(() => tf.mean(enc.forward(x)) as tf.Scalar).dispose();
+      const step = () => opt.minimize(() => tf.mean<tf.Scalar>(enc.forward(x))).dispose();
       step();
       await expectNoTensorLeak(() => {
         const r = enc.forward(x, { returnWeights: true });
@@ -142,7 +142,7 @@ describe('TransformerEncoder learns', () => {
       [B, T],
       'int32',
     );
-    const loss = () => crossEntropy(head.forward(enc.forward(pos.forward(embed.forward(x)))), y) as tf.Scalar;
+    const loss = () => crossEntropy(head.forward(enc.forward(pos.forward(embed.forward(x)))), y);
     const first = tf.tidy(() => loss().dataSync()[0] as number);
     let last = first;
     for (let i = 0; i < 40; i++) {

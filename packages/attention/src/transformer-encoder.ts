@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { LayerNorm, Module, ModuleList, Rng, checkPositiveInt, resolveRng } from '@ml/core';
+import { LayerNorm, Module, ModuleList, checkPositiveInt, resolveRng } from '@ml/core';
 
 import { DEFAULT_TRANSFORMER_LAYER_OPTIONS, checkSequence } from './internal/layer-common.js';
 import type {

@@ -11,7 +11,7 @@ export type Model = { module: Module; loss: () => tf.Scalar; dispose(): void };
 
 /** Cross-entropy of logits [N, C] against class ids [N]. */
 function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  const onehot = tf.oneHot(labels as tf.Tensor1D, logits.shape[1]!);
+  const onehot = tf.oneHot(labels, logits.shape[1]!);
   return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), -1)));
 }
 
@@ -34,7 +34,7 @@ function mlp(): Model {
   return { module, loss: () => crossEntropy(module.forward(x), y), dispose: () => tf.dispose([x, y]) };
 }
 
-// (b) Seed 002's CNN: conv 5×5 32 → BN → LeakyReLU → pool → conv 5×5 64 → BN → LeakyReLU → pool →
+// (b) An MNIST-style CNN: conv 5×5 32 → BN → LeakyReLU → pool → conv 5×5 64 → BN → LeakyReLU → pool →
 // FC 1024 → FC 10, batch 50 of 28×28×1 (NHWC).
 function cnn(): Model {
   const module = new Sequential([
@@ -95,3 +95,74 @@ function transformer(): Model {
 }
 
 export const BUILDERS: Record<string, () => Model> = { mlp, cnn, transformer };
+
+// (d) and (e): the LSTM and ViT packages' models, when those packages are present. They are imported by
+// path at run time (not as dependencies: they depend on @ml/core), so the bench still runs without them.
+
+/** A module holding others (their parameters), for models whose forward is written in the loss. */
+class Holder extends Module {
+  constructor(children: Record<string, Module>) {
+    super();
+    for (const [name, child] of Object.entries(children)) this.registerModule(name, child);
+  }
+}
+
+/** An LSTM regressor: LSTM(8 → 128) over 50 steps, Linear(128 → 1) on the last step, batch 64, MSE. */
+function lstm(pkg: Record<string, unknown>): Model {
+  const LSTM = pkg.LSTM as new (o: object) => Module & { forward(x: tf.Tensor): { output: tf.Tensor } };
+  const rnn = new LSTM({ inputSize: 8, hiddenSize: 128, seed: 1 });
+  const head = new Linear({ inFeatures: 128, outFeatures: 1, seed: 2 });
+  const module = new Holder({ rnn, head });
+  const x = tf.randomNormal([64, 50, 8], 0, 1, 'float32', 1);
+  const y = tf.randomNormal([64, 1], 0, 1, 'float32', 2);
+  const loss = () =>
+    tf.tidy(() => {
+      const out = rnn.forward(x).output; // [64, 50, 128]
+      const last = tf.reshape(tf.slice(out, [0, 49, 0], [64, 1, 128]), [64, 128]);
+      return tf.mean<tf.Scalar>(tf.squaredDifference(head.forward(last), y));
+    });
+  return { module, loss, dispose: () => tf.dispose([x, y]) };
+}
+
+/** A small ViT: 32×32×3 images, patch 4, width 128, 4 blocks of 4 heads, MLP 256, 10 classes, batch 32. */
+function vit(pkg: Record<string, unknown>): Model {
+  const Vit = pkg.VisionTransformer as new (o: object) => Module & { forward(x: tf.Tensor): tf.Tensor };
+  const module = new Vit({
+    imageSize: 32,
+    patchSize: 4,
+    channels: 3,
+    numClasses: 10,
+    dim: 128,
+    depth: 4,
+    heads: 4,
+    mlpRatio: 2,
+    seed: 1,
+  });
+  const x = tf.randomNormal([32, 32, 32, 3], 0, 1, 'float32', 1);
+  const y = labels(32, 10);
+  return { module, loss: () => crossEntropy(module.forward(x), y), dispose: () => tf.dispose([x, y]) };
+}
+
+/**
+ * Builders of the LSTM and ViT steps from packages/lstm and packages/vit (sources, as this bench runs
+ * @ml/core's), and why any is missing.
+ */
+export async function packageBuilders(): Promise<{
+  builders: Record<string, () => Model>;
+  missing: Record<string, string>;
+}> {
+  const builders: Record<string, () => Model> = {};
+  const missing: Record<string, string> = {};
+  const load = async (name: string, dir: string, make: (pkg: Record<string, unknown>) => Model) => {
+    const path = new URL(`../../${dir}/src/index.ts`, import.meta.url).href;
+    try {
+      const pkg = (await import(path)) as Record<string, unknown>;
+      builders[name] = () => make(pkg);
+    } catch (e) {
+      missing[name] = `packages/${dir} not loadable: ${(e as Error).message.split('\n')[0]!.slice(0, 80)}`;
+    }
+  };
+  await load('lstm', 'lstm', lstm);
+  await load('vit', 'vit', vit);
+  return { builders, missing };
+}

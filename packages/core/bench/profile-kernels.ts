@@ -28,7 +28,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       const detail =
         process.env.DETAIL === k.kernelName
           ? ` ${Object.values(a.inputs)
-              .map((t) => `[${t?.shape}]`)
+              .map((t) => `[${t?.shape.join(',') ?? ''}]`)
               .join('×')} ${JSON.stringify(a.attrs ?? {}).slice(0, 60)}`
           : '';
       const e = self.get(k.kernelName + detail) ?? { ms: 0, calls: 0 };

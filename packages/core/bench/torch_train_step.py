@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""One training step of the three benchmark models in PyTorch, for train-step.ts to compare against.
+"""One training step of the benchmark models in PyTorch, for train-step.ts to compare against.
 
-Same shapes, layers, loss and optimizer (Adam, lr 1e-3) as the tfjs side. Run with one thread:
-OMP_NUM_THREADS=1 /usr/bin/python3 torch_train_step.py <reps> [model,...]
-Prints one JSON line: {"torch": version, "threads": n, "results": {model: [ms, ...]}}.
+Same shapes, layers, loss and optimizer (Adam, lr 1e-3) as the tfjs side.
+  /usr/bin/python3 torch_train_step.py <reps> [model,...] [threads]
+prints one JSON line: {"torch": version, "threads": n, "results": {model: [ms, ...]}}.
+  /usr/bin/python3 torch_train_step.py --serve
+reads lines "<model> <threads> <reps>" on stdin and answers each with a JSON line {"ms": [...],
+"cpu_ms": [...]} (wall-clock and process CPU time per step; models
+are built once and kept), so that train-step.ts can interleave PyTorch with its own measurements.
 """
 import json
 import math
@@ -25,7 +29,7 @@ def mlp():
 
 
 def cnn():
-    # Seed 002's network (NCHW here; the tfjs side is NHWC with the same shapes).
+    # The MNIST-style CNN (NCHW here; the tfjs side is NHWC with the same shapes).
     net = nn.Sequential(
         nn.Conv2d(1, 32, 5, padding=2), nn.BatchNorm2d(32), nn.LeakyReLU(0.01), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 5, padding=2), nn.BatchNorm2d(64), nn.LeakyReLU(0.01), nn.MaxPool2d(2),
@@ -60,10 +64,90 @@ def transformer():
     return net, lambda: F.mse_loss(net(x), target)
 
 
-MODELS = {'mlp': mlp, 'cnn': cnn, 'transformer': transformer}
+class LstmRegressor(nn.Module):
+    """LSTM(8 -> 128) over 50 steps, Linear(128 -> 1) on the last step."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(8, 128, batch_first=True)
+        self.head = nn.Linear(128, 1)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0][:, -1])
+
+
+def lstm():
+    net = LstmRegressor()
+    x, y = torch.randn(64, 50, 8), torch.randn(64, 1)
+    return net, lambda: F.mse_loss(net(x), y)
+
+
+class Vit(nn.Module):
+    """A small pre-norm ViT: patch 4 on 32x32x3, width 128, 4 blocks of 4 heads, MLP 256 (GELU), cls head."""
+
+    def __init__(self, d=128, depth=4, heads=4, mlp=256, classes=10):
+        super().__init__()
+        self.patch = nn.Conv2d(3, d, 4, stride=4)
+        self.cls = nn.Parameter(torch.zeros(1, 1, d))
+        self.pos = nn.Parameter(torch.randn(1, 65, d) * 0.02)
+        self.blocks = nn.ModuleList(
+            nn.TransformerEncoderLayer(d, heads, mlp, dropout=0.0, activation='gelu', batch_first=True,
+                                       norm_first=True, layer_norm_eps=1e-6) for _ in range(depth))
+        self.norm = nn.LayerNorm(d, eps=1e-6)
+        self.head = nn.Linear(d, classes)
+
+    def forward(self, x):
+        t = self.patch(x).flatten(2).transpose(1, 2)  # [B, 64, D]
+        t = torch.cat([self.cls.expand(x.shape[0], -1, -1), t], 1) + self.pos
+        for block in self.blocks:
+            t = block(t)
+        return self.head(self.norm(t)[:, 0])
+
+
+def vit():
+    net = Vit()
+    x, y = torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))
+    return net, lambda: F.cross_entropy(net(x), y)
+
+
+MODELS = {'mlp': mlp, 'cnn': cnn, 'transformer': transformer, 'lstm': lstm, 'vit': vit}
+
+
+def serve():
+    built = {}
+    for line in sys.stdin:
+        name, threads, reps = line.split()
+        torch.set_num_threads(int(threads))
+        if name not in built:
+            net, loss_fn = MODELS[name]()
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+            def step(opt=opt, loss_fn=loss_fn):
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn()
+                loss.backward()
+                opt.step()
+                return loss.item()
+
+            built[name] = step
+        step = built[name]
+        for _ in range(2):
+            step()
+        samples, cpu = [], []
+        for _ in range(int(reps)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            step()
+            samples.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
+        print(json.dumps({'ms': samples, 'cpu_ms': cpu}), flush=True)
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--serve':
+        serve()
+        return
+    if len(sys.argv) > 3:
+        torch.set_num_threads(int(sys.argv[3]))
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     only = sys.argv[2].split(',') if len(sys.argv) > 2 else list(MODELS)
     results = {}

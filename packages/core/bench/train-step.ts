@@ -1,128 +1,201 @@
-// One training step (forward, backward, Adam update) of three models, side by side on tfjs-cpu, on
-// tfjs-wasm as plain tfjs ships it, on tfjs-wasm with @ml/core's kernels and gradients, and in PyTorch
-// with one thread. Prints a table of medians and ratios to PyTorch.
+// One training step (forward, backward, Adam update) of each benchmark model on tfjs-wasm with @ml/core's
+// kernels, at 1 thread and at all cores, side by side with PyTorch 1.13 at the same thread counts. The
+// two sides are interleaved (rounds of a few steps each, PyTorch kept running in a server process), so
+// both see the same machine load; each cell is the median of its steps. Besides wall-clock time it
+// records each step's process CPU time, which a loaded machine disturbs far less (at 1 thread the CPU
+// ratio is the work ratio; at more threads CPU time adds up the threads, so only wall time shows a
+// speed-up).
 //
-//   pnpm --filter @ml/core bench [-- --reps 10 --models mlp,cnn,transformer --configs cpu,wasm-plain,wasm-ml]
-import { spawnSync } from 'node:child_process';
+//   pnpm --filter @ml/core bench [-- --reps 6 --rounds 2 --models mlp,cnn,transformer,lstm,vit --threads 1,2 --json]
+//   pnpm bench:core --json   (from the root: the last line is {"rows": [{model, threads, ml_ms, torch_ms, ratio, …}]})
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { Adam, useBackend } from '../src/index.js';
-import { installGradientFixes, uninstallGradientFixes } from '../src/internal/gradient-fixes.js';
-import { installWasmKernels, uninstallWasmKernels } from '../src/internal/wasm-kernels.js';
+import { Adam, backendInfo, useBackend } from '../src/index.js';
 
-import { BUILDERS } from './models.js';
+import { BUILDERS, packageBuilders, type Model } from './models.js';
 
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const cores = Math.min(8, availableParallelism());
+const extra = await packageBuilders();
+const ALL: Record<string, () => Model> = { ...BUILDERS, ...extra.builders };
 const { values: args } = parseArgs({
   options: {
-    reps: { type: 'string', default: '10' },
-    models: { type: 'string', default: 'mlp,cnn,transformer' },
-    configs: { type: 'string', default: 'cpu,wasm-plain,wasm-ml' },
+    reps: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '2' },
+    models: { type: 'string', default: [...Object.keys(BUILDERS), 'lstm', 'vit'].join(',') },
+    threads: { type: 'string', default: cores > 1 ? `1,${cores}` : '1' },
     'skip-torch': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   },
 });
-const REPS = Number(args.reps);
-const MODELS = args.models.split(',');
-const CONFIGS = args.configs.split(',');
+const ROUNDS = Math.max(1, Number(args.rounds));
+const PER_ROUND = Math.max(1, Math.round(Number(args.reps) / ROUNDS));
+const MODELS = args.models.split(',').filter((m) => {
+  if (m in ALL) return true;
+  log(`${m}: skipped (${extra.missing[m] ?? 'unknown model'})`);
+  return false;
+});
+const THREADS = args.threads.split(',').map(Number);
 
-async function activate(config: string): Promise<void> {
-  if (config === 'wasm-plain') {
-    uninstallWasmKernels();
-    uninstallGradientFixes();
-    if (!(await tf.setBackend('wasm'))) throw new Error('wasm failed to start');
-    return;
-  }
-  installGradientFixes();
-  if (config === 'wasm-ml') installWasmKernels();
-  await useBackend(config === 'cpu' ? 'cpu' : 'wasm');
-}
-
-/** Median step time in ms, or the error message of a step that fails. */
-async function measure(config: string, name: string): Promise<number | string> {
-  const model = BUILDERS[name]!();
-  const opt = new Adam(model.module, { lr: 1e-3 });
-  const reps = config === 'cpu' ? Math.max(1, Math.round(REPS / 5)) : REPS; // tfjs-cpu takes seconds a step
-  try {
-    const step = async () => {
-      const loss = opt.minimize(model.loss);
-      await loss.data();
-      loss.dispose();
-    };
-    await step(); // warm-up: kernel setup, XNNPACK operator caches, JIT
-    if (config !== 'cpu') await step();
-    const before = tf.memory().numTensors;
-    const samples: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await step();
-      samples.push(performance.now() - t0);
-    }
-    if (tf.memory().numTensors !== before) return `leaked ${tf.memory().numTensors - before} tensors`;
-    return median(samples);
-  } catch (e) {
-    return `fails: ${(e as Error).message.split('\n')[0]!.slice(0, 60)}`;
-  } finally {
-    opt.dispose();
-    model.module.dispose();
-    model.dispose();
-  }
-}
-
-const median = (xs: number[]): number => {
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+const round2 = (v: number | null): number | null => (v === null ? null : Number(v.toFixed(2)));
+const ratio = (a: number | null, b: number | null): number | null =>
+  a !== null && b !== null ? Number((a / b).toFixed(2)) : null;
 
-function runTorch(): Record<string, number> | string {
-  const script = fileURLToPath(new URL('./torch_train_step.py', import.meta.url));
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0)
-    return 'PyTorch not importable by /usr/bin/python3 (install python3-torch); skipped';
-  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const res = spawnSync('/usr/bin/python3', [script, String(REPS), MODELS.join(',')], {
-    encoding: 'utf8',
-    env,
-  });
-  if (res.status !== 0) return `PyTorch run failed: ${res.stderr.trim().split('\n').pop() ?? ''}`;
-  const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { results: Record<string, number[]> };
-  return Object.fromEntries(Object.entries(out.results).map(([k, v]) => [k, median(v)]));
+/** Per-step wall-clock and process CPU times (ms). */
+interface Times {
+  wall: number[];
+  cpu: number[];
 }
 
-const results: Record<string, Record<string, number | string>> = {};
-for (const config of CONFIGS) {
-  await activate(config);
-  for (const name of MODELS) {
-    (results[name] ??= {})[config] = await measure(config, name);
-    process.stderr.write(`${config} ${name}: ${fmt(results[name]![config]!)}\n`);
+interface Torch {
+  measure(model: string, threads: number, reps: number): Promise<Times>;
+  close(): void;
+}
+
+/** PyTorch in a server process (torch_train_step.py --serve), or the reason it is unavailable. */
+function startTorch(): Torch | string {
+  if (args['skip-torch']) return 'skipped (--skip-torch)';
+  if (spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0)
+    return 'PyTorch not importable by /usr/bin/python3 (install python3-torch); skipped';
+  const script = fileURLToPath(new URL('./torch_train_step.py', import.meta.url));
+  const proc = spawn('/usr/bin/python3', [script, '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  return {
+    async measure(model, threads, reps) {
+      proc.stdin.write(`${model} ${threads} ${reps}\n`);
+      const next = await lines.next();
+      if (next.done === true) throw new Error('PyTorch server exited');
+      const r = JSON.parse(next.value) as { ms: number[]; cpu_ms: number[] };
+      return { wall: r.ms, cpu: r.cpu_ms };
+    },
+    close: () => proc.stdin.end(),
+  };
+}
+
+/** One model with its optimizer, kept across rounds. */
+interface Cell {
+  model: Model;
+  opt: Adam;
+}
+
+async function stepTimes(cell: Cell, reps: number): Promise<Times> {
+  const step = async () => {
+    const loss = cell.opt.minimize(cell.model.loss);
+    await loss.data();
+    loss.dispose();
+  };
+  await step(); // warm-up after a thread switch: kernel setup, JIT
+  const before = tf.memory().numTensors;
+  const out: Times = { wall: [], cpu: [] };
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await step();
+    const c = process.cpuUsage(c0);
+    out.wall.push(performance.now() - t0);
+    out.cpu.push((c.user + c.system) / 1000);
+  }
+  if (tf.memory().numTensors !== before) throw new Error(`leaked ${tf.memory().numTensors - before} tensors`);
+  return out;
+}
+
+await useBackend('wasm', { threads: 1 });
+const torch = startTorch();
+const cells = new Map<string, Cell>();
+for (const name of MODELS) {
+  const model = ALL[name]!();
+  cells.set(name, { model, opt: new Adam(model.module, { lr: 1e-3 }) });
+}
+const results = new Map<string, { ml: Times; torch: Times; failed?: string }>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const threads of THREADS) {
+    await useBackend('wasm', { threads });
+    for (const name of MODELS) {
+      const cell = cells.get(name)!;
+      const key = `${name}@${threads}`;
+      const r = results.get(key) ?? { ml: { wall: [], cpu: [] }, torch: { wall: [], cpu: [] } };
+      results.set(key, r);
+      if (r.failed !== undefined) continue;
+      try {
+        const ml = await stepTimes(cell, PER_ROUND);
+        r.ml.wall.push(...ml.wall);
+        r.ml.cpu.push(...ml.cpu);
+        if (typeof torch !== 'string') {
+          const t = await torch.measure(name, threads, PER_ROUND);
+          r.torch.wall.push(...t.wall);
+          r.torch.cpu.push(...t.cpu);
+        }
+      } catch (e) {
+        r.failed = (e as Error).message.split('\n')[0]!.slice(0, 80);
+      }
+      const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+      log(
+        `round ${round + 1}/${ROUNDS} ${key}: ml ${fmt(median(r.ml.wall))} ms (cpu ${fmt(median(r.ml.cpu))}), ` +
+          `torch ${fmt(median(r.torch.wall))} ms (cpu ${fmt(median(r.torch.cpu))})`,
+      );
+    }
   }
 }
-installGradientFixes();
-installWasmKernels();
-const torch = args['skip-torch'] ? 'skipped (--skip-torch)' : runTorch();
-
-function fmt(v: number | string | undefined): string {
-  if (v === undefined) return '–';
-  return typeof v === 'number' ? `${v.toFixed(1)} ms` : v;
+if (typeof torch !== 'string') torch.close();
+for (const cell of cells.values()) {
+  cell.opt.dispose();
+  cell.model.module.dispose();
+  cell.model.dispose();
 }
+const info = backendInfo()?.wasm;
+await useBackend('wasm', { threads: 1 }); // stops the workers
 
-const header = ['model', ...CONFIGS, 'pytorch (1 thread)', ...CONFIGS.map((c) => `${c} / pytorch`)];
-const rows = MODELS.map((name) => {
-  const t = typeof torch === 'string' ? undefined : torch[name];
-  const cells = CONFIGS.map((c) => fmt(results[name]![c]));
-  const ratios = CONFIGS.map((c) => {
-    const v = results[name]![c];
-    return typeof v === 'number' && t !== undefined ? `${(v / t).toFixed(1)}×` : '–';
-  });
-  return [name, ...cells, fmt(t), ...ratios];
-});
-console.log(`| ${header.join(' | ')} |`);
-console.log(`|${header.map(() => '---').join('|')}|`);
-for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
-console.log(
-  `\nmedian of ${REPS} steps (tfjs-cpu: ${Math.max(1, Math.round(REPS / 5))}) after warm-up; tfjs ${tf.version_core}, node ${process.version}`,
+const rows = MODELS.flatMap((model) =>
+  THREADS.map((threads) => {
+    const r = results.get(`${model}@${threads}`)!;
+    const ml = r.failed === undefined ? median(r.ml.wall) : null;
+    const th = median(r.torch.wall);
+    const mlCpu = r.failed === undefined ? median(r.ml.cpu) : null;
+    const thCpu = median(r.torch.cpu);
+    return {
+      model,
+      threads,
+      ml_ms: round2(ml),
+      torch_ms: round2(th),
+      ratio: ratio(ml, th),
+      ml_cpu_ms: round2(mlCpu),
+      torch_cpu_ms: round2(thCpu),
+      cpu_ratio: ratio(mlCpu, thCpu),
+      ...(r.failed !== undefined ? { error: r.failed } : {}),
+    };
+  }),
 );
+
+const one = new Map(rows.filter((r) => r.threads === 1).map((r) => [r.model, r.ml_ms]));
+const ms = (v: number | null) => (v === null ? '–' : `${v.toFixed(1)} ms`);
+const times = (v: number | null) => (v === null ? '–' : `${v.toFixed(2)}×`);
+console.log(
+  '| model | threads | @ml/core wasm | PyTorch | ratio | @ml speed-up over 1 thread | CPU time: @ml | PyTorch | ratio |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const base = one.get(r.model) ?? null;
+  console.log(
+    `| ${r.model} | ${r.threads} | ${r.error ?? ms(r.ml_ms)} | ${ms(r.torch_ms)} | ${times(r.ratio)} | ` +
+      `${times(ratio(base, r.ml_ms))} | ${ms(r.ml_cpu_ms)} | ${ms(r.torch_cpu_ms)} | ${times(r.cpu_ratio)} |`,
+  );
+}
+if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
+for (const [m, why] of Object.entries(extra.missing)) console.log(`${m}: ${why}`);
+console.log(
+  `\nmedian of ${ROUNDS}×${PER_ROUND} steps per cell, interleaved with PyTorch; GEMM ${info?.gemm ?? '?'}; ` +
+    `tfjs ${tf.version_core}, node ${process.version}`,
+);
+if (args.json) console.log(JSON.stringify({ rows }));

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+import { checkNonNegative, checkRange } from './checks.js';
 import { ConfigError } from './errors.js';
-import { Optimizer, checkNonNegative, checkRange, type OptimizerParams } from './optimizer.js';
+import { Optimizer, type OptimizerParams } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
@@ -66,8 +67,8 @@ export class Adam extends Optimizer {
     if (!Array.isArray(betas) || betas.length !== 2)
       throw new ConfigError(`${where}: betas must be a pair [beta1, beta2], got ${String(betas)}`);
     const h: AdamHyper = {
-      beta1: betas[0] as number,
-      beta2: betas[1] as number,
+      beta1: betas[0],
+      beta2: betas[1],
       eps: options.eps ?? defaults.eps,
       weightDecay: options.weightDecay ?? defaults.weightDecay,
       amsgrad: options.amsgrad ?? defaults.amsgrad,

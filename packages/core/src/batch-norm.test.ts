@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '../test/helpers.js';
 import { BatchNorm1d, BatchNorm2d } from './batch-norm.js';
 import { ConfigError, ShapeError } from './errors.js';
+import { init } from './init.js';
 import { Rng } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
@@ -62,13 +63,13 @@ for (const backend of TEST_BACKENDS) {
 
     test('forward (train and eval) and a training step leak no tensors; the step lowers the loss', async () => {
       const bn = new BatchNorm2d({ numFeatures: 2 });
-      const x = new Rng(3).normalTensor([4, 3, 3, 2], 1, 2);
-      const target = new Rng(4).normalTensor([4, 3, 3, 2]);
+      const x = init.normal(new Rng(3), [4, 3, 3, 2], 1, 2);
+      const target = init.normal(new Rng(4), [4, 3, 3, 2]);
       await expectNoTensorLeak(() => bn.forward(x).dispose());
       bn.eval();
       await expectNoTensorLeak(() => bn.forward(x).dispose());
       bn.train();
-      const loss = () => tf.mean(tf.square(tf.sub(bn.forward(x), target))) as tf.Scalar;
+      const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(bn.forward(x), target)));
       const first = await expectNoTensorLeak(() => sgdStep(bn, loss, 0.5));
       expect(sgdStep(bn, loss, 0.5)).toBeLessThan(first);
       tf.dispose([x, target]);
@@ -106,7 +107,7 @@ describe('BatchNorm', () => {
 
   test('the running-stat update is not recorded on the gradient tape', () => {
     const bn = new BatchNorm2d({ numFeatures: 2 });
-    const x = tf.variable(new Rng(1).normalTensor([2, 2, 2, 2]));
+    const x = tf.variable(init.normal(new Rng(1), [2, 2, 2, 2]));
     let taped: tf.Tensor[] = [];
     tf.variableGrads(() => {
       const y = bn.forward(x);

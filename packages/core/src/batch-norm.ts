@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from './errors.js';
-import { checkPositiveInt } from './linear.js';
+import { checkPositiveInt } from './checks.js';
 import { Module } from './module.js';
 import { noGrad } from './no-grad.js';
 
@@ -102,7 +102,7 @@ export abstract class BatchNorm extends Module {
         // y = x·scale + shift with scale = w/√(running_var + eps), shift = b − running_mean·scale.
         let scale = tf.rsqrt(tf.add(this.runningVar as tf.Variable, this.eps)); // [C]
         if (this.weight !== null) scale = tf.mul(scale, this.weight);
-        y = tf.sub(tf.mul(x, scale), tf.mul(this.runningMean as tf.Variable, scale));
+        y = tf.sub(tf.mul(x, scale), tf.mul(this.runningMean, scale));
       }
       return this.bias === null ? y : tf.add(y, this.bias); // [..., C]
     });

@@ -169,10 +169,10 @@ describe('corrupt files are CheckpointErrors that say what is wrong', () => {
   test('an unknown dtype', async () => {
     const { path, error } = await loadError(
       'dtype.safetensors',
-      handMade({ x: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }, f32([1])),
+      handMade({ x: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, f32([1])),
     );
     expect(error.message).toBe(
-      `${path}: tensor 'x' has unknown dtype 'BF16' (supported: F32, F16, I32, F64, I64, U8, BOOL)`,
+      `${path}: tensor 'x' has unknown dtype 'F8_E4M3' (supported: F32, F16, BF16, I32, F64, I64, U8, BOOL)`,
     );
   });
 
@@ -196,6 +196,60 @@ describe('corrupt files are CheckpointErrors that say what is wrong', () => {
     const error = await errorOf(loadSafetensorsFile(path));
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message.startsWith(`loadSafetensorsFile: cannot read '${path}' (ENOENT`)).toBe(true);
+  });
+});
+
+describe('integrity: checksums, finiteness, half-precision dtypes', () => {
+  test('a flipped byte in tensor data is a CheckpointError naming the tensor; nothing leaks', async () => {
+    const a = new Sequential([
+      new Linear({ inFeatures: 4, outFeatures: 3, seed: 1 }),
+      new LayerNorm({ normalizedShape: 3 }),
+    ]);
+    const path = join(dir, 'flipped.safetensors');
+    await saveModule(path, a);
+    const bytes = await readFile(path);
+    // The data section ends with the last tensor in key order, LayerNorm's weight (all ones).
+    bytes[bytes.byteLength - 2] = (bytes[bytes.byteLength - 2] as number) ^ 0x10;
+    await writeFile(path, bytes);
+    const before = tf.memory().numTensors;
+    const error = await errorOf(loadModule(path, a));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${path}: tensor '1\\.weight' fails its checksum \\(CRC-32 [0-9a-f]{8}, the header says [0-9a-f]{8}\\); its data is corrupt$`,
+      ),
+    );
+    a.dispose();
+  });
+
+  test('a NaN or infinity in a float tensor is a CheckpointError naming it, unless allowNonFinite', async () => {
+    const path = join(dir, 'nan.safetensors');
+    const t = tf.tensor1d([1, NaN, 3]);
+    const ok = tf.tensor1d([1, 2]);
+    await saveSafetensorsFile(path, { ok, 'head.bias': t });
+    const error = await errorOf(loadSafetensorsFile(path));
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(error.message).toBe(
+      `${path}: tensor 'head.bias' holds NaN at flat index 1; trained weights are finite, so the file is corrupt or was saved from a diverged run (pass allowNonFinite to read it anyway)`,
+    );
+    const loaded = await loadSafetensorsFile(path, { allowNonFinite: true });
+    expect(Array.from(await (loaded.tensors['head.bias'] as tf.Tensor).data())).toEqual([1, NaN, 3]);
+    tf.dispose([t, ok, ...Object.values(loaded.tensors)]);
+  });
+
+  test('reads BF16 and F16 tensors written by PyTorch as float32 (torch.bfloat16/float16 → .float())', async () => {
+    const url = new URL('../fixtures/half-dtypes.safetensors', import.meta.url);
+    const { tensors, metadata } = await loadSafetensorsFile(url.pathname);
+    expect(metadata.format).toBe('pt');
+    const bf16 = tensors['w.bf16'] as tf.Tensor;
+    const f16 = tensors['w.f16'] as tf.Tensor;
+    expect(bf16.dtype).toBe('float32');
+    expect(bf16.shape).toEqual([4, 4]);
+    expect(f16.shape).toEqual([16]);
+    expectTensorsClose(bf16, tensors['w.bf16.f32'] as tf.Tensor, 0);
+    expectTensorsClose(f16, tensors['w.f16.f32'] as tf.Tensor, 0);
+    tf.dispose(Object.values(tensors));
   });
 });
 

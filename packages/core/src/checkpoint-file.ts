@@ -1,8 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
+import { writeFileAtomic } from './atomic-write.js';
 import { CheckpointError, ConfigError } from './errors.js';
 import type { LoadStateDictResult, Module } from './module.js';
 import { decodeSafetensors, encodeSafetensors, rawToTensors } from './safetensors.js';
+import { describe as describeValue } from './tensor-utils.js';
+import type { DecodeOptions } from './safetensors.js';
 
 // node:fs and node:path are imported inside the functions, never at the top, so that bundling
 // @ml/core for a browser does not pull in Node built-ins; only calling these functions needs Node.
@@ -29,7 +32,7 @@ function describe(e: unknown): string {
 function checkMetadata(where: string, metadata: unknown): void {
   if (metadata === undefined) return;
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
-    throw new ConfigError(`${where}: metadata must be an object of strings, got ${String(metadata)}`);
+    throw new ConfigError(`${where}: metadata must be an object of strings, got ${describeValue(metadata)}`);
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string')
       throw new ConfigError(`${where}: metadata['${k}'] must be a string, got ${typeof v}`);
@@ -40,7 +43,8 @@ function checkMetadata(where: string, metadata: unknown): void {
  * Writes `tensors` to a safetensors file atomically: the bytes go to a temporary file in the same
  * folder (`<path>.tmp-<pid>-<random>`), which is flushed to disk and then renamed over `path`, so a
  * crash or a full disk leaves either the old file or the new one, never a partial one. float32 → F32
- * (F16 with `half`), int32 → I32, bool → BOOL. Node only. Failures are `CheckpointError`s.
+ * (F16 with `half`), int32 → I32, bool → BOOL; each tensor's CRC-32 goes into the metadata and is
+ * verified on load. Node only. Failures are `CheckpointError`s.
  */
 export async function saveSafetensorsFile(
   path: string,
@@ -55,46 +59,26 @@ export async function saveSafetensorsFile(
     ...(options.metadata ? { metadata: options.metadata } : {}),
     half: options.half === true,
   });
-  const fs = await import('node:fs/promises');
-  const { dirname, basename, join } = await import('node:path');
-  const dir = dirname(path);
-  const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
-  const tmp = join(dir, `${basename(path)}.tmp-${pid}-${Math.random().toString(36).slice(2, 10)}`);
-  let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
   try {
-    handle = await fs.open(tmp, 'wx');
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(tmp, path);
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw new CheckpointError(
       `${where}: cannot write '${path}' (${describe(e)}); any previous file there is unchanged`,
       { cause: e },
     );
   }
-  // Make the rename itself durable; not every platform can open a directory, so this is best effort.
-  try {
-    const d = await fs.open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Windows cannot fsync a directory; the rename is still atomic there.
-  }
 }
 
 /**
- * Reads a safetensors file into tensors (F32/F16/F64 → float32, I32/I64/U8 → int32, BOOL → bool; the
- * caller disposes them) and its metadata. A missing, truncated or corrupt file is a `CheckpointError`
- * that names the file and what is wrong.
+ * Reads a safetensors file into tensors (F32/F16/BF16/F64 → float32, I32/I64/U8 → int32, BOOL → bool;
+ * the caller disposes them) and its metadata. A missing, truncated or corrupt file, a tensor that
+ * fails its checksum or holds NaN/Infinity (unless `allowNonFinite`) is a `CheckpointError` that
+ * names the file, the tensor and what is wrong.
  */
-export async function loadSafetensorsFile(path: string): Promise<LoadedSafetensors> {
+export async function loadSafetensorsFile(
+  path: string,
+  options: DecodeOptions = {},
+): Promise<LoadedSafetensors> {
   const where = 'loadSafetensorsFile';
   if (typeof path !== 'string' || path === '')
     throw new ConfigError(`${where}: path must be a non-empty string, got ${String(path)}`);
@@ -106,7 +90,7 @@ export async function loadSafetensorsFile(path: string): Promise<LoadedSafetenso
     throw new CheckpointError(`${where}: cannot read '${path}' (${describe(e)})`, { cause: e });
   }
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  const { tensors, metadata } = decodeSafetensors(bytes, path, options);
   return { tensors: rawToTensors(tensors), metadata };
 }
 
@@ -120,7 +104,7 @@ export async function saveModule(
 }
 
 /** Options of {@link loadModule}. */
-export interface LoadModuleOptions {
+export interface LoadModuleOptions extends DecodeOptions {
   /** Reject missing and unexpected keys (default true); wrong shapes are always rejected. */
   strict?: boolean;
 }
@@ -135,7 +119,10 @@ export async function loadModule(
   module: Module,
   options: LoadModuleOptions = {},
 ): Promise<LoadStateDictResult & { metadata: Record<string, string> }> {
-  const { tensors, metadata } = await loadSafetensorsFile(path);
+  const { tensors, metadata } = await loadSafetensorsFile(
+    path,
+    options.allowNonFinite === undefined ? {} : { allowNonFinite: options.allowNonFinite },
+  );
   try {
     const result = module.loadStateDict(tensors, { strict: options.strict ?? true });
     return { ...result, metadata };

@@ -27,7 +27,7 @@ export function clipGradNormOnDevice(
 ): { grads: Record<string, tf.Tensor>; totalNorm: tf.Scalar } {
   checkMaxNorm('clipGradNorm', maxNorm);
   const names = Object.keys(grads);
-  const [totalNorm, ...clipped] = tf.tidy(() => {
+  const [totalNorm, ...clipped] = tf.tidy<tf.Tensor[]>(() => {
     const list = names.map((n) => grads[n] as tf.Tensor);
     if (list.length === 0) return [tf.scalar(0)];
     const sumSq = tf.addN(list.map((g) => tf.sum(tf.square(g)))); // []
@@ -35,7 +35,7 @@ export function clipGradNormOnDevice(
     // torch.nn.utils.clip_grad_norm_: coef = maxNorm / (norm + 1e-6), clamped to at most 1.
     const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1); // []
     return [norm, ...list.map((g) => tf.mul(g, coef))];
-  }) as tf.Tensor[];
+  });
   return {
     grads: Object.fromEntries(names.map((n, i) => [n, clipped[i] as tf.Tensor])),
     totalNorm: totalNorm as tf.Scalar,

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '../test/helpers.js';
 import { Conv2d } from './conv2d.js';
 import { ConfigError, ShapeError } from './errors.js';
+import { init } from './init.js';
 import { Rng } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
@@ -68,10 +69,10 @@ for (const backend of TEST_BACKENDS) {
         padding: 1,
         seed: 1,
       });
-      const x = new Rng(2).normalTensor([2, 6, 6, 2]);
+      const x = init.normal(new Rng(2), [2, 6, 6, 2]);
       const target = tf.zeros([2, 3, 3, 3]);
       await expectNoTensorLeak(() => conv.forward(x).dispose());
-      const loss = () => tf.mean(tf.square(tf.sub(conv.forward(x), target))) as tf.Scalar;
+      const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(conv.forward(x), target)));
       const first = await expectNoTensorLeak(() => sgdStep(conv, loss, 0.5));
       const second = sgdStep(conv, loss, 0.5);
       expect(second).toBeLessThan(first * 0.9);

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from './errors.js';
 import { fanInAndOut, init } from './init.js';
-import { checkPositiveInt } from './linear.js';
+import { checkPositiveInt } from './checks.js';
 import { Module } from './module.js';
-import { Rng, resolveRng } from './rng.js';
+import { type Rng, resolveRng } from './rng.js';
 
 /** A size given once for both spatial axes (`3`) or per axis (`[kh, kw]`). */
 export type Size2d = number | readonly [number, number];
@@ -66,7 +66,7 @@ function dilateKernel(w: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
     ]); // [kh, dh, kw·cin·cout]
     k = tf.slice(tf.reshape(h, [kh * dh, kw, cin, cout]), 0, [(kh - 1) * dh + 1, kw, cin, cout]); // [khe, kw, cin, cout]
   }
-  const khe = k.shape[0] as number;
+  const khe = k.shape[0];
   if (dw > 1) {
     const v = tf.pad(tf.reshape(k, [khe, kw, 1, cin * cout]), [
       [0, 0],
@@ -145,7 +145,9 @@ export class Conv2d extends Module {
       return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
     }
     if (typeof padding === 'string')
-      throw new ConfigError(`Conv2d: padding must be a number, a pair, 'same' or 'valid', got '${padding}'`);
+      throw new ConfigError(
+        `Conv2d: padding must be a number, a pair, 'same' or 'valid', got '${String(padding)}'`,
+      );
     const [ph, pw] = toPair('Conv2d', 'padding', padding, 0);
     return [ph, ph, pw, pw];
   }
@@ -199,12 +201,7 @@ export class Conv2d extends Module {
       } else if (this.groups === this.inChannels) {
         // Output channel o of a depthwise conv reads input channel ⌊o / multiplier⌋, as tfjs' depthwise filter [kh, kw, in, mult].
         const [kh, kw] = k.shape;
-        const dk = tf.reshape(k, [
-          kh,
-          kw,
-          this.inChannels,
-          this.outChannels / this.inChannels,
-        ]) as tf.Tensor4D; // [kh, kw, in, mult]
+        const dk = tf.reshape<tf.Rank.R4>(k, [kh, kw, this.inChannels, this.outChannels / this.inChannels]); // [kh, kw, in, mult]
         y = tf.depthwiseConv2d(x4, dk, this.stride, pad); // [N, H', W', out]
       } else {
         const xs = tf.split(x4, this.groups, 3); // groups × [N, H, W, in/groups]

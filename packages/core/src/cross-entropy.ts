@@ -5,6 +5,7 @@ import { checkIndexValues, plainIndicesToTensor } from './index-checks.js';
 import type { PlainIndices } from './index-checks.js';
 import { checkReduction } from './reduction.js';
 import type { ReducedLoss, Reduction } from './reduction.js';
+import { sameShape } from './tensor-utils.js';
 
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
@@ -103,9 +104,8 @@ export function crossEntropy<O extends CrossEntropyOptions | undefined = undefin
     plain = plainIndicesToTensor('crossEntropy', 'label', target, c, labelCheck(c, ignoreIndex));
     t = plain;
   }
-  const sameShape = (shape: number[]) => t.rank === shape.length && t.shape.every((s, i) => s === shape[i]);
-  const probabilities = sameShape(logits.shape);
-  if (!probabilities && !sameShape(lead)) {
+  const probabilities = sameShape(t.shape, logits.shape);
+  if (!probabilities && !sameShape(t.shape, lead)) {
     plain?.dispose();
     throw new ShapeError(
       `crossEntropy: target must be class ids of shape ${formatShape(lead)} or probabilities of shape ${formatShape(logits.shape)}, got ${formatShape(t.shape)}`,

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError } from './errors.js';
+import { checkProbability } from './checks.js';
 import { Module } from './module.js';
-import { Rng, resolveRng } from './rng.js';
+import { type Rng, resolveRng } from './rng.js';
 
 /** Options of {@link Dropout}. */
 export interface DropoutOptions {
@@ -16,22 +16,32 @@ export interface DropoutOptions {
 /** Defaults of {@link DropoutOptions}. */
 export const DEFAULT_DROPOUT_OPTIONS = { p: 0.5 } as const;
 
-/** Checks a dropout probability: a number in [0, 1). */
-export function checkProbability(where: string, name: string, p: number): void {
-  if (typeof p !== 'number' || !(p >= 0 && p < 1))
-    throw new ConfigError(`${where}: ${name} must be in [0, 1), got ${p}`);
-}
-
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1−p) in training mode (inverted
  * dropout, as PyTorch); the identity in eval mode. Any shape in, same shape out.
+ *
+ * The mask is drawn on the host with 16 random bits per element (two elements per 32-bit draw, so p is
+ * resolved to 1/65536) and applied with one multiply: the whole layer costs one upload and one op.
  */
 export function dropout(x: tf.Tensor, p: number, rng: Rng): tf.Tensor {
   if (p === 0) return tf.clone(x);
-  return tf.tidy(() => {
-    const keep = tf.greaterEqual(tf.tensor(rng.uniformArray(x.size), x.shape), p); // [...x.shape] bool
-    return tf.mul(x, tf.mul(tf.cast(keep, x.dtype), 1 / (1 - p)));
-  });
+  const mask = dropoutMask(x.size, p, rng);
+  return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32'))); // [...x.shape]
+}
+
+// A keep mask already scaled by 1/(1−p): element i is kept when its 16-bit draw is ≥ p·65536.
+function dropoutMask(n: number, p: number, rng: Rng): Float32Array {
+  const mask = new Float32Array(n);
+  const threshold = Math.ceil(p * 65536);
+  const scale = 1 / (1 - p);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const r = rng.nextUint32();
+    if ((r & 0xffff) >= threshold) mask[i] = scale;
+    if (r >>> 16 >= threshold) mask[i + 1] = scale;
+  }
+  if (i < n && (rng.nextUint32() & 0xffff) >= threshold) mask[i] = scale;
+  return mask;
 }
 
 /** The dropout layer: `new Dropout({ p: 0.1 })`. Any shape in, same shape out. */

@@ -39,12 +39,26 @@ for (const backend of TEST_BACKENDS) {
       );
       await expectNoTensorLeak(() => emb.forward(ids).dispose());
       await expectNoTensorLeak(() => emb.forward([[1, 2, 0]]).dispose());
-      const loss = () => tf.mean(tf.square(tf.sub(emb.forward(ids), 1))) as tf.Scalar;
+      const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(emb.forward(ids), 1)));
       const first = await expectNoTensorLeak(() => sgdStep(emb, loss, 0.5));
       for (let i = 0; i < 5; i++) sgdStep(emb, loss, 0.5);
       expect(sgdStep(emb, loss, 0.5)).toBeLessThan(first * 0.5);
       // The padding row neither trained nor moved.
       expectTensorsClose(tf.slice(emb.weight, [0, 0], [1, 3]), tf.zeros([1, 3]), 0);
+      ids.dispose();
+      emb.dispose();
+    });
+
+    test('tensor ids out of range are a DataError naming the input and the range, leaking nothing', async () => {
+      const emb = new Embedding({ numEmbeddings: 8, embeddingDim: 2, paddingIdx: 0, seed: 1 });
+      const ids = tf.tensor2d([[1, 99]], undefined, 'int32');
+      await expectNoTensorLeak(() =>
+        expectThrows(
+          () => emb.forward(ids),
+          DataError,
+          'Embedding: id 99 is out of range [0, 8) (numEmbeddings 8)',
+        ),
+      );
       ids.dispose();
       emb.dispose();
     });

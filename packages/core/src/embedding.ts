@@ -4,10 +4,10 @@ import { ConfigError, DataError } from './errors.js';
 import type { PlainIndices } from './index-checks.js';
 import { checkIndexValues, plainIndicesToTensor } from './index-checks.js';
 import { init } from './init.js';
-import { checkPositiveInt } from './linear.js';
+import { checkPositiveInt } from './checks.js';
 import { Module } from './module.js';
 import { noGrad } from './no-grad.js';
-import { Rng, resolveRng } from './rng.js';
+import { type Rng, resolveRng } from './rng.js';
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
@@ -37,10 +37,10 @@ export type EmbeddingIds = tf.Tensor | PlainIndices;
  *
  * Validation of id values: ids given as plain arrays are checked on every call (the values are
  * already in JavaScript, so this costs no device read) and an id outside [0, V) throws a
- * `DataError`. Ids given as tensors are not read on the forward pass — that would stall the
- * pipeline on every step; call `await embedding.checkIds(ids)` where you want the check (e.g.
- * once per dataset, or in tests). Out-of-range tensor ids are caught by the cpu backend's gather
- * and are undefined on others.
+ * `DataError`. Ids given as tensors are not read by @ml on the forward pass (that would stall the
+ * pipeline on every step); on the cpu and wasm backends, whose gather reads them anyway, an id
+ * outside [0, V) is a `DataError` too; on GPU backends it is undefined, so call
+ * `await embedding.checkIds(ids)` where you want the check there (e.g. once per dataset).
  */
 export class Embedding extends Module {
   readonly numEmbeddings: number;
@@ -95,7 +95,7 @@ export class Embedding extends Module {
     const input = plain ?? (ids as tf.Tensor);
     const out = tf.tidy(() => {
       const idx = tf.reshape(input, [-1]); // [M]
-      let rows = tf.gather(this.weight, idx); // [M, D]
+      let rows = this.#gather(idx); // [M, D]
       if (this.paddingIdx !== null) {
         // PyTorch returns the padding row's value but gives it no gradient: take it off the tape.
         const padRow = noGrad(() => tf.gather(this.weight, [this.paddingIdx as number])); // [1, D]
@@ -106,6 +106,22 @@ export class Embedding extends Module {
     });
     plain?.dispose();
     return out;
+  }
+
+  // The cpu and wasm backends check gather indices themselves (they read them anyway) and throw
+  // tfjs' "GatherV2: the index value 99 is not in [0, 7]"; that is turned into a DataError naming the
+  // input and the valid range. Other backends do not check (see the class comment).
+  #gather(idx: tf.Tensor): tf.Tensor {
+    try {
+      return tf.gather(this.weight, idx);
+    } catch (e) {
+      const m = /GatherV2: the index value (-?[\d.e+]+) is not in/.exec((e as Error)?.message ?? '');
+      if (m === null) throw e;
+      throw new DataError(
+        `Embedding: id ${m[1]} is out of range [0, ${this.numEmbeddings}) (numEmbeddings ${this.numEmbeddings})`,
+        { cause: e },
+      );
+    }
   }
 
   /** Reads `ids` (asynchronously) and throws a DataError naming the first id outside [0, V). */

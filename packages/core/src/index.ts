@@ -1,5 +1,19 @@
-export { BACKEND_PRIORITY, activeBackend, useBackend } from './backend.js';
-export type { BackendName } from './backend.js';
+export {
+  BACKEND_PRIORITY,
+  BROWSER_BACKEND_PRIORITY,
+  activeBackend,
+  backendInfo,
+  backendPriority,
+  useBackend,
+} from './backend.js';
+export type {
+  AdapterInfo,
+  BackendInfo,
+  BackendName,
+  SkippedBackend,
+  UseBackendOptions,
+  WasmPaths,
+} from './backend.js';
 export {
   BackendError,
   CheckpointError,
@@ -22,9 +36,9 @@ export type {
 } from './module.js';
 export { calculateGain, fanInAndOut, init } from './init.js';
 export type { KaimingOptions, Nonlinearity } from './init.js';
-export { DEFAULT_LINEAR_OPTIONS, Linear, checkLastDim, checkPositiveInt } from './linear.js';
+export { DEFAULT_LINEAR_OPTIONS, Linear, checkLastDim } from './linear.js';
 export type { LinearOptions } from './linear.js';
-export { DEFAULT_DROPOUT_OPTIONS, Dropout, checkProbability, dropout } from './dropout.js';
+export { DEFAULT_DROPOUT_OPTIONS, Dropout, dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
 export { DEFAULT_LAYER_NORM_OPTIONS, LayerNorm } from './layer-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
@@ -33,13 +47,20 @@ export type { GeluApproximation, GeluOptions, LeakyReluOptions } from './activat
 export { ModuleList, Sequential } from './sequential.js';
 export { sumToShape, transposeLast2 } from './internal/gradient-fixes.js';
 export {
+  CHECKSUM_METADATA_KEY,
   decodeSafetensors,
   encodeRawSafetensors,
   encodeSafetensors,
   rawToTensors,
   tensorsToRaw,
 } from './safetensors.js';
-export type { DecodedSafetensors, EncodeOptions, RawTensor, SafetensorsDtype } from './safetensors.js';
+export type {
+  DecodeOptions,
+  DecodedSafetensors,
+  EncodeOptions,
+  RawTensor,
+  SafetensorsDtype,
+} from './safetensors.js';
 export { Optimizer, checkLearningRate } from './optimizer.js';
 export type {
   MinimizeOptions,
@@ -54,6 +75,8 @@ export { Adam, DEFAULT_ADAM_OPTIONS } from './adam.js';
 export type { AdamOptions } from './adam.js';
 export { AdamW, DEFAULT_ADAMW_OPTIONS } from './adamw.js';
 export { clipGradNorm } from './clip-grad-norm.js';
+export { LSTM_SEQUENCE_BACKENDS, lstmSequence, lstmSequenceSupported } from './lstm-sequence.js';
+export type { LstmSequenceResult } from './lstm-sequence.js';
 export type { ClipGradNormResult } from './clip-grad-norm.js';
 export {
   CosineWithWarmup,
@@ -101,3 +124,15 @@ export {
   binaryCrossEntropyWithLogits,
 } from './binary-cross-entropy.js';
 export type { BinaryCrossEntropyOptions } from './binary-cross-entropy.js';
+export {
+  checkBoolean,
+  checkNonEmptyString,
+  checkNonNegative,
+  checkNonNegativeInt,
+  checkPositive,
+  checkPositiveInt,
+  checkProbability,
+  checkRange,
+} from './checks.js';
+export { collectTensors, describe, disposeAll, isPlainObject, isTensor, sameShape } from './tensor-utils.js';
+export { fsyncDir, writeFileAtomic } from './atomic-write.js';

@@ -17,6 +17,18 @@ function stats(t: tf.Tensor): { mean: number; std: number; min: number; max: num
 describe('init', () => {
   beforeAll(() => onBackend('cpu'));
 
+  test('uniform, normal and truncatedNormal draw from the rng stream (tensor draws moved out of Rng)', () => {
+    expect(init.normal(new Rng(4), [3]).dataSync()).toEqual(new Rng(4).normalArray(3));
+    expect(init.uniform(new Rng(4), [2, 2], 1, 2).dataSync()).toEqual(new Rng(4).uniformArray(4, 1, 2));
+    const t = init.truncatedNormal(new Rng(4), [1000], 0, 1, -1, 1).dataSync();
+    expect(t.every((v) => v >= -1 && v <= 1)).toBe(true);
+    expectThrows(
+      () => init.truncatedNormal(new Rng(), [2], 0, 1, 1, 1),
+      ConfigError,
+      'init.truncatedNormal: a (1) must be < b (1)',
+    );
+  });
+
   test('fanInAndOut reads PyTorch layouts: [out, in] and [out, in, kh, kw]', () => {
     expect(fanInAndOut([64, 16])).toEqual({ fanIn: 16, fanOut: 64 });
     expect(fanInAndOut([8, 3, 5, 5])).toEqual({ fanIn: 75, fanOut: 200 });

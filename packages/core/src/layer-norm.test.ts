@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '../test/helpers.js';
 import { ConfigError, ShapeError } from './errors.js';
 import { LayerNorm } from './layer-norm.js';
+import { init } from './init.js';
 import { Rng } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
@@ -27,10 +28,10 @@ for (const backend of TEST_BACKENDS) {
 
     test('forward and a training step leak no tensors; the step lowers the loss', async () => {
       const norm = new LayerNorm({ normalizedShape: 4 });
-      const x = new Rng(1).normalTensor([3, 4]);
-      const y = new Rng(2).normalTensor([3, 4]);
+      const x = init.normal(new Rng(1), [3, 4]);
+      const y = init.normal(new Rng(2), [3, 4]);
       await expectNoTensorLeak(() => norm.forward(x).dispose());
-      const loss = () => tf.mean(tf.square(tf.sub(norm.forward(x), y))) as tf.Scalar;
+      const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(norm.forward(x), y)));
       const first = await expectNoTensorLeak(() => sgdStep(norm, loss, 0.3));
       expect(sgdStep(norm, loss, 0.3)).toBeLessThan(first);
       tf.dispose([x, y]);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from './errors.js';
-import { checkPositiveInt } from './linear.js';
+import { checkPositiveInt } from './checks.js';
 import { Module } from './module.js';
 
 /** Options of {@link LayerNorm}. */

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '../test/helpers.js';
 import { ConfigError, ShapeError } from './errors.js';
 import { Linear } from './linear.js';
-import { Rng } from './rng.js';
+import { init } from './init.js';
+import { Rng, manualSeed } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
 for (const backend of TEST_BACKENDS) {
@@ -27,10 +28,10 @@ for (const backend of TEST_BACKENDS) {
 
     test('forward and a training step leak no tensors; steps lower the loss', async () => {
       const linear = new Linear({ inFeatures: 4, outFeatures: 2, seed: 3 });
-      const x = new Rng(1).normalTensor([8, 4]);
-      const y = new Rng(2).normalTensor([8, 2]);
+      const x = init.normal(new Rng(1), [8, 4]);
+      const y = init.normal(new Rng(2), [8, 2]);
       await expectNoTensorLeak(() => linear.forward(x).dispose());
-      const loss = () => tf.mean(tf.square(tf.sub(linear.forward(x), y))) as tf.Scalar;
+      const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(linear.forward(x), y)));
       const first = await expectNoTensorLeak(() => sgdStep(linear, loss, 0.1));
       for (let i = 0; i < 20; i++) sgdStep(linear, loss, 0.1);
       expect(sgdStep(linear, loss, 0.1)).toBeLessThan(first * 0.7);
@@ -77,6 +78,25 @@ describe('Linear', () => {
     expect(w({ seed: 5 })).toEqual(w({ seed: 5 }));
     expect(w({ seed: 5 })).not.toEqual(w({ seed: 6 }));
     expect(w({ rng: new Rng(5) })).toEqual(w({ seed: 5 }));
+  });
+
+  test('unseeded layers of one shape get different weights; manualSeed makes construction reproducible', () => {
+    const build = () => {
+      const layers = [
+        new Linear({ inFeatures: 3, outFeatures: 2 }),
+        new Linear({ inFeatures: 3, outFeatures: 2 }),
+      ];
+      const values = layers.map((l) => Array.from(l.weight.dataSync()));
+      layers.forEach((l) => l.dispose());
+      return values;
+    };
+    manualSeed(42);
+    const [a, b] = build();
+    expect(a).not.toEqual(b);
+    manualSeed(42);
+    expect(build()).toEqual([a, b]);
+    manualSeed(43);
+    expect(build()[0]).not.toEqual(a);
   });
 
   test('rejects an input of the wrong shape', () => {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, ShapeError, formatShape } from './errors.js';
+import { checkPositiveInt } from './checks.js';
+import { ShapeError, formatShape } from './errors.js';
 import { fanInAndOut, init } from './init.js';
 import { Module } from './module.js';
-import { Rng, resolveRng } from './rng.js';
+import { type Rng, resolveRng } from './rng.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -18,13 +19,6 @@ export interface LinearOptions {
 
 /** Defaults of {@link LinearOptions}. */
 export const DEFAULT_LINEAR_OPTIONS = { bias: true } as const;
-
-/** Throws a ConfigError unless `value` is a positive integer. */
-export function checkPositiveInt(where: string, name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`${where}: ${name} must be a positive integer, got ${String(value)}`);
-  }
-}
 
 /** Throws a ShapeError unless `x`'s last axis has size `size`. */
 export function checkLastDim(where: string, x: tf.Tensor, size: number): void {

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
-import { checkLearningRate, checkNonNegative } from './optimizer.js';
+import { checkNonNegative, checkNonNegativeInt, checkPositive, checkPositiveInt } from './checks.js';
+import { checkLearningRate } from './optimizer.js';
 
 /**
  * A learning rate as a function of a step count (from 0). The caller decides what a step is (an
@@ -8,24 +9,6 @@ import { checkLearningRate, checkNonNegative } from './optimizer.js';
 export interface LrSchedule {
   /** The learning rate for step `step` (an integer ≥ 0). */
   lrAt(step: number): number;
-}
-
-function checkStep(where: string, step: unknown): asserts step is number {
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-    throw new ConfigError(`${where}: step must be an integer >= 0, got ${String(step)}`);
-  }
-}
-
-function checkPositiveInteger(where: string, name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`${where}: ${name} must be a positive integer, got ${String(value)}`);
-  }
-}
-
-function checkPositive(where: string, name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`${where}: ${name} must be a finite number > 0, got ${String(value)}`);
-  }
 }
 
 /** Options of {@link StepLR}. */
@@ -50,7 +33,7 @@ export class StepLR implements LrSchedule {
   constructor(options: StepLROptions) {
     const { lr, stepSize, gamma = DEFAULT_STEP_LR_OPTIONS.gamma } = options;
     checkLearningRate('StepLR', lr);
-    checkPositiveInteger('StepLR', 'stepSize', stepSize);
+    checkPositiveInt('StepLR', 'stepSize', stepSize);
     checkPositive('StepLR', 'gamma', gamma);
     this.lr = lr;
     this.stepSize = stepSize;
@@ -58,7 +41,7 @@ export class StepLR implements LrSchedule {
   }
 
   lrAt(step: number): number {
-    checkStep('StepLR.lrAt', step);
+    checkNonNegativeInt('StepLR.lrAt', 'step', step);
     return this.lr * this.gamma ** Math.floor(step / this.stepSize);
   }
 }
@@ -89,12 +72,12 @@ export class MultiStepLR implements LrSchedule {
     const { lr, milestones, gamma = DEFAULT_MULTI_STEP_LR_OPTIONS.gamma } = options;
     checkLearningRate('MultiStepLR', lr);
     checkPositive('MultiStepLR', 'gamma', gamma);
-    if (!Array.isArray(milestones))
+    if (!Array.isArray(options.milestones))
       throw new ConfigError(
         `MultiStepLR: milestones must be an array of positive integers, got ${String(milestones)}`,
       );
     milestones.forEach((m, i) => {
-      checkPositiveInteger('MultiStepLR', `milestones[${i}]`, m);
+      checkPositiveInt('MultiStepLR', `milestones[${i}]`, m);
       if (i > 0 && m < (milestones[i - 1] as number))
         throw new ConfigError(
           `MultiStepLR: milestones must be non-decreasing, got [${milestones.join(', ')}]`,
@@ -106,7 +89,7 @@ export class MultiStepLR implements LrSchedule {
   }
 
   lrAt(step: number): number {
-    checkStep('MultiStepLR.lrAt', step);
+    checkNonNegativeInt('MultiStepLR.lrAt', 'step', step);
     const passed = this.milestones.filter((m) => m <= step).length;
     return this.lr * this.gamma ** passed;
   }
@@ -154,7 +137,7 @@ export class CosineWithWarmup implements LrSchedule {
         `CosineWithWarmup: warmupSteps must be an integer >= 0, got ${String(warmupSteps)}`,
       );
     }
-    checkPositiveInteger('CosineWithWarmup', 'totalSteps', totalSteps);
+    checkPositiveInt('CosineWithWarmup', 'totalSteps', totalSteps);
     if (totalSteps <= warmupSteps)
       throw new ConfigError(
         `CosineWithWarmup: totalSteps (${totalSteps}) must be greater than warmupSteps (${warmupSteps})`,
@@ -168,7 +151,7 @@ export class CosineWithWarmup implements LrSchedule {
   }
 
   lrAt(step: number): number {
-    checkStep('CosineWithWarmup.lrAt', step);
+    checkNonNegativeInt('CosineWithWarmup.lrAt', 'step', step);
     if (step < this.warmupSteps) return (this.lr * (step + 1)) / this.warmupSteps;
     const span = this.totalSteps - this.warmupSteps;
     const k = Math.min(step - this.warmupSteps, span);
@@ -201,8 +184,8 @@ export class NoamSchedule implements LrSchedule {
 
   constructor(options: NoamScheduleOptions) {
     const { dModel, warmupSteps, factor = DEFAULT_NOAM_SCHEDULE_OPTIONS.factor } = options;
-    checkPositiveInteger('NoamSchedule', 'dModel', dModel);
-    checkPositiveInteger('NoamSchedule', 'warmupSteps', warmupSteps);
+    checkPositiveInt('NoamSchedule', 'dModel', dModel);
+    checkPositiveInt('NoamSchedule', 'warmupSteps', warmupSteps);
     checkPositive('NoamSchedule', 'factor', factor);
     this.dModel = dModel;
     this.warmupSteps = warmupSteps;
@@ -210,7 +193,7 @@ export class NoamSchedule implements LrSchedule {
   }
 
   lrAt(step: number): number {
-    checkStep('NoamSchedule.lrAt', step);
+    checkNonNegativeInt('NoamSchedule.lrAt', 'step', step);
     const s = step + 1;
     return this.factor * this.dModel ** -0.5 * Math.min(s ** -0.5, s * this.warmupSteps ** -1.5);
   }

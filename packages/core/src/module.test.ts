@@ -88,7 +88,7 @@ describe('Module', () => {
     const net = new Net();
     net.encoder.freeze();
     expect(net.trainableParameters()).toEqual([net.head.weight, net.head.bias]);
-    const { value, grads } = tf.variableGrads(() => tf.sum(net.forward(tf.ones([2, 3]))) as tf.Scalar);
+    const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(net.forward(tf.ones([2, 3]))));
     expect(Object.keys(grads).sort()).toEqual(
       [net.head.weight.name, (net.head.bias as tf.Variable).name].sort(),
     );

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { CheckpointError, ConfigError, formatShape } from './errors.js';
+import { requireBackend } from './internal/patches.js';
 import type { Rng } from './rng.js';
 
 /** A flat map from dotted names (`encoder.layers.0.linear1.weight`) to tensors, like PyTorch's state dict. */
@@ -46,6 +47,12 @@ export abstract class Module {
   readonly #transient = new Map<string, tf.Tensor>();
   readonly #generators = new Map<string, Rng>();
   readonly #children = new Map<string, Module>();
+
+  constructor() {
+    // Layers create their parameters in their constructors: without a backend tfjs would fail there with
+    // "No backend found in registry"; say what to do instead, and make sure training's gradients are in.
+    requireBackend(this.constructor.name);
+  }
 
   /** Registers a trainable parameter; the module takes ownership of `value` (it is disposed). */
   protected registerParameter(name: string, value: tf.Tensor): tf.Variable {

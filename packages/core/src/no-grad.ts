@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import { withoutTape } from './internal/tfjs-seam.js';
 
 /**
  * Runs `fn` without recording its ops on the gradient tape, like `torch.no_grad()`: tensors it
@@ -7,13 +7,5 @@ import * as tf from '@tensorflow/tfjs-core';
  * It does not open a `tf.tidy` scope; wrap it in one when `fn` creates intermediates.
  */
 export function noGrad<T>(fn: () => T): T {
-  // tfjs stops taping while a kernel runs (kernelDepth > 0) so that a kernel's inner ops are not
-  // recorded; raising the same counter is the one switch tfjs has for "do not record".
-  const state = tf.engine().state;
-  state.kernelDepth++;
-  try {
-    return fn();
-  } finally {
-    state.kernelDepth--;
-  }
+  return withoutTape(fn);
 }

@@ -7,6 +7,7 @@ import { AdamW } from './adamw.js';
 import { CheckpointError, ConfigError, ShapeError } from './errors.js';
 import { Linear } from './linear.js';
 import type { Optimizer, OptimizerParams, OptimizerState } from './optimizer.js';
+import { init } from './init.js';
 import { Rng } from './rng.js';
 import { decodeSafetensors, encodeSafetensors, rawToTensors } from './safetensors.js';
 import { Sequential } from './sequential.js';
@@ -23,7 +24,7 @@ const mlp = (seed: number) =>
 /** A fixed regression task: y = x·A with A fixed, 16 samples. */
 function task() {
   const rng = new Rng(7);
-  const x = rng.normalTensor([16, 3]);
+  const x = init.normal(rng, [16, 3]);
   const a = tf.tensor2d([
     [1, -2],
     [0.5, 1],
@@ -35,7 +36,7 @@ function task() {
 }
 
 const mseOf = (model: Sequential, x: tf.Tensor, y: tf.Tensor) => () =>
-  tf.mean(tf.square(tf.sub(model.forward(x), y))) as tf.Scalar;
+  tf.mean<tf.Scalar>(tf.square(tf.sub(model.forward(x), y)));
 
 const OPTIMIZERS: Record<string, (p: OptimizerParams) => Optimizer> = {
   'SGD with momentum': (p) => new SGD(p, { lr: 0.05, momentum: 0.9 }),
@@ -73,7 +74,7 @@ for (const backend of TEST_BACKENDS) {
         const l0 = await expectNoTensorLeak(() => opt.minimize(loss), 1 + (SLOTS[name] as number));
         const first = (await l0.data())[0] as number;
         l0.dispose();
-        await expectNoTensorLeak(async () => {
+        await expectNoTensorLeak(() => {
           for (let i = 0; i < 58; i++) opt.minimize(loss).dispose();
         });
         const last = opt.minimize(loss);
@@ -164,7 +165,7 @@ for (const backend of TEST_BACKENDS) {
       const w = tf.variable(tf.zeros([4]));
       const opt = new SGD([['w', w]], { lr: 1 });
       // d/dw of sum(100·w) is 100 per element: norm 200, clipped to 1 → each element moves by 0.5.
-      const loss = () => tf.sum(tf.mul(w, 100)) as tf.Scalar;
+      const loss = () => tf.sum<tf.Scalar>(tf.mul(w, 100));
       await expectNoTensorLeak(() => opt.minimize(loss, { clipNorm: 1 }).dispose());
       expect(Array.from(await w.data()).map((v) => Number(v.toFixed(5)))).toEqual([-0.5, -0.5, -0.5, -0.5]);
       expect(() => opt.minimize(loss, { clipNorm: 0 })).toThrow(

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+import { checkNonNegative } from './checks.js';
 import { clipGradNormOnDevice } from './clip-grad-norm.js';
 import { CheckpointError, ConfigError, ShapeError, formatShape } from './errors.js';
+import { requireBackend } from './internal/patches.js';
+import { releaseFailedTape } from './internal/tfjs-seam.js';
+import { describe, sameShape } from './tensor-utils.js';
 import type { Module } from './module.js';
 
 /** What an optimizer updates: a module (all its named parameters) or explicit `[name, variable]` pairs. */
@@ -42,48 +46,13 @@ export interface OptimizerStateDict {
 }
 
 /** Throws a ConfigError unless `lr` is a finite number ≥ 0. */
-export function checkLearningRate(where: string, lr: unknown): void {
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-    throw new ConfigError(`${where}: lr must be a finite number >= 0, got ${String(lr)}`);
-  }
+export function checkLearningRate(where: string, lr: unknown): asserts lr is number {
+  checkNonNegative(where, 'lr', lr);
 }
 
-/** Throws a ConfigError unless `value` is a finite number in [lo, hi) (or [lo, hi] with `closed`). */
-export function checkRange(
-  where: string,
-  name: string,
-  value: unknown,
-  lo: number,
-  hi: number,
-  closed = false,
-): void {
-  const ok =
-    typeof value === 'number' && Number.isFinite(value) && value >= lo && (closed ? value <= hi : value < hi);
-  if (!ok)
-    throw new ConfigError(
-      `${where}: ${name} must be in [${lo}, ${hi}${closed ? ']' : ')'}, got ${String(value)}`,
-    );
-}
-
-/** Throws a ConfigError unless `value` is a finite number ≥ 0. */
-export function checkNonNegative(where: string, name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(`${where}: ${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-}
-
-// When lossFn (or a gradient) throws, tfjs leaves the tape behind with the tensors it saved for the
-// backward pass kept alive (engine.gradients only frees them on success). Free them here so a failed
-// step leaks nothing; only at depth 0, i.e. when no outer gradient computation still needs the tape.
-function releaseTape(): void {
-  const state = tf.engine().state;
-  if (state.gradientDepth !== 0 || state.activeTape == null) return;
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null as unknown as typeof state.activeTape;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+/** True for a tf.Variable (typed `tf.Variable`, where `instanceof` narrows to `Variable<any>`). */
+function isVariable(value: unknown): value is tf.Variable {
+  return value instanceof tf.Variable;
 }
 
 /**
@@ -107,6 +76,7 @@ export abstract class Optimizer {
 
   constructor(params: OptimizerParams, options: OptimizerOptions) {
     const where = new.target.name;
+    requireBackend(where);
     checkLearningRate(where, options.lr);
     this.#lr = options.lr;
     // Duck-typed so a Module from another copy of @ml/core is still recognised.
@@ -116,13 +86,13 @@ export abstract class Optimizer {
         : params;
     if (!Array.isArray(entries))
       throw new ConfigError(
-        `${where}: params must be a Module or [name, tf.Variable] pairs, got ${String(params)}`,
+        `${where}: params must be a Module or [name, tf.Variable] pairs, got ${describe(params)}`,
       );
     this.#params = new Map();
     const seen = new Set<tf.Variable>();
     for (const entry of entries) {
       const [name, variable] = entry as [unknown, unknown];
-      if (typeof name !== 'string' || !(variable instanceof tf.Variable)) {
+      if (typeof name !== 'string' || !isVariable(variable)) {
         throw new ConfigError(
           `${where}: each param must be a [name, tf.Variable] pair, got [${String(name)}, ${String(variable)}]`,
         );
@@ -217,7 +187,8 @@ export abstract class Optimizer {
         trainable.map(([, v]) => v),
       );
     } catch (e) {
-      releaseTape();
+      // tfjs keeps the tape's saved tensors alive when lossFn throws; free them (see PATCHES.md).
+      releaseFailedTape();
       if (produced !== undefined && !produced.isDisposed) produced.dispose();
       throw e;
     }

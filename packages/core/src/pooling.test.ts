@@ -5,6 +5,7 @@ import { expectParity, expectThrows, fixture, forwardAndGrads } from '../test/he
 import { ConfigError, ShapeError } from './errors.js';
 import { Linear } from './linear.js';
 import { AvgPool2d, MaxPool2d } from './pooling.js';
+import { init } from './init.js';
 import { Rng } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
@@ -47,7 +48,7 @@ for (const backend of TEST_BACKENDS) {
     });
 
     test('forward and a training step through pooling leak no tensors', async () => {
-      const x = new Rng(1).normalTensor([2, 4, 4, 3]);
+      const x = init.normal(new Rng(1), [2, 4, 4, 3]);
       const head = new Linear({ inFeatures: 3, outFeatures: 1 });
       for (const pool of [
         new MaxPool2d({ kernelSize: 2, padding: 1 }),
@@ -55,9 +56,7 @@ for (const backend of TEST_BACKENDS) {
       ]) {
         await expectNoTensorLeak(() => pool.forward(x).dispose());
         await expectNoTensorLeak(() => {
-          const { value, grads } = tf.variableGrads(
-            () => tf.mean(head.forward(pool.forward(x))) as tf.Scalar,
-          );
+          const { value, grads } = tf.variableGrads(() => tf.mean<tf.Scalar>(head.forward(pool.forward(x))));
           tf.dispose([value, grads]);
         });
       }

@@ -1,5 +1,6 @@
 import { CheckpointError, ConfigError } from './errors.js';
-import { checkLearningRate, checkNonNegative } from './optimizer.js';
+import { checkNonNegative, checkNonNegativeInt } from './checks.js';
+import { checkLearningRate } from './optimizer.js';
 
 /** Options of {@link ReduceLROnPlateau}. */
 export interface ReduceLROnPlateauOptions {
@@ -44,12 +45,6 @@ export interface ReduceLROnPlateauState {
   cooldownCounter: number;
   /** Number of observations so far. */
   lastEpoch: number;
-}
-
-function checkNonNegativeInt(where: string, name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigError(`${where}: ${name} must be an integer >= 0, got ${String(value)}`);
-  }
 }
 
 /**

@@ -1,5 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-
 import { ConfigError } from './errors.js';
 
 /**
@@ -28,7 +26,8 @@ const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>>
  * masks, shuffling, augmentation. Same seed → same stream on every platform; `state()`/`setState()` let
  * checkpoints resume the stream exactly.
  *
- * `new Rng(42).normal()` draws one standard normal number.
+ * `new Rng(42).normal()` draws one standard normal number. Plain TypeScript: it never loads tfjs (build
+ * tensors with `init.normal(rng, shape)` or `tf.tensor(rng.normalArray(n), shape)`).
  */
 export class Rng {
   private s0 = 0;
@@ -153,34 +152,6 @@ export class Rng {
     for (let i = 0; i < n; i++) out[i] = this.normal(mean, std);
     return out;
   }
-
-  /** A tensor of uniform samples in [low, high). */
-  uniformTensor(shape: number[], low = 0, high = 1): tf.Tensor {
-    return tf.tensor(this.uniformArray(sizeOf(shape), low, high), shape, 'float32');
-  }
-
-  /** A tensor of normal samples. */
-  normalTensor(shape: number[], mean = 0, std = 1): tf.Tensor {
-    return tf.tensor(this.normalArray(sizeOf(shape), mean, std), shape, 'float32');
-  }
-
-  /** A tensor of normal samples redrawn until they fall within [a, b] (PyTorch's `trunc_normal_`). */
-  truncatedNormalTensor(shape: number[], mean = 0, std = 1, a = -2, b = 2): tf.Tensor {
-    if (!(a < b)) throw new ConfigError(`Rng.truncatedNormalTensor: a (${a}) must be < b (${b})`);
-    const n = sizeOf(shape);
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let v: number;
-      do v = this.normal(mean, std);
-      while (v < a || v > b);
-      out[i] = v;
-    }
-    return tf.tensor(out, shape, 'float32');
-  }
-}
-
-function sizeOf(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 // The generator that layers built without `rng` or `seed` draw their seeds from, like PyTorch's default

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 
+import { crc32 } from './crc32.js';
 import { CheckpointError } from './errors.js';
 import {
+  CHECKSUM_METADATA_KEY,
   decodeSafetensors,
   encodeRawSafetensors,
   encodeSafetensors,
@@ -33,6 +35,39 @@ function halfBits(value: number): number {
 }
 
 beforeAll(() => onBackend('cpu'));
+
+describe('checksums', () => {
+  test('CRC-32 is the standard one (zlib/PNG): "123456789" → cbf43926', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe('cbf43926');
+    expect(crc32(new Uint8Array(0))).toBe('00000000');
+  });
+
+  test('each tensor gets a checksum in the metadata, verified and left out of the metadata on read', () => {
+    const bytes = encodeRawSafetensors(
+      { a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) } },
+      { metadata: { epoch: '3' } },
+    );
+    const header = JSON.parse(
+      new TextDecoder().decode(
+        bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
+      ),
+    ) as { __metadata__: Record<string, string> };
+    expect(JSON.parse(header.__metadata__[CHECKSUM_METADATA_KEY] as string)).toEqual({
+      a: crc32(f32Bytes([1, 2])),
+    });
+    expect(decodeSafetensors(bytes).metadata).toEqual({ epoch: '3' });
+    const flipped = bytes.slice();
+    flipped[flipped.byteLength - 1]! ^= 1;
+    expect(() => decodeSafetensors(flipped, 'f.st')).toThrow(
+      new CheckpointError(
+        `f.st: tensor 'a' fails its checksum (CRC-32 ${crc32(flipped.subarray(flipped.byteLength - 8))}, the header says ${crc32(f32Bytes([1, 2]))}); its data is corrupt`,
+      ),
+    );
+    expect(() => encodeRawSafetensors({}, { metadata: { [CHECKSUM_METADATA_KEY]: '{}' } })).toThrow(
+      `encodeSafetensors: metadata key '${CHECKSUM_METADATA_KEY}' is reserved for @ml's tensor checksums`,
+    );
+  });
+});
 
 describe('encode / decode', () => {
   test('tensors round-trip with dtypes, shapes and metadata; keys are sorted, data 8-byte aligned', async () => {
@@ -195,7 +230,7 @@ describe('decode errors name the file and what is wrong', () => {
     [
       'an unknown dtype',
       handMade({ x: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, f32Bytes([1, 2])),
-      "f.st: tensor 'x' has unknown dtype 'Q7' (supported: F32, F16, I32, F64, I64, U8, BOOL)",
+      "f.st: tensor 'x' has unknown dtype 'Q7' (supported: F32, F16, BF16, I32, F64, I64, U8, BOOL)",
     ],
     [
       'an inherited-property dtype',

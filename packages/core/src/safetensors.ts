@@ -1,9 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { CheckpointError } from './errors.js';
+import { crc32 } from './crc32.js';
+import { CheckpointError, ConfigError } from './errors.js';
 
-/** Element types @ml reads and writes in safetensors files. */
-export type SafetensorsDtype = 'F32' | 'F16' | 'I32' | 'F64' | 'I64' | 'U8' | 'BOOL';
+/**
+ * Element types @ml reads in safetensors files. F16, BF16 and F64 are read as float32, I64 as int32;
+ * @ml writes F32 (F16 on request), I32 and BOOL.
+ */
+export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'F64' | 'I64' | 'U8' | 'BOOL';
+
+/**
+ * The `__metadata__` key under which @ml stores each tensor's CRC-32 (of its bytes as stored), as a
+ * JSON object `{ "<tensor>": "<8 hex digits>" }`. Files without it (PyTorch's, older ones) load
+ * unchecked; files with it are verified tensor by tensor.
+ */
+export const CHECKSUM_METADATA_KEY = 'ml.crc32';
+
+/** Options of {@link decodeSafetensors}. */
+export interface DecodeOptions {
+  /**
+   * Accept NaN and ±Infinity in float tensors (default false: a non-finite value is a
+   * `CheckpointError` naming the tensor, since trained weights never hold one).
+   */
+  allowNonFinite?: boolean;
+}
 
 /** One tensor's raw contents, as stored. */
 export interface RawTensor {
@@ -18,7 +38,16 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
-const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, I32: 4, F64: 8, I64: 8, U8: 1, BOOL: 1 };
+const BYTES: Record<SafetensorsDtype, number> = {
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  F64: 8,
+  I64: 8,
+  U8: 1,
+  BOOL: 1,
+};
 // A header beyond this is certainly corrupt (the reference implementation uses the same 100 MB cap).
 const MAX_HEADER = 100_000_000;
 
@@ -60,13 +89,50 @@ function floatToHalf(value: number): number {
   return half;
 }
 
+// The checksums a file carries, or null when it has none.
+function readChecksums(source: string, metadata: Record<string, string>): Record<string, string> | null {
+  const text = metadata[CHECKSUM_METADATA_KEY];
+  if (text === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed) ||
+    Object.values(parsed).some((v) => typeof v !== 'string')
+  )
+    throw new CheckpointError(
+      `${source}: __metadata__['${CHECKSUM_METADATA_KEY}'] must be a JSON object of tensor checksums; the header is corrupt`,
+    );
+  return parsed as Record<string, string>;
+}
+
+// The first non-finite value of a float tensor, as a message, or null.
+function firstNonFinite(data: Float32Array): string | null {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (!Number.isFinite(v)) return `${v} at flat index ${i}`;
+  }
+  return null;
+}
+
 /**
  * Parses a safetensors file (8-byte little-endian header length, JSON header, raw little-endian data).
  * Every inconsistency — short file, header past the end, bad JSON, unknown dtype, offsets outside the
- * data, sizes that disagree with shapes — is a `CheckpointError` naming the file part and tensor.
- * F16, F64 and I64 are widened/narrowed to F32/F32/I32 on read.
+ * data, sizes that disagree with shapes, a tensor whose bytes do not match the CRC-32 @ml stored for
+ * it, a NaN or infinity in a float tensor (unless `allowNonFinite`) — is a `CheckpointError` naming
+ * the file and the tensor. F16, BF16 and F64 are widened/narrowed to float32, I64 to int32 on read.
+ * The returned metadata leaves out @ml's checksum entry.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): DecodedSafetensors {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors',
+  options: DecodeOptions = {},
+): DecodedSafetensors {
   if (bytes.byteLength < 8)
     throw new CheckpointError(
       `${source}: file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`,
@@ -92,6 +158,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
   const tensors: Record<string, RawTensor> = {};
+  const stored: Record<string, Uint8Array> = {};
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -144,6 +211,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
     }
     // Copy into an aligned buffer: offsets in the file need not be multiples of the element size.
     const raw = bytes.slice(dataStart + offsets[0], dataStart + offsets[1]);
+    stored[name] = raw;
     const dv = new DataView(raw.buffer);
     let out: RawTensor;
     switch (d) {
@@ -164,6 +232,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
           data: Float32Array.from({ length: size }, (_, i) => halfToFloat(dv.getUint16(2 * i, true))),
         };
         break;
+      case 'BF16':
+        // bfloat16 is the top half of a float32: shift its bits into place.
+        out = {
+          dtype: d,
+          shape,
+          data: new Float32Array(
+            Uint32Array.from({ length: size }, (_, i) => dv.getUint16(2 * i, true) << 16).buffer,
+          ),
+        };
+        break;
       case 'F64':
         out = {
           dtype: d,
@@ -181,6 +259,32 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): De
     }
     tensors[name] = out;
   }
+  const checksums = readChecksums(source, metadata);
+  if (checksums !== null) {
+    for (const [name, raw] of Object.entries(stored)) {
+      const expected = Object.hasOwn(checksums, name) ? checksums[name] : undefined;
+      if (expected === undefined)
+        throw new CheckpointError(
+          `${source}: tensor '${name}' has no checksum in the header, which lists the others; the file was altered`,
+        );
+      const actual = crc32(raw);
+      if (actual !== expected)
+        throw new CheckpointError(
+          `${source}: tensor '${name}' fails its checksum (CRC-32 ${actual}, the header says ${expected}); its data is corrupt`,
+        );
+    }
+    metadata = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== CHECKSUM_METADATA_KEY));
+  }
+  if (options.allowNonFinite !== true) {
+    for (const [name, t] of Object.entries(tensors)) {
+      if (!(t.data instanceof Float32Array)) continue;
+      const bad = firstNonFinite(t.data);
+      if (bad !== null)
+        throw new CheckpointError(
+          `${source}: tensor '${name}' holds ${bad}; trained weights are finite, so the file is corrupt or was saved from a diverged run (pass allowNonFinite to read it anyway)`,
+        );
+    }
+  }
   return { tensors, metadata };
 }
 
@@ -190,16 +294,25 @@ export interface EncodeOptions {
   metadata?: Record<string, string>;
   /** Store float tensors as F16 (half the size; ~3 significant digits). Default false (F32). */
   half?: boolean;
+  /** Store each tensor's CRC-32 under {@link CHECKSUM_METADATA_KEY}, verified on read (default true). */
+  checksum?: boolean;
 }
 
-/** Serialises raw tensors to safetensors bytes (keys sorted, 8-byte aligned header). */
+/**
+ * Serialises raw tensors to safetensors bytes (keys sorted, 8-byte aligned header), with each tensor's
+ * CRC-32 in the metadata unless `checksum` is false.
+ */
 export function encodeRawSafetensors(
   tensors: Record<string, RawTensor>,
   options: EncodeOptions = {},
 ): Uint8Array {
+  if (options.metadata !== undefined && Object.hasOwn(options.metadata, CHECKSUM_METADATA_KEY))
+    throw new ConfigError(
+      `encodeSafetensors: metadata key '${CHECKSUM_METADATA_KEY}' is reserved for @ml's tensor checksums`,
+    );
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
-  if (options.metadata) header.__metadata__ = options.metadata;
+  const checksums: Record<string, string> = {};
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
@@ -215,8 +328,9 @@ export function encodeRawSafetensors(
       );
     }
     let chunk: Uint8Array;
-    // Decoded F64/I64 tensors hold narrowed Float32/Int32 data, so they are written as F32/I32.
-    let dtype: SafetensorsDtype = t.dtype === 'F64' ? 'F32' : t.dtype === 'I64' ? 'I32' : t.dtype;
+    // Decoded F64/BF16/I64 tensors hold Float32/Int32 data, so they are written as F32/I32.
+    let dtype: SafetensorsDtype =
+      t.dtype === 'F64' || t.dtype === 'BF16' ? 'F32' : t.dtype === 'I64' ? 'I32' : t.dtype;
     if (dtype === 'F16' || (options.half === true && dtype === 'F32')) {
       dtype = 'F16';
       const h = new Uint16Array(t.data.length);
@@ -226,12 +340,19 @@ export function encodeRawSafetensors(
       chunk = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     }
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + chunk.byteLength] };
+    if (options.checksum !== false) checksums[name] = crc32(chunk);
     chunks.push(chunk);
     offset += chunk.byteLength;
   }
+  const metadata = {
+    ...options.metadata,
+    ...(options.checksum !== false ? { [CHECKSUM_METADATA_KEY]: JSON.stringify(checksums) } : {}),
+  };
+  // __metadata__ goes first in the header, as the reference writer puts it.
+  const ordered = Object.keys(metadata).length > 0 ? { __metadata__: metadata, ...header } : header;
   // Pad by the UTF-8 byte length (not the string length) so the data section starts 8-byte aligned
   // even with non-ASCII names.
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(ordered));
   const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20);
   headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
@@ -250,8 +371,8 @@ export async function tensorsToRaw(tensors: Record<string, tf.Tensor>): Promise<
   const out: Record<string, RawTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
     const data = await t.data();
-    if (t.dtype === 'float32') out[name] = { dtype: 'F32', shape: [...t.shape], data: data as Float32Array };
-    else if (t.dtype === 'int32') out[name] = { dtype: 'I32', shape: [...t.shape], data: data as Int32Array };
+    if (t.dtype === 'float32') out[name] = { dtype: 'F32', shape: [...t.shape], data: data };
+    else if (t.dtype === 'int32') out[name] = { dtype: 'I32', shape: [...t.shape], data: data };
     else if (t.dtype === 'bool')
       out[name] = { dtype: 'BOOL', shape: [...t.shape], data: Uint8Array.from(data as Uint8Array) };
     else
@@ -270,7 +391,7 @@ export async function encodeSafetensors(
   return encodeRawSafetensors(await tensorsToRaw(tensors), options);
 }
 
-/** Turns decoded raw tensors into tfjs tensors (float → float32, ints → int32, bool → bool); the caller owns them. */
+/** Turns decoded raw tensors into tfjs tensors (floats → float32, ints → int32, bool → bool); the caller owns them. */
 export function rawToTensors(raw: Record<string, RawTensor>): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
   for (const [name, t] of Object.entries(raw)) {

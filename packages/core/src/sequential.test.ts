@@ -27,7 +27,7 @@ for (const backend of TEST_BACKENDS) {
       ]);
       const y = tf.tensor2d([[0], [1], [1], [0]]); // XOR
       await expectNoTensorLeak(() => mlp.forward(x).dispose());
-      const loss = () => tf.mean(tf.square(tf.sub(mlp.forward(x), y))) as tf.Scalar;
+      const loss = () => tf.mean<tf.Scalar>(tf.square(tf.sub(mlp.forward(x), y)));
       const first = await expectNoTensorLeak(() => sgdStep(mlp, loss, 0.5));
       let last = first;
       for (let i = 0; i < 40; i++) last = sgdStep(mlp, loss, 0.5);

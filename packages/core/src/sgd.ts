@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+import { checkNonNegative, checkRange } from './checks.js';
 import { ConfigError } from './errors.js';
-import { Optimizer, checkNonNegative, checkRange, type OptimizerParams } from './optimizer.js';
+import { Optimizer, type OptimizerParams } from './optimizer.js';
 
 /** Options of {@link SGD}. */
 export interface SgdOptions {

@@ -36,7 +36,7 @@ type Case = () => tf.Tensor[];
 
 /** Runs `fn` on `backend` and returns every output's values. */
 function runOn(backend: string, fn: Case): { shape: number[]; data: Float32Array }[] {
-  tf.setBackend(backend);
+  void tf.setBackend(backend);
   return tf.tidy(() => fn().map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync()) })));
 }
 
@@ -195,7 +195,7 @@ describe('convolutions on wasm equal cpu', () => {
       tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2);
     expectSameOnBoth(() => withGrads(dilated, [rand([2, 9, 8, 3], 5), rand([3, 3, 3, 2], 6)]), false);
     // Independent check on wasm: a 3×3 filter dilated by 2 is a 5×5 filter with zeros between taps.
-    tf.setBackend('wasm');
+    void tf.setBackend('wasm');
     tf.tidy(() => {
       const x = rand([2, 9, 8, 3], 5);
       const w = rand([3, 3, 3, 2], 6);
@@ -325,7 +325,7 @@ describe('other ops on wasm equal cpu', () => {
       () => withGrads((a, b) => tf.squaredDifference(a, b), [rand([4, 5], 25), rand([5], 26)]),
       false,
     );
-    tf.setBackend('wasm');
+    void tf.setBackend('wasm');
     tf.tidy(() => {
       const a = rand([4, 5], 25);
       const b = rand([5], 26);
@@ -347,7 +347,7 @@ describe('other ops on wasm equal cpu', () => {
       const f = (x: tf.Tensor) => tf.stridedSlice(x, begin, end, strides, bm, em, 0, 0, sm);
       expectSameOnBoth(() => withGrads(f, [rand(shape, 27)]), false);
       // Independent check: slicing the element indices says where each dy entry must land.
-      tf.setBackend('wasm');
+      void tf.setBackend('wasm');
       tf.tidy(() => {
         const n = shape.reduce((a, b) => a * b, 1);
         const taken = f(tf.reshape(tf.range(0, n, 1, 'float32'), shape)).dataSync();
@@ -449,13 +449,13 @@ describe('training on wasm', () => {
     const loss = () =>
       tf.tidy(() => {
         const h = tf.maxPool(
-          tf.relu(tf.add(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D,
+          tf.relu<tf.Tensor4D>(tf.add(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'), b1)),
           2,
           2,
           'valid',
         ); // [N, 4, 4, 4]
         const logits = tf.add(tf.matMul(tf.reshape(h, [n, -1]), w2), b2);
-        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, logits);
       });
     const losses = await train([w1, b1, w2, b2], loss, 100, 0.02);
     expect(tf.getBackend()).toBe('wasm');
@@ -477,7 +477,7 @@ describe('training on wasm', () => {
       tf.tidy(() => {
         const e = tf.gather(emb, idT); // [N, 4, 8]
         const logits = tf.matMul(tf.reshape(e, [n, 32]), w);
-        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, logits);
       });
     const losses = await train([emb, w], loss, 100, 0.05);
     expect(tf.getBackend()).toBe('wasm');

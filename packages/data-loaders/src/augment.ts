@@ -10,11 +10,11 @@ export type FlipMode = 'none' | 'horizontal' | 'vertical' | 'both';
 
 /** Options of {@link augmentImages}; every random draw is per image. */
 export interface AugmentOptions {
-  /** Maximum rotation in degrees: angle ~ U(−rotation, rotation) (seed 002: 15). */
+  /** Maximum rotation in degrees: angle ~ U(−rotation, rotation) (default 15). */
   rotation?: number;
-  /** Zoom-in range about the centre: factor ~ U(lo, hi), 1 = none (seed 002: [1, 1.1]). */
+  /** Zoom-in range about the centre: factor ~ U(lo, hi), 1 = none (default [1, 1.1]). */
   zoom?: readonly [number, number];
-  /** Maximum shift in whole pixels per axis: dx, dy uniform integers in [−shift, shift] (seed 002: 3). */
+  /** Maximum shift in whole pixels per axis: dx, dy uniform integers in [−shift, shift] (default 3). */
   shift?: number;
   /** Random flips (default 'none': digits and letters are not mirror-symmetric). */
   flip?: FlipMode;
@@ -24,7 +24,7 @@ export interface AugmentOptions {
   fill?: number;
 }
 
-/** Seed 002's augmentation: rotate ±15°, zoom 1–1.1, shift ±3 px, no flip, no pad-crop, fill 0. */
+/** The default augmentation for small grey images (MNIST-like): rotate ±15°, zoom 1–1.1, shift ±3 px, no flip, no pad-crop, fill 0. */
 export const DEFAULT_AUGMENT_OPTIONS = {
   rotation: 15,
   zoom: [1, 1.1],
@@ -110,9 +110,9 @@ function warp(
  * Random image augmentation, seeded: images float32 [N, H, W, C] (NHWC, any value range) → a new
  * float32 tensor of the same shape, owned by the caller (the input is left alone). Per image it draws
  * a rotation, a zoom, a whole-pixel shift, optional flips and a pad-crop offset, composes them into
- * one affine map and resamples once (bilinear, `fill` outside). Defaults are seed 002's
- * ({@link DEFAULT_AUGMENT_OPTIONS}), with the rotation drawn continuously in [−15°, 15°] and the
- * shift symmetric in [−3, 3] (the seed's `randint(-15, 15)`/`randint(-3, 3)` excluded the upper end).
+ * one affine map and resamples once (bilinear, `fill` outside). Defaults: {@link DEFAULT_AUGMENT_OPTIONS},
+ * with the rotation drawn continuously in [−15°, 15°] and the shift symmetric in [−3, 3] (both ends
+ * included, unlike Python's `randint(-3, 3)` written as `randrange`).
  *
  * Written as a plain loop over the pixels rather than with `tf.image.transform`: tfjs-backend-cpu
  * 4.22's Transform kernel only transforms the first image of a batch (the others come back as the fill

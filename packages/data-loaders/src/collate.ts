@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { DataError, formatShape } from '@ml/core';
-
-import { isPlainObject } from './internal/tensors.js';
+import { DataError, describe, isPlainObject, isTensor } from '@ml/core';
 
 /** Typed arrays the default collate stacks into tensors. */
 export type NumericArray =
@@ -41,21 +39,14 @@ function dtypeOfArray(a: NumericArray): 'float32' | 'int32' {
   return a instanceof Float32Array || a instanceof Float64Array ? 'float32' : 'int32';
 }
 
-function describe(v: unknown): string {
-  if (v instanceof tf.Tensor) return `a ${v.dtype} tensor ${formatShape(v.shape)}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  return v === null ? 'null' : typeof v;
-}
-
 function collateAt(items: readonly unknown[], path: string): unknown {
   const first = items[0];
   const mismatch = (i: number, what: string): DataError =>
     new DataError(`defaultCollate: item ${i}${path} must be ${what} like item 0, got ${describe(items[i])}`);
-  if (first instanceof tf.Tensor) {
+  if (isTensor(first)) {
     items.forEach((t, i) => {
       if (
-        !(t instanceof tf.Tensor) ||
+        !isTensor(t) ||
         t.dtype !== first.dtype ||
         t.shape.length !== first.shape.length ||
         t.shape.some((d: number, k: number) => d !== first.shape[k])
@@ -94,7 +85,7 @@ function collateAt(items: readonly unknown[], path: string): unknown {
     items.forEach((v, i) => {
       if (typeof v !== 'string') throw mismatch(i, 'a string');
     });
-    return items.slice() as string[];
+    return items.slice();
   }
   if (Array.isArray(first)) {
     items.forEach((v, i) => {

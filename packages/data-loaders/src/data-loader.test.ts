@@ -27,7 +27,7 @@ describe('DataLoader', () => {
     ds = new TensorDataset([x, ids]);
   });
 
-  it('covers every index once per epoch, keeping the last partial batch (unlike seed 002)', async () => {
+  it('covers every index once per epoch, keeping the last partial batch (no sample is dropped)', async () => {
     const loader = new DataLoader(ds, { batchSize: 5 });
     expect(loader.length).toBe(5);
     const batches = await epochIds(loader);
@@ -128,7 +128,7 @@ describe('DataLoader', () => {
       for await (const [xb, yb] of loader) {
         const first = (await (yb as tf.Tensor).data())[0] as number;
         out.push(((await (xb as tf.Tensor).data())[0] as number) - first * 3);
-        tf.dispose([xb as tf.Tensor, yb as tf.Tensor]);
+        tf.dispose([xb, yb]);
       }
       expect(tf.memory().numTensors).toBe(before);
       return out;

@@ -1,9 +1,8 @@
-import { ConfigError, DataError, checkPositiveInt, type Rng } from '@ml/core';
+import { ConfigError, DataError, checkPositiveInt, disposeAll, type Rng } from '@ml/core';
 
 import { defaultCollate, type Collated } from './collate.js';
 import { type DatasetLike } from './dataset.js';
 import { deriveRng } from './internal/derive-rng.js';
-import { disposeAll, disposeExcept } from './internal/tensors.js';
 
 /** What a batch transform gets besides the batch: a generator for this batch only, and where it is. */
 export interface BatchContext {
@@ -178,7 +177,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       try {
         collated = await (this.collate ?? (defaultCollate as unknown as (items: T[]) => B))(items);
       } finally {
-        disposeExcept(items, collated); // items were ours; keep only what the batch reuses
+        disposeAll(items, collated); // items were ours; keep only what the batch reuses
       }
       batch = collated;
     }
@@ -190,7 +189,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
         disposeAll(batch);
         throw e;
       }
-      disposeExcept(batch, out);
+      disposeAll(batch, out);
       batch = out;
     }
     if (batch === undefined)

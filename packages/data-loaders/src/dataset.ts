@@ -200,7 +200,7 @@ export class TensorDataset extends Dataset<tf.Tensor[]> {
   }
 
   get length(): number {
-    return (this.tensors[0] as tf.Tensor).shape[0] as number;
+    return (this.tensors[0] as tf.Tensor).shape[0];
   }
 
   get(index: number): tf.Tensor[] {

@@ -28,9 +28,7 @@ describe('download helpers', () => {
   });
 
   it('a network failure is a DataError naming the URL', async () => {
-    const offline = async (): Promise<never> => {
-      throw new Error('getaddrinfo ENOTFOUND example.invalid');
-    };
+    const offline = (): Promise<never> => Promise.reject(new Error('getaddrinfo ENOTFOUND example.invalid'));
     const attempt = downloadVerified(
       'https://example.invalid/data',
       { name: 'f.gz', sha256: '0'.repeat(64) },

@@ -1,4 +1,4 @@
-import { ConfigError, DataError } from '@ml/core';
+import { ConfigError, DataError, writeFileAtomic } from '@ml/core';
 
 /** A file of a downloadable dataset: its name on the mirror and in the cache, and its SHA-256. */
 export interface RemoteFile {
@@ -25,9 +25,9 @@ export function hasFileSystem(): boolean {
 export async function defaultDataDir(): Promise<string> {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
   const { homedir } = await import('node:os');
-  const { join } = await import('node:path');
+  const nodePath = await import('node:path');
   if (env.ML_DATA_DIR) return env.ML_DATA_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ml-datasets');
+  return nodePath.join(env.XDG_CACHE_HOME || nodePath.join(homedir(), '.cache'), 'ml-datasets');
 }
 
 /** Lower-case hex SHA-256 of `bytes` (Web Crypto: Node ≥ 20 and browsers). */
@@ -50,7 +50,7 @@ export async function downloadVerified(
   fetchImpl?: FetchLike,
 ): Promise<Uint8Array> {
   const url = joinUrl(baseUrl, file.name);
-  const doFetch = fetchImpl ?? (globalThis.fetch as unknown as FetchLike | undefined);
+  const doFetch = fetchImpl ?? globalThis.fetch;
   if (doFetch === undefined)
     throw new ConfigError(`download: no fetch() available to get ${url}; pass options.fetch`);
   let bytes: Uint8Array;
@@ -96,10 +96,10 @@ export interface CachedFile {
  */
 export async function cachedFile(file: RemoteFile, options: CachedFileOptions): Promise<CachedFile> {
   const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const nodePath = await import('node:path');
   const candidates = [file.name, ...(file.name.endsWith('.gz') ? [file.name.slice(0, -3)] : [])];
   for (const candidate of candidates) {
-    const path = join(options.dir, candidate);
+    const path = nodePath.join(options.dir, candidate);
     try {
       return { path, bytes: new Uint8Array(await fs.readFile(path)), downloadedFrom: null };
     } catch (e) {
@@ -107,26 +107,17 @@ export async function cachedFile(file: RemoteFile, options: CachedFileOptions): 
         throw new DataError(`cachedFile: cannot read ${path} (${(e as Error).message})`, { cause: e });
     }
   }
-  const path = join(options.dir, file.name);
+  const path = nodePath.join(options.dir, file.name);
   if (options.download === false) {
     throw new DataError(
       `cachedFile: ${path} is missing and download is false; put ${file.name} (SHA-256 ${file.sha256}) there or allow downloading from ${options.baseUrl}`,
     );
   }
   const bytes = await downloadVerified(options.baseUrl, file, options.fetch);
-  await fs.mkdir(options.dir, { recursive: true });
-  const tmp = `${path}.${process.pid}-${Date.now()}.part`;
   try {
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, path);
+    await fs.mkdir(options.dir, { recursive: true });
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
     throw new DataError(`cachedFile: cannot write ${path} (${(e as Error).message})`, { cause: e });
   }
   return { path, bytes, downloadedFrom: joinUrl(options.baseUrl, file.name) };

@@ -44,7 +44,7 @@ export interface Episode {
 }
 
 /**
- * Draws N-way K-shot Q-query episodes from a labelled set, as in few-shot learning (seed 003): pick N
+ * Draws N-way K-shot Q-query episodes from a labelled set, as in few-shot learning: pick N
  * classes, then K + Q distinct examples of each, split into a support set (to build prototypes) and a
  * query set (to classify). Seeded: `episode(i)` is the same for the same seed and i; `next()` walks
  * i = 0, 1, 2, …. Every class in the pool must have at least K + Q examples.
@@ -130,12 +130,14 @@ export class EpisodeSampler {
     const { classIds, supportIndices, queryIndices } = this.indices(index);
     const localLabels = (per: number): Int32Array =>
       Int32Array.from({ length: this.ways * per }, (_, i) => Math.floor(i / per));
-    const [support, query, supportLabels, queryLabels] = tf.tidy(() => [
+    const [support, query, supportLabels, queryLabels] = tf.tidy<
+      [tf.Tensor, tf.Tensor, tf.Tensor1D, tf.Tensor1D]
+    >(() => [
       tf.gather(this.data, tf.tensor1d(supportIndices, 'int32')), // [N·K, ...]
       tf.gather(this.data, tf.tensor1d(queryIndices, 'int32')), // [N·Q, ...]
       tf.tensor1d(localLabels(this.shots), 'int32'), // [N·K]
       tf.tensor1d(localLabels(this.queries), 'int32'), // [N·Q]
-    ]) as [tf.Tensor, tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    ]);
     return {
       support,
       query,

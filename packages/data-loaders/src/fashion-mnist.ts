@@ -55,9 +55,9 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
 
 async function defaultFashionDir(): Promise<string> {
   const { access } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const nodePath = await import('node:path');
   try {
-    await access(join(DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES.train.images.name));
+    await access(nodePath.join(DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES.train.images.name));
     return DEBIAN_FASHION_MNIST_DIR;
   } catch {
     return datasetCacheDir('fashion-mnist');

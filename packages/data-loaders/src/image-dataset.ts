@@ -157,6 +157,6 @@ export async function loadIdxImages(
 
 /** `defaultDataDir()/<name>`: the cache dir of one dataset. */
 export async function datasetCacheDir(name: string): Promise<string> {
-  const { join } = await import('node:path');
-  return join(await defaultDataDir(), name);
+  const nodePath = await import('node:path');
+  return nodePath.join(await defaultDataDir(), name);
 }

@@ -24,15 +24,8 @@ export {
 } from './fashion-mnist.js';
 export { IRIS_FEATURES, iris } from './iris.js';
 export type { IrisData, IrisOptions } from './iris.js';
-export {
-  DEFAULT_TOY_TRANSLATION_OPTIONS,
-  LETTERS,
-  LETTER_NAMES,
-  TOY_SPECIAL_IDS,
-  TOY_SPECIAL_TOKENS,
-  toyTranslation,
-} from './toy-translation.js';
-export type { ToyTranslationData, ToyTranslationOptions } from './toy-translation.js';
+export { DEFAULT_TOY_TRANSLATION_OPTIONS, LETTERS, LETTER_NAMES, toyTranslation } from './toy-translation.js';
+export type { ToyTranslationData, ToyTranslationOptions, ToyTranslationPair } from './toy-translation.js';
 export { DEFAULT_MACKEY_GLASS_OPTIONS, mackeyGlass } from './mackey-glass.js';
 export type { MackeyGlassData, MackeyGlassOptions } from './mackey-glass.js';
 export { DEFAULT_WINDOWS_OPTIONS, windows } from './windows.js';

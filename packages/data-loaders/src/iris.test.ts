@@ -28,7 +28,7 @@ describe('iris', () => {
     expect(data.scaler).toBeNull();
   });
 
-  it("normalize: 'minmax' maps each column to [0, 1] as seed 004 does", async () => {
+  it("normalize: 'minmax' maps each column to [0, 1] over all 150 rows", async () => {
     const data = iris({ normalize: 'minmax' });
     const min = Array.from(await tf.min(data.features, 0).data());
     const max = Array.from(await tf.max(data.features, 0).data());

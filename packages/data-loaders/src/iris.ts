@@ -9,7 +9,7 @@ import { MinMaxScaler } from './scalers.js';
 export interface IrisOptions {
   /**
    * `'none'` (default): centimetres as measured. `'minmax'`: each feature scaled to [0, 1] with the
-   * min and max of all 150 rows, as seed 004 does (fit a {@link MinMaxScaler} on the training split
+   * min and max of all 150 rows (fit a {@link MinMaxScaler} on the training split
    * instead when you evaluate on held-out rows).
    */
   normalize?: 'none' | 'minmax';

@@ -26,14 +26,15 @@ describe('mackeyGlass', () => {
   });
 
   it('obeys the delay equation: finite differences match β·x(t−τ)/(1+x(t−τ)^10) − γ·x(t)', () => {
-    const { values, dispose } = mackeyGlass({ length: 300, jitter: 0, dt: 0.01 });
+    const series = mackeyGlass({ length: 300, jitter: 0, dt: 0.01 });
+    const { values } = series;
     for (let t = 40; t < 290; t += 17) {
       const slope = ((values[t + 1] as number) - (values[t - 1] as number)) / 2;
       const xd = values[t - 17] as number;
       const rhs = (0.2 * xd) / (1 + xd ** 10) - 0.1 * (values[t] as number);
       expect(Math.abs(slope - rhs)).toBeLessThan(0.01);
     }
-    dispose();
+    series.dispose();
   });
 
   it('bad options are ConfigErrors', () => {

@@ -40,7 +40,7 @@ describe('scalers', () => {
     wrong.dispose();
   });
 
-  it('StandardScaler uses the population std and std 1 for constant features', async () => {
+  it('StandardScaler uses the population std and std 1 for constant features', () => {
     const s = StandardScaler.fitValues([1, 4, 3, 4], 2); // rows [1, 4], [3, 4]
     expect(s.mean).toEqual([2, 4]);
     expect(s.std).toEqual([1, 1]);

@@ -54,7 +54,7 @@ export interface MinMaxScalerState {
 
 /**
  * Per-feature min-max scaling to `featureRange` (default [0, 1]), like scikit-learn's MinMaxScaler and
- * seed 004's `(X − min) / (max − min)`: x' = lo + (x − min)·(hi − lo)/(max − min). A constant feature
+ * the usual `(X − min) / (max − min)`: x' = lo + (x − min)·(hi − lo)/(max − min). A constant feature
  * (max = min) is mapped with a range of 1 (shifted, not divided by zero). Fit on training data only,
  * then transform every split with the same scaler. Features are the last axis: [..., F]; a scaler
  * fitted on one feature (a series) applies elementwise to a tensor of any shape.
@@ -71,7 +71,7 @@ export class MinMaxScaler {
         `MinMaxScaler: min and max must be non-empty and of equal length, got ${min.length} and ${max.length}`,
       );
     min.forEach((m, f) => {
-      if (!(Number.isFinite(m) && Number.isFinite(max[f] as number) && m <= (max[f] as number)))
+      if (!(Number.isFinite(m) && Number.isFinite(max[f]) && m <= (max[f] as number)))
         throw new ConfigError(`MinMaxScaler: feature ${f} needs finite min ≤ max, got ${m} and ${max[f]}`);
     });
     if (!(featureRange[0] < featureRange[1]))
@@ -182,7 +182,7 @@ export class StandardScaler {
       );
     }
     state.std.forEach((s, f) => {
-      if (!(Number.isFinite(s) && s >= 0) || !Number.isFinite(state.mean[f] as number))
+      if (!(Number.isFinite(s) && s >= 0) || !Number.isFinite(state.mean[f]))
         throw new ConfigError(
           `StandardScaler: feature ${f} needs a finite mean and std ≥ 0, got ${state.mean[f]} and ${s}`,
         );

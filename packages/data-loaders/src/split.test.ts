@@ -26,7 +26,11 @@ describe('splits', () => {
 
   it('stratified split keeps class proportions within one item per class', () => {
     // 3 classes of sizes 50, 30, 20 (imbalanced), stored in class order.
-    const labels = [...Array(50).fill(0), ...Array(30).fill(1), ...Array(20).fill(2)] as number[];
+    const labels = [
+      ...new Array<number>(50).fill(0),
+      ...new Array<number>(30).fill(1),
+      ...new Array<number>(20).fill(2),
+    ];
     const groups = splitIndices(100, [0.6, 0.2, 0.2], { seed: 7, stratify: labels });
     const expected = [
       [30, 18, 12],

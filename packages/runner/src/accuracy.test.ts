@@ -23,7 +23,7 @@ for (const backend of TEST_BACKENDS) {
       await acc.update(logits, labels);
       expect(acc.result()).toBeCloseTo(0.5, 12);
       const l2 = tf.tensor2d([[1, 0, 0]]);
-      const y2 = tf.tensor2d([[0]], [1, 1], 'int32'); // seed 004's [N, 1] labels
+      const y2 = tf.tensor2d([[0]], [1, 1], 'int32'); // labels as a column [N, 1]
       await acc.update(l2, y2);
       expect(acc.result()).toBeCloseTo(0.6, 12);
       expect(acc.state()).toEqual([3, 5]);
@@ -88,6 +88,13 @@ for (const backend of TEST_BACKENDS) {
       ); // 3 counted tokens, 2 right
       await acc.update(logits, ids);
       expect(acc.state()).toEqual([2, 3]);
+      // Several ignored ids: -100 and 1 (the two right 1s and the -100s drop out; one of two counted is right).
+      const both = new Accuracy({ ignoreIndex: [-100, 1] });
+      await both.update(logits, ids);
+      expect(both.state()).toEqual([1, 1]);
+      expect(() => new Accuracy({ ignoreIndex: [0, 1.5] })).toThrow(
+        'Accuracy: ignoreIndex must be an integer or an array of integers, got [0,1.5]',
+      );
       tf.dispose([logits, ids]);
     });
 
@@ -116,7 +123,7 @@ describe('Accuracy errors', () => {
       'Accuracy: threshold must be a finite number, got NaN',
     );
     expect(() => new Accuracy({ ignoreIndex: 0.5 })).toThrow(
-      'Accuracy: ignoreIndex must be an integer, got 0.5',
+      'Accuracy: ignoreIndex must be an integer or an array of integers, got 0.5',
     );
   });
 

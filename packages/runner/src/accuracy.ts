@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, ShapeError, formatShape } from '@ml/core';
+import { ConfigError, ShapeError, formatShape, sameShape } from '@ml/core';
 
 import { MeanMetric } from './internal/mean-metric.js';
 import { readAndDispose } from './internal/metric-helpers.js';
@@ -13,15 +13,15 @@ export interface AccuracyOptions {
   from?: 'logits' | 'probabilities';
   /** Overrides the binary decision threshold implied by `from`. */
   threshold?: number;
-  /** Targets equal to this class id are not counted (padding tokens); default none. */
-  ignoreIndex?: number;
+  /**
+   * Targets equal to this class id (or to any of these ids) are not counted: padding tokens, or
+   * `[PAD_ID, EOS_ID]` to score content tokens only. Default none.
+   */
+  ignoreIndex?: number | readonly number[];
 }
 
 /** Defaults of {@link AccuracyOptions}. */
 export const DEFAULT_ACCURACY_OPTIONS = { name: 'accuracy', from: 'logits' } as const;
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The fraction of correct predictions, accumulated over batches.
@@ -30,13 +30,15 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  *   (or [..., 1]), or one-hot / probabilities [..., C] (argmax taken).
  * - Binary: output [N] or [N, 1] (logits or probabilities, see `from`); target 0/1 of the same size.
  *
- * Works for token accuracy too: logits [B, T, C] with ids [B, T] and `ignoreIndex` for padding.
+ * Token accuracy too (the one @ml has: @ml/seq2seq's evaluation uses it): logits [B, T, C] with
+ * ids [B, T] and `ignoreIndex` for padding and end tokens.
  */
 export class Accuracy extends MeanMetric {
   readonly name: string;
   readonly higherIsBetter = true;
   readonly threshold: number;
-  readonly ignoreIndex: number | null;
+  /** The target ids not counted (empty: every target counts). */
+  readonly ignoreIndex: readonly number[];
 
   constructor(options: AccuracyOptions = {}) {
     super('Accuracy');
@@ -47,13 +49,20 @@ export class Accuracy extends MeanMetric {
     this.threshold = options.threshold ?? (from === 'logits' ? 0 : 0.5);
     if (!Number.isFinite(this.threshold))
       throw new ConfigError(`Accuracy: threshold must be a finite number, got ${this.threshold}`);
-    this.ignoreIndex = options.ignoreIndex ?? null;
-    if (this.ignoreIndex !== null && !Number.isInteger(this.ignoreIndex))
-      throw new ConfigError(`Accuracy: ignoreIndex must be an integer, got ${this.ignoreIndex}`);
+    const ignore = options.ignoreIndex ?? [];
+    this.ignoreIndex = Object.freeze(typeof ignore === 'number' ? [ignore] : [...ignore]);
+    if (!Array.isArray(ignore) && typeof ignore !== 'number')
+      throw new ConfigError(
+        `Accuracy: ignoreIndex must be an integer or an array of integers, got ${String(ignore)}`,
+      );
+    if (this.ignoreIndex.some((id) => !Number.isInteger(id)))
+      throw new ConfigError(
+        `Accuracy: ignoreIndex must be an integer or an array of integers, got ${JSON.stringify(options.ignoreIndex)}`,
+      );
   }
 
   async update(output: tf.Tensor, target: tf.Tensor): Promise<void> {
-    const [correct, count] = tf.tidy(() => {
+    const [correct, count] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const classes = output.rank >= 2 ? (output.shape[output.rank - 1] as number) : 1;
       let pred: tf.Tensor; // [...] int32 class ids
       let labels: tf.Tensor; // [...] int32 class ids
@@ -77,10 +86,9 @@ export class Accuracy extends MeanMetric {
         const flat = tf.reshape(target, [-1]);
         labels = flat.dtype === 'int32' ? flat : tf.cast(tf.greaterEqual(flat, 0.5), 'int32'); // [N]
       }
-      const mask =
-        this.ignoreIndex === null
-          ? tf.onesLike(labels)
-          : tf.cast(tf.notEqual(labels, this.ignoreIndex), 'int32');
+      let keep: tf.Tensor = tf.onesLike(labels); // [...] int32 1 where counted
+      for (const id of this.ignoreIndex) keep = tf.mul(keep, tf.cast(tf.notEqual(labels, id), 'int32'));
+      const mask = keep;
       const hits = tf.mul(tf.cast(tf.equal(pred, labels), 'int32'), mask);
       return [tf.sum(hits), tf.sum(mask)];
     });

@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { BatchNorm, ConfigError, checkPositiveInt } from '@ml/core';
+import { BatchNorm, ConfigError, checkPositiveInt, disposeAll } from '@ml/core';
 import type { Module } from '@ml/core';
 
 import type { Callback, FitContext } from './callback.js';
 import { epochOf, isIterable } from './internal/loaders.js';
-import { disposeAll } from './internal/tensors.js';
-import { defaultSplitBatch } from './runner.js';
-import type { Loader, SplitBatch } from './runner.js';
+import { defaultSplitBatch } from './split-batch.js';
+import type { Loader, SplitBatch } from './runner-types.js';
 
 /** Options of {@link BatchNormRecalibration}. */
 export interface BatchNormRecalibrationOptions {

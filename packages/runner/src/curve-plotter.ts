@@ -34,8 +34,8 @@ export class CurvePlotter implements Callback {
 
   async #draw(ctx: FitContext): Promise<void> {
     const fs = await nodeFs();
-    const { dirname } = await import('node:path');
-    await fs.mkdir(dirname(this.path), { recursive: true });
+    const path = await import('node:path');
+    await fs.mkdir(path.dirname(this.path), { recursive: true });
     await writeFileAtomic(this.path, plotHistory(ctx.history, this.options));
   }
 }

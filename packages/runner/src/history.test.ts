@@ -60,7 +60,7 @@ describe('history files', () => {
 
   it('CSV has the union of columns, epoch and step first, and parses back with csv-parse', () => {
     const csv = logsToCsv(history.epochs);
-    const rows = parse(csv, { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(csv, { columns: true });
     expect(Object.keys(rows[0] ?? {})).toEqual([
       'epoch',
       'step',

@@ -1,4 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
+// The package's browser build: its Node build touches `Buffer` at load, which kills a web page.
+import { stringify } from 'csv-stringify/browser/esm/sync';
 
 import { DataError } from '@ml/core';
 

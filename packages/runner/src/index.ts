@@ -1,17 +1,21 @@
-export { Runner, DEFAULT_RUNNER_OPTIONS, defaultSplitBatch, findModelRngs } from './runner.js';
+export { Runner } from './runner.js';
+export { DEFAULT_RUNNER_OPTIONS } from './runner-types.js';
 export type {
   FitOptions,
   FitResult,
   Loader,
   LossFn,
-  RunnerCheckpointState,
+  ResumeOptions,
   RunnerOptions,
   SplitBatch,
   StepContext,
   StepFn,
   StepOutput,
+  StepResult,
   TensorData,
-} from './runner.js';
+} from './runner-types.js';
+export { defaultSplitBatch } from './split-batch.js';
+export type { RunnerCheckpointState } from './runner-checkpoint.js';
 export type {
   Callback,
   CallbackState,

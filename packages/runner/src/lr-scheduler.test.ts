@@ -76,7 +76,7 @@ describe('LrScheduler', () => {
   it('rejects bad options', () => {
     expect(() => new LrScheduler({ schedule: {} as StepLR })).toThrow(ConfigError);
     expect(() => new LrScheduler({ schedule: {} as StepLR })).toThrow(
-      'LrScheduler: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got [object Object]',
+      'LrScheduler: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got an object with keys (none)',
     );
     expect(
       () => new LrScheduler({ schedule: new StepLR({ lr: 1, stepSize: 1 }), interval: 'batch' as 'step' }),

@@ -1,4 +1,4 @@
-import { CheckpointError, ConfigError, ReduceLROnPlateau } from '@ml/core';
+import { CheckpointError, ConfigError, ReduceLROnPlateau, describe } from '@ml/core';
 import type { LrSchedule, ReduceLROnPlateauState } from '@ml/core';
 
 import type { Callback, CallbackState, FitContext } from './callback.js';
@@ -39,7 +39,7 @@ export class LrScheduler implements Callback {
       typeof (schedule as LrSchedule | undefined)?.lrAt !== 'function'
     ) {
       throw new ConfigError(
-        `${where}: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got ${String(schedule)}`,
+        `${where}: schedule must be an LrSchedule (with lrAt(step)) or a ReduceLROnPlateau, got ${describe(schedule)}`,
       );
     }
     this.schedule = schedule;

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 /**
- * A metric that accumulates over batches, like seed 004's `Accuracy` but without building tensors from
+ * A metric that accumulates over batches, without building tensors from
  * tensors: `update` reduces each batch on the backend to a few sums and reads them with `data()`;
  * `result` combines the sums of every batch since the last `reset`, so the value of an epoch is exact
  * whatever the batch sizes (not a mean of batch means).

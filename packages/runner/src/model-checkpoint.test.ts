@@ -12,7 +12,7 @@ import { TinyMlp, blobs, ceLoss, loaderOf, weightsOf } from '../test/helpers.js'
 import { Accuracy } from './accuracy.js';
 import type { Callback, FitContext } from './callback.js';
 import { listCheckpoints, readCheckpoint } from './checkpoint-dir.js';
-import type { RunnerCheckpointState } from './runner.js';
+import type { RunnerCheckpointState } from './runner-checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
 import { ModelCheckpoint } from './model-checkpoint.js';
 import { Runner } from './runner.js';
@@ -77,7 +77,7 @@ describe('ModelCheckpoint', () => {
     for (const group of Object.values(ckpt.tensors)) tf.dispose(Object.values(group));
   });
 
-  it("tracks the best monitored value (seed 004's best-dev model) and loadWeights restores it", async () => {
+  it('tracks the best monitored value (the best model on the dev set) and loadWeights restores it', async () => {
     const model = new TinyMlp({ seed: 0 });
     const snapshots = new Snapshots();
     const mc = new ModelCheckpoint({ dir, monitor: 'val_loss' });

@@ -19,7 +19,7 @@ export interface ModelCheckpointOptions {
   everyEpochs?: number;
   /** Write a checkpoint after every N optimizer steps (mid-epoch checkpoints for long epochs). */
   everySteps?: number;
-  /** Also track the best value of this log key and point `best` at its checkpoint (seed 004's best model). */
+  /** Also track the best value of this log key and point `best` at its checkpoint (the best model so far). */
   monitor?: string;
   /** Direction of improvement of `monitor` (default 'auto'). */
   mode?: MonitorMode;
@@ -38,8 +38,8 @@ interface ModelCheckpointState {
 
 /**
  * Writes full training checkpoints (model, optimizer, RNG states, callback states, history; see
- * `writeCheckpoint`) every N epochs and/or steps, and the best one by a monitored value — seed 002's
- * "save every N epochs, track the best epoch" and seed 004's "save the best model". It runs after
+ * `writeCheckpoint`) every N epochs and/or steps, and the best one by a monitored value (save every
+ * N epochs, track and keep the best model). It runs after
  * every other callback of the same event (order 100) so the checkpoint holds their updated state.
  */
 export class ModelCheckpoint implements Callback {

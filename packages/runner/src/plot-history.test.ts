@@ -29,9 +29,9 @@ describe('plotHistory', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('>Iris FNN</text>');
     expect([...svg.matchAll(/data-panel="([^"]+)"/g)].map((m) => m[1])).toEqual(['loss', 'accuracy']);
-    const paths = Object.fromEntries(
+    const paths = Object.fromEntries<{ n: number; d: string }>(
       [...svg.matchAll(/data-series="([^"]+)" data-points="(\d+)" d="([^"]*)"/g)].map((m) => [
-        m[1],
+        m[1] as string,
         { n: Number(m[2]), d: m[3] as string },
       ]),
     );

@@ -15,9 +15,9 @@ export interface PlotHistoryOptions {
   height?: number;
   /** Title above the panels (default none). */
   title?: string;
-  /** Train series colour (default seed 004's '#e4007f'). */
+  /** Train series colour (default '#e4007f'). */
   trainColor?: string;
-  /** Validation series colour, drawn dashed (default seed 004's '#f19ec2'). */
+  /** Validation series colour, drawn dashed (default '#f19ec2'). */
   valColor?: string;
 }
 
@@ -38,7 +38,12 @@ export interface CurveSeries {
 }
 
 const NOT_METRICS = new Set(['epoch', 'step', 'batch', 'lr', 'seconds', 'size', 'loss']);
-const MARGIN = { top: 34, right: 16, bottom: 46, left: 60 };
+// The top margin holds the panel title and, below it, the legend: outside the plot area, so it never
+// covers data whichever way the curves run.
+const MARGIN = { top: 50, right: 16, bottom: 46, left: 60 };
+const LEGEND_SWATCH = 24;
+/** Rough width of one character of the 12 px sans-serif legend text, to lay the entries out. */
+const CHAR_WIDTH = 6.6;
 
 function pointsOf(records: readonly Logs[], key: string): [number, number][] {
   return records
@@ -85,9 +90,9 @@ function fmt(v: number): string {
 }
 
 /**
- * Draws loss and metric curves as a standalone SVG document, one panel per entry of `panels`, the
- * way seed 004's `plot_training_loss_acc` figure looks: train solid, dev dashed, steps on x. Scales
- * and path geometry come from d3-scale and d3-shape. Each line is a `<path class="series"
+ * Draws loss and metric curves as a standalone SVG document, one panel per entry of `panels`: train
+ * solid, dev dashed, steps on x, each panel's legend in a row between its title and its plot area.
+ * Scales and path geometry come from d3-scale and d3-shape. Each line is a `<path class="series"
  * data-series="<key>" data-points="<n>">`.
  */
 export function plotHistory(history: History, options: PlotHistoryOptions = {}): string {
@@ -143,7 +148,7 @@ function drawPanel(
   const all = series.flatMap((s) => s.points);
   const out: string[] = [];
   out.push(
-    `<text x="${(x0 + x1) / 2}" y="${y1 - 12}" text-anchor="middle" font-size="13">${escapeXml(panel)}</text>`,
+    `<text x="${(x0 + x1) / 2}" y="${y1 - 30}" text-anchor="middle" font-size="13">${escapeXml(panel)}</text>`,
   );
   out.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`);
   if (all.length === 0) {
@@ -187,12 +192,13 @@ function drawPanel(
     .x((p) => x(p[0]))
     .y((p) => y(p[1]))
     .digits(2);
-  // Legend box top right, drawn over the grid but under nothing else the reader needs.
-  const legendTop = y1 + 5;
+  // Legend: one row of entries centred above the plot area (in the top margin, below the title).
+  const legendY = y1 - 12;
+  const widths = series.map((s) => LEGEND_SWATCH + 6 + s.label.length * CHAR_WIDTH);
+  const gap = 18;
+  let legendX = (x0 + x1) / 2 - (widths.reduce((a, b) => a + b, 0) + gap * (series.length - 1)) / 2;
   const paths: string[] = [];
-  const legend: string[] = [
-    `<rect x="${x1 - 136}" y="${legendTop}" width="130" height="${16 * series.length + 4}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
-  ];
+  const legend: string[] = [`<g class="legend">`];
   series.forEach((s, k) => {
     const color = s.dashed ? colors.val : colors.train;
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
@@ -202,11 +208,13 @@ function drawPanel(
     if (s.points.length <= 40)
       for (const p of s.points)
         paths.push(`<circle cx="${fmt(x(p[0]))}" cy="${fmt(y(p[1]))}" r="2.5" fill="${color}"/>`);
-    const ly = legendTop + 10 + 16 * k;
+    const lx = fmt(legendX);
     legend.push(
-      `<line x1="${x1 - 130}" x2="${x1 - 106}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
+      `<line x1="${lx}" x2="${fmt(legendX + LEGEND_SWATCH)}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2"${dash}/>`,
+      `<text x="${fmt(legendX + LEGEND_SWATCH + 6)}" y="${legendY}" dominant-baseline="middle">${escapeXml(s.label)}</text>`,
     );
-    legend.push(`<text x="${x1 - 100}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
+    legendX += (widths[k] ?? 0) + gap;
   });
+  legend.push('</g>');
   return [...out, ...paths, ...legend].join('\n');
 }

@@ -142,10 +142,10 @@ describe('HistoryWriter and CurvePlotter', () => {
       new CurvePlotter({ path: join(dir, 'plots', 'curves.svg') }),
     ]).fit(loaderOf(train.x, train.y), { epochs: 2, logEvery: 2, valLoader: loaderOf(train.x, train.y) });
     expect(parseHistoryJsonl(await readFile(join(dir, 'history.jsonl'), 'utf8'))).toEqual(history);
-    const rows = parse(await readFile(join(dir, 'history.csv'), 'utf8'), {
+    const rows = parse<Record<string, number>>(await readFile(join(dir, 'history.csv'), 'utf8'), {
       columns: true,
       cast: true,
-    }) as Record<string, number>[];
+    });
     expect(rows).toEqual(history.epochs);
     expect(await readFile(join(dir, 'plots', 'curves.svg'), 'utf8')).toContain(
       'data-series="val_accuracy" data-points="2"',

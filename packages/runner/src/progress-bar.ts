@@ -1,4 +1,4 @@
-import type { SingleBar } from 'cli-progress';
+import type { MultiBar, SingleBar } from 'cli-progress';
 
 import { checkPositiveInt } from '@ml/core';
 
@@ -30,11 +30,20 @@ export interface ProgressBarOptions {
 
 const SKIP = new Set(['epoch', 'step', 'batch', 'size']);
 
-/** Formats a log value for humans: 4 significant digits, exponent for tiny rates. */
-function show(key: string, v: number): string {
+/** Log keys that hold a fraction in [0, 1] (accuracy, top-k accuracy, R²): shown with 4 decimals. */
+const FRACTION_KEY = /(^|_)(accuracy|acc|top\d+_accuracy|r2)$/;
+
+/**
+ * Formats a log value for humans: fractions (accuracy, R²) with 4 decimals, seconds with one, and
+ * everything else (losses, errors, learning rates) with 4 significant digits, as an exponent below
+ * 1e-3 or from 1e5 on (3 for learning rates: `1.00e-4`).
+ */
+export function formatValue(key: string, v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (key === 'seconds') return `${v.toFixed(1)}s`;
-  if (Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
+  if (FRACTION_KEY.test(key)) return v.toFixed(4);
+  if (Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5))
+    return v.toExponential(key === 'lr' ? 2 : 3);
   return Number(v.toPrecision(4)).toString();
 }
 
@@ -42,15 +51,18 @@ function show(key: string, v: number): string {
 export function formatLogs(logs: Logs): string {
   return Object.entries(logs)
     .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k} ${show(k, v)}`)
+    .map(([k, v]) => `${k} ${formatValue(k, v)}`)
     .join(' · ');
 }
 
 /**
  * A terminal progress bar (cli-progress) with the batch count, running loss and metrics, throughput
  * (samples/s) and ETA, plus one summary line per epoch and a line for each mid-epoch validation.
- * When the stream is not a TTY (CI logs, pipes) the bar is not drawn and only the lines are printed.
- * This callback is the one place @ml/runner prints, and only when you add it.
+ * On a TTY the lines are printed above the live bar and stay on screen; the bar is redrawn below them
+ * with relative cursor moves (never a saved absolute position, which scrolling invalidates) and is
+ * cleared at the end of each epoch. When the stream is not a TTY (CI logs, pipes) the bar is not drawn
+ * and only the lines are printed. This callback is the one place @ml/runner prints, and only when you
+ * add it.
  */
 export class ProgressBar implements Callback {
   readonly stream: ProgressStream | null;
@@ -58,6 +70,7 @@ export class ProgressBar implements Callback {
   readonly epochSummary: boolean;
   readonly summaryEvery: number;
   readonly logLines: boolean;
+  #multi: MultiBar | null = null;
   #bar: SingleBar | null = null;
   #samples = 0;
   #lossSum = 0;
@@ -76,8 +89,12 @@ export class ProgressBar implements Callback {
     this.logLines = options.logLines ?? false;
   }
 
+  /** Prints a line that stays: above the live bar when one is drawn (flushed at once, in order). */
   #print(line: string): void {
-    this.stream?.write(`${line}\n`);
+    if (this.#multi !== null) {
+      this.#multi.log(`${line}\n`);
+      this.#multi.update();
+    } else this.stream?.write(`${line}\n`);
   }
 
   async onEpochStart(ctx: FitContext): Promise<void> {
@@ -90,18 +107,20 @@ export class ProgressBar implements Callback {
     const { default: cliProgress } = await import('cli-progress');
     const total = ctx.batchesPerEpoch;
     const format = `epoch ${ctx.epoch + 1}/${ctx.epochs} ${total !== null ? '|{bar}| {value}/{total}' : '{value} batches'} | {stats} | {speed} samples/s | ETA {eta_formatted}`;
-    this.#bar = new cliProgress.SingleBar(
+    // A MultiBar with one bar: unlike SingleBar, it prints log lines above the bar and keeps them
+    // (SingleBar restores a saved cursor position on stop and so overwrites lines printed meanwhile).
+    this.#multi = new cliProgress.MultiBar(
       {
         format,
         stream: this.stream as NodeJS.WritableStream,
         clearOnComplete: true,
-        hideCursor: true,
+        hideCursor: false,
         barsize: 24,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.#bar.start(total ?? 0, ctx.batch, { stats: '', speed: '-' });
+    this.#bar = this.#multi.create(total ?? 0, ctx.batch, { stats: '', speed: '-' });
   }
 
   onLog(ctx: FitContext, logs: Logs): void {
@@ -133,10 +152,8 @@ export class ProgressBar implements Callback {
     }
     if (this.#validation !== null) {
       // A validation inside a step (evalEvery): its own line; epoch-end validations go in the epoch summary.
-      const line = `  step ${ctx.step}: ${formatLogs(this.#validation)}`;
+      this.#print(`  step ${ctx.step}: ${formatLogs(this.#validation)}`);
       this.#validation = null;
-      if (this.#bar !== null) this.#bar.update({ stats: line.trim() });
-      else this.#print(line);
     }
     if (this.#bar === null) return;
     const stats = formatLogs({ loss: this.#lossSum / Math.max(1, this.#lossCount), ...this.#metrics });
@@ -156,7 +173,10 @@ export class ProgressBar implements Callback {
   }
 
   #stopBar(): void {
-    this.#bar?.stop();
+    if (this.#multi === null) return;
+    this.#multi.update(); // flush pending log lines before the bar is cleared
+    this.#multi.stop();
+    this.#multi = null;
     this.#bar = null;
   }
 }

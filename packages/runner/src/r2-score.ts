@@ -90,7 +90,8 @@ export class R2Score implements Metric {
   }
 
   setState(state: readonly number[]): void {
-    if (!Array.isArray(state) || state.length % 3 !== 1 || state.some((v) => typeof v !== 'number')) {
+    const raw: unknown = state; // checked as unknown: Array.isArray would narrow `state` to any[]
+    if (!Array.isArray(raw) || state.length % 3 !== 1 || state.some((v) => typeof v !== 'number')) {
       throw new CheckpointError(
         `R2Score.setState: state must be 1 + 3·D numbers, got ${JSON.stringify(state)}`,
       );

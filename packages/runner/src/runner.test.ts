@@ -1,11 +1,22 @@
-import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { Adam, CheckpointError, ConfigError, DataError, Linear, SGD, StepLR } from '@ml/core';
+import {
+  Adam,
+  CheckpointError,
+  ConfigError,
+  DataError,
+  Linear,
+  Module,
+  Rng,
+  SGD,
+  StepLR,
+  dropout,
+} from '@ml/core';
 import { expectNoTensorLeak, expectTensorsClose, onBackend } from '@ml/core/testing';
 
 import { TinyMlp, blobs, ceLoss, loaderOf, weightsOf } from '../test/helpers.js';
@@ -18,7 +29,8 @@ import { HistoryWriter } from './history-writer.js';
 import { LrScheduler } from './lr-scheduler.js';
 import { ModelCheckpoint } from './model-checkpoint.js';
 import { ProgressBar } from './progress-bar.js';
-import { Runner, findModelRngs } from './runner.js';
+import { listCheckpoints } from './checkpoint-dir.js';
+import { Runner } from './runner.js';
 import { TerminateOnNaN } from './terminate-on-nan.js';
 
 let dir: string;
@@ -292,7 +304,7 @@ describe('Runner errors', () => {
       'Runner.fit: evalEvery (5) needs a valLoader',
     );
     await expect(runner.fit(42 as unknown as typeof loader, { epochs: 1 })).rejects.toThrow(
-      'Runner.fit: train must be an iterable or async iterable of batches (e.g. a DataLoader), got number',
+      'Runner.fit: train must be an iterable or async iterable of batches (e.g. a DataLoader), got 42',
     );
     await expect(runner.fit(loader, { epochs: 1, logEvery: 1.5 })).rejects.toThrow(
       'Runner.fit: logEvery must be a positive integer, got 1.5',
@@ -312,12 +324,139 @@ describe('Runner errors', () => {
     await expect(runner.predict(tf.zeros([0, 4]))).rejects.toThrow(
       'Runner.predict: no input rows to predict',
     );
-    await expect(runner.fit([{ a: 1 }] as unknown as tf.Tensor[][], { epochs: 1 })).rejects.toThrow(
+    await expect(runner.fit([{ a: 1 }], { epochs: 1 })).rejects.toThrow(
       'Runner: cannot take the batch apart into input and target: expected [x, y], { x, y }, { input, target } or a tensor, got an object with keys a; pass splitBatch or a step hook',
     );
   });
+});
 
-  it('finds the generators a model holds', () => {
-    expect([...findModelRngs(new TinyMlp()).keys()]).toEqual(['drop.rng']);
+// Dropout whose generator is a private field, registered with registerGenerator: no field scan can
+// find it, so only the Module's generator registry lets a checkpoint carry its state.
+class PrivateNoiseMlp extends Module {
+  readonly #rng: Rng;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor() {
+    super();
+    const init = new Rng(0);
+    this.fc1 = this.registerModule('fc1', new Linear({ inFeatures: 4, outFeatures: 16, rng: init }));
+    this.fc2 = this.registerModule('fc2', new Linear({ inFeatures: 16, outFeatures: 3, rng: init }));
+    this.#rng = this.registerGenerator('noise', new Rng(11));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const h = tf.tanh(this.fc1.forward(x)); // [N, 16]
+      return this.fc2.forward(this.training ? dropout(h, 0.3, this.#rng) : h); // [N, 3]
+    });
+  }
+}
+
+describe('Runner generators, guards and damaged checkpoints', () => {
+  const fitPrivate = (model: PrivateNoiseMlp, options: { epochs: number; ckpt?: string; resume?: string }) =>
+    new Runner({
+      model,
+      optimizer: new Adam(model, { lr: 0.01 }),
+      loss: ceLoss,
+      callbacks: options.ckpt === undefined ? [] : [new ModelCheckpoint({ dir: options.ckpt })],
+    }).fit(loaderOf(train.x, train.y), {
+      epochs: options.epochs,
+      ...(options.resume === undefined ? {} : { resume: options.resume }),
+    });
+
+  it('a module with a private registered generator resumes exactly', async () => {
+    const ckpt = join(dir, 'ckpt');
+    const full = new PrivateNoiseMlp();
+    expect(full.namedGenerators().map(([name]) => name)).toEqual(['noise']);
+    await fitPrivate(full, { epochs: 2 });
+    const first = new PrivateNoiseMlp();
+    await fitPrivate(first, { epochs: 1, ckpt });
+    // A fresh model: its private generator starts over unless the checkpoint restores it.
+    const second = new PrivateNoiseMlp();
+    const result = await fitPrivate(second, { epochs: 2, ckpt, resume: ckpt });
+    expect(result.resumedFrom).toMatch(/^e0001-s00000012-/);
+    expect(await weightsOf(second)).toEqual(await weightsOf(full));
+    for (const m of [full, first, second]) m.dispose();
+  });
+
+  it('stops on a NaN loss with a DataError naming step and batch, before the update', async () => {
+    const { model, runner } = makeRunner();
+    const x = tf.tidy(() => tf.concat([tf.slice(train.x, 0, 8), tf.fill([8, 4], NaN)])); // batch 2 is NaN
+    const y = tf.slice(train.y, 0, 16);
+    const loader = () => loaderOf(x, y, { shuffle: false });
+    const snapshots: Record<string, number[]>[] = [];
+    const watcher = new Runner({
+      model,
+      optimizer: new Adam(model, { lr: 0.01 }),
+      loss: ceLoss,
+      callbacks: [{ onStepEnd: async () => void snapshots.push(await weightsOf(model)) }],
+    });
+    await expect(watcher.fit(loader(), { epochs: 1 })).rejects.toThrow(
+      new DataError(
+        "Runner.fit: the loss is NaN in batch 2 of epoch 1 (step 2); that update was not applied. Look for NaN or infinite values in the batch's inputs, or lower the learning rate (pass stopOnNonFiniteLoss: false to train on)",
+      ),
+    );
+    expect(snapshots).toHaveLength(1);
+    expect(await weightsOf(model)).toEqual(snapshots[0]);
+    // Opting out trains on through the NaN.
+    const { steps } = await runner.fit(loader(), { epochs: 1, stopOnNonFiniteLoss: false });
+    expect(steps).toBe(2);
+    tf.dispose([x, y]);
+  });
+
+  it('a class id outside the output classes is a DataError naming the batch', async () => {
+    const { runner } = makeRunner();
+    const x = tf.slice(train.x, 0, 16);
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 7, 2, 0, 1, 2, 0], 'int32');
+    const message =
+      'Runner.fit: label 7 at flat index 2 is out of range [0, 3) (the output [8, 3] has 3 classes) in batch 2 of epoch 1 (step 2)';
+    const fit = () => runner.fit(loaderOf(x, y, { shuffle: false }), { epochs: 1 });
+    await expect(fit()).rejects.toThrow(new DataError(message));
+    // Again, now that the optimizer has its state: nothing leaks.
+    await expectNoTensorLeak(async () => {
+      await expect(fit()).rejects.toThrow(message);
+      await expect(runner.evaluate({ x, y })).rejects.toThrow(
+        'Runner.evaluate: label 7 at flat index 10 is out of range [0, 3) (the output [16, 3] has 3 classes) in batch 1',
+      );
+    });
+    tf.dispose([x, y]);
+  });
+
+  it('resume falls back past a damaged latest checkpoint, saying so; a named checkpoint is used as it is', async () => {
+    const ckpt = join(dir, 'ckpt');
+    const { runner } = makeRunner({ callbacks: [new ModelCheckpoint({ dir: ckpt })] });
+    await runner.fit(loaderOf(train.x, train.y), { epochs: 2 });
+    const [older, latest] = (await listCheckpoints(ckpt)).map((c) => c.name) as [string, string];
+    const file = join(ckpt, latest, 'model.safetensors');
+    const bytes = await readFile(file);
+    bytes[bytes.byteLength - 1] = (bytes[bytes.byteLength - 1] as number) ^ 0xff;
+    await writeFile(file, bytes);
+    const warnings: string[] = [];
+    const { runner: again } = makeRunner();
+    const result = await again.fit(loaderOf(train.x, train.y), {
+      epochs: 2,
+      resume: ckpt,
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(result.resumedFrom).toBe(older);
+    expect(result.steps).toBe(24);
+    expect(warnings).toEqual(result.warnings);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      new RegExp(
+        `^Runner\\.fit: the latest checkpoint in ${ckpt} is damaged \\(readCheckpoint: .*model\\.safetensors does not match the SHA-256 in the manifest.*\\); resuming from ${older}, the newest checkpoint that verifies$`,
+      ),
+    );
+    // Naming a checkpoint: exactly that one, no fallback.
+    const { runner: named } = makeRunner();
+    await expect(
+      named.fit(loaderOf(train.x, train.y), { epochs: 2, resume: { dir: ckpt, checkpoint: latest } }),
+    ).rejects.toThrow(CheckpointError);
+    const fromOlder = await named.fit(loaderOf(train.x, train.y), {
+      epochs: 2,
+      resume: { dir: ckpt, checkpoint: older },
+    });
+    expect([fromOlder.resumedFrom, fromOlder.warnings]).toEqual([older, []]);
   });
 });

@@ -49,7 +49,7 @@ export function ceLoss(logits: tf.Tensor, ids: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const c = logits.shape[logits.rank - 1] as number;
     const logp = tf.logSoftmax(logits); // [N, C]
-    return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.cast(ids, 'int32'), c), logp), -1))) as tf.Scalar;
+    return tf.neg<tf.Scalar>(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.cast(ids, 'int32'), c), logp), -1)));
   });
 }
 

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DataError, ShapeError } from '@ml/core';
+import { ConfigError, DataError } from '@ml/core';
 import { expectNoTensorLeak, onBackend } from '@ml/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { bayesTokenAccuracy, sequenceAccuracy, teacherForcedAccuracy, tokenAccuracy } from './accuracy.js';
+import { bayesTokenAccuracy, sequenceAccuracy, tokenAccuracy } from './accuracy.js';
+import { contentTokenAccuracy } from './evaluate.js';
 import { EOS_ID, PAD_ID } from './vocab.js';
 
 /** Asserts that `fn` throws an instance of `cls` whose message contains `message`. */
@@ -30,7 +31,7 @@ describe('accuracy metrics', () => {
     expect(tokenAccuracy([], []).accuracy).toBeNaN();
   });
 
-  it('teacherForcedAccuracy takes the argmax per position and skips ignored ids', async () => {
+  it('contentTokenAccuracy takes the argmax per position and skips <pad> and <eos> targets', async () => {
     const logits = tf.tensor3d([
       [
         [0, 0, 0, 1, 0],
@@ -51,20 +52,12 @@ describe('accuracy metrics', () => {
       undefined,
       'int32',
     );
-    expect(await expectNoTensorLeak(() => teacherForcedAccuracy(logits, target))).toEqual({
-      correct: 3,
-      total: 5,
-      accuracy: 0.6,
-    });
-    expect(await teacherForcedAccuracy(logits, target, { ignoreIds: [PAD_ID, EOS_ID] })).toEqual({
-      correct: 2,
-      total: 3,
-      accuracy: 2 / 3,
-    });
-    await expect(teacherForcedAccuracy(logits, tf.zeros([2, 4]))).rejects.toThrow(ShapeError);
-    await expect(teacherForcedAccuracy(logits, tf.zeros([2, 4]))).rejects.toThrow(
-      "teacherForcedAccuracy: logits must be target's shape plus a class axis, got logits [2, 3, 5] and target [2, 4]",
-    );
+    const metric = contentTokenAccuracy();
+    await expectNoTensorLeak(() => metric.update(logits, target));
+    // 3 content tokens (the <eos>s and the <pad> are not counted), 2 right.
+    expect(metric.state()).toEqual([2, 3]);
+    expect(metric.name).toBe('accuracy');
+    expect(contentTokenAccuracy({ name: 'token_acc', padId: 9 }).ignoreIndex).toEqual([9, EOS_ID]);
     tf.dispose([logits, target]);
   });
 

@@ -1,8 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-
-import { ConfigError, DataError, ShapeError, formatShape } from '@ml/core';
-
-import { PAD_ID } from './vocab.js';
+import { ConfigError, DataError } from '@ml/core';
 
 /** A count-based accuracy; sum `correct` and `total` over batches to accumulate. */
 export interface AccuracyCounts {
@@ -65,54 +61,19 @@ export function sequenceAccuracy(
   return counts(correct, reference.length);
 }
 
-/** Options of {@link teacherForcedAccuracy}. */
-export interface TeacherForcedAccuracyOptions {
-  /** Target ids that are not counted (default `[PAD_ID]`; add `EOS_ID` to score content tokens only). */
-  ignoreIds?: readonly number[];
-}
-
-/**
- * Teacher-forced token accuracy: argmax of `logits` [B, T, V] against `target` int32 [B, T], skipping
- * `ignoreIds`. Counts are computed on the device; only two numbers are read back.
- */
-export async function teacherForcedAccuracy(
-  logits: tf.Tensor,
-  target: tf.Tensor,
-  options: TeacherForcedAccuracyOptions = {},
-): Promise<AccuracyCounts> {
-  const ignoreIds = options.ignoreIds ?? [PAD_ID];
-  if (logits.rank !== target.rank + 1 || target.shape.some((d, i) => d !== logits.shape[i])) {
-    throw new ShapeError(
-      `teacherForcedAccuracy: logits must be target's shape plus a class axis, got logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)}`,
-    );
-  }
-  if (ignoreIds.some((id) => !Number.isInteger(id)))
-    throw new ConfigError(`teacherForcedAccuracy: ignoreIds must be integers, got [${ignoreIds.join(', ')}]`);
-  const [hit, kept] = tf.tidy(() => {
-    const ids = tf.cast(target, 'int32');
-    let keep = tf.cast(tf.onesLike(ids), 'bool');
-    for (const id of ignoreIds) keep = tf.logicalAnd(keep, tf.notEqual(ids, id));
-    const right = tf.logicalAnd(keep, tf.equal(tf.argMax(logits, -1), ids)); // [B, T]
-    return [tf.sum(tf.cast(right, 'int32')), tf.sum(tf.cast(keep, 'int32'))];
-  });
-  const [c, n] = await Promise.all([hit.data(), kept.data()]);
-  tf.dispose([hit, kept]);
-  return counts(c[0] as number, n[0] as number);
-}
-
 /** Options of {@link bayesTokenAccuracy}. */
 export interface BayesAccuracyOptions {
-  /** Probability that a target token is the clean one (seed 000's r, default 0.9). */
+  /** Probability r that a target token is the clean one (default 0.9). */
   correct?: number;
   /** Number of target classes a corrupted token is drawn from uniformly, the clean one included (default 26). */
   classes?: number;
 }
 
-/** Defaults of {@link BayesAccuracyOptions}: seed 000's noise over its 26 letters. */
+/** Defaults of {@link BayesAccuracyOptions}: the toy translation task's noise over its 26 letters. */
 export const DEFAULT_BAYES_ACCURACY_OPTIONS = { correct: 0.9, classes: 26 } as const;
 
 /**
- * The best token accuracy any model can reach on seed 000's noisy data: predicting the clean token
+ * The best token accuracy any model can reach on noisy data (the toy translation task's): predicting the clean token
  * is right with probability r + (1 − r)/K (0.9 + 0.1/26 ≈ 0.9038 for the defaults).
  */
 export function bayesTokenAccuracy(options: BayesAccuracyOptions = {}): number {

@@ -123,6 +123,27 @@ describe('seq2seq checkpoints, translate and Translator', () => {
     model.dispose();
   });
 
+  it('a flipped byte or a NaN in the weights is a CheckpointError naming the tensor, not garbage output', async () => {
+    const model = build();
+    const translator = new Translator({ model, srcVocab, tgtVocab });
+    const path = join(dir, 'translator.safetensors');
+    await translator.save(path);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x40; // inside the last tensor's data
+    await writeFile(path, bytes);
+    await expect(Translator.load(path)).rejects.toThrow(CheckpointError);
+    await expect(Translator.load(path)).rejects.toThrow(
+      /translator\.safetensors: tensor '[\w.]+' fails its checksum \(CRC-32 [0-9a-f]{8}, the header says [0-9a-f]{8}\); its data is corrupt/,
+    );
+    const bias = model.generator.bias as tf.Variable;
+    bias.assign(tf.tidy(() => tf.concat([tf.tensor1d([NaN]), tf.slice(bias, 1)])));
+    await saveSeq2SeqCheckpoint(path, { model, srcVocab, tgtVocab });
+    await expect(loadSeq2SeqCheckpoint(path)).rejects.toThrow(
+      `${path}: tensor 'generator.bias' holds NaN at flat index 0; trained weights are finite`,
+    );
+    translator.dispose();
+  });
+
   it('Translator turns letter names into letters and names unknown or empty input', async () => {
     const model = build();
     const translator = new Translator({ model, srcVocab, tgtVocab });

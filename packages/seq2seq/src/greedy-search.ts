@@ -22,7 +22,7 @@ export async function greedySearch(decoder: StepDecoder, options: SearchOptions 
   const scores = new Array<number>(b).fill(0);
   const finished = new Array<boolean>(b).fill(false);
   for (let t = 0; t < maxLength && finished.includes(false); t++) {
-    const [best, bestLogProb] = tf.tidy(() => {
+    const [best, bestLogProb] = tf.tidy((): [tf.Tensor1D, tf.Tensor1D] => {
       const prefix = tf.tensor2d(prefixes.flat(), [b, t + 1], 'int32'); // [B, t+1]
       const logits = decoder.step(prefix); // [B, V]
       if (logits.rank !== 2 || logits.shape[0] !== b) {

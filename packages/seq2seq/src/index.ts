@@ -17,10 +17,12 @@ export {
   DEFAULT_BAYES_ACCURACY_OPTIONS,
   bayesTokenAccuracy,
   sequenceAccuracy,
-  teacherForcedAccuracy,
   tokenAccuracy,
 } from './accuracy.js';
-export type { AccuracyCounts, BayesAccuracyOptions, TeacherForcedAccuracyOptions } from './accuracy.js';
+export type { AccuracyCounts, BayesAccuracyOptions } from './accuracy.js';
+export { cropPair } from './crop-pair.js';
+export { encodePairs } from './encode-pairs.js';
+export type { EncodePairsOptions, EncodedPairs, TokenPair } from './encode-pairs.js';
 export {
   DEFAULT_SEQ2SEQ_TRANSFORMER_OPTIONS,
   EncoderDecoder,
@@ -41,7 +43,7 @@ export {
 export type { TeacherForcedLossOptions, TeacherForcedStepOutput } from './teacher-forcing.js';
 export { DEFAULT_TRANSLATE_OPTIONS, translate } from './translate.js';
 export type { TranslateOptions } from './translate.js';
-export { evaluateTranslation } from './evaluate.js';
+export { contentTokenAccuracy, evaluateTranslation } from './evaluate.js';
 export type { TranslationEvaluation } from './evaluate.js';
 export { SEQ2SEQ_CHECKPOINT_FORMAT, loadSeq2SeqCheckpoint, saveSeq2SeqCheckpoint } from './checkpoint.js';
 export type { SaveSeq2SeqCheckpointOptions, Seq2SeqCheckpoint } from './checkpoint.js';

@@ -149,7 +149,7 @@ describe('greedySearch and beamSearch', () => {
       ConfigError,
       'beamSearch: lengthPenalty must be a finite number, got NaN',
     );
-    const broken: StepDecoder = { batchSize: 2, step: () => tf.zeros([3, 6]) as tf.Tensor2D };
+    const broken: StepDecoder = { batchSize: 2, step: () => tf.zeros<tf.Rank.R2>([3, 6]) };
     const before = tf.memory().numTensors;
     await expectRejects(
       () => greedySearch(broken),

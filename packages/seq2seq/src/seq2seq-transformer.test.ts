@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Rng, ShapeError } from '@ml/core';
+import { ConfigError, DataError, Module, Rng, ShapeError } from '@ml/core';
 import {
   TEST_BACKENDS,
   expectNoTensorLeak,
@@ -88,7 +88,7 @@ for (const backend of TEST_BACKENDS) {
 describe('Seq2SeqTransformer', () => {
   beforeAll(() => onBackend('cpu'));
 
-  it('maps [B, S] and [B, T] ids to [B, T, V] logits and ignores what follows <pad> in the source', async () => {
+  it('maps [B, S] and [B, T] ids to [B, T, V] logits and ignores what follows <pad> in the source', () => {
     const model = tiny().eval();
     const src = tf.tensor2d([[4, 5, 6, 0, 0]], undefined, 'int32');
     const srcShort = tf.tensor2d([[4, 5, 6]], undefined, 'int32');
@@ -101,7 +101,7 @@ describe('Seq2SeqTransformer', () => {
     model.dispose();
   });
 
-  it('with sourceEos appends <eos> after each source, as if the ids ended with it', async () => {
+  it('with sourceEos appends <eos> after each source, as if the ids ended with it', () => {
     const withEos = tiny({ sourceEos: true }).eval();
     const plain = tiny().eval();
     expect(withEos.maxSourceLength).toBe(7);
@@ -171,7 +171,44 @@ describe('Seq2SeqTransformer', () => {
     untied.dispose();
   });
 
-  it('offers seed 000 sizes as a named config', () => {
+  it('an id outside a vocabulary is a DataError naming the input and its range, leaking nothing', async () => {
+    const model = tiny();
+    const ok = tf.tensor2d([[4, 5, 6]], undefined, 'int32');
+    const bad = tf.tensor2d([[4, 99, 6]], undefined, 'int32');
+    await expectNoTensorLeak(() => {
+      expectError(
+        () => model.forward(bad, ok),
+        DataError,
+        'Seq2SeqTransformer: src id 99 is out of range [0, 10) (srcVocabSize 10)',
+      );
+      expectError(
+        () => model.forward(ok, bad),
+        DataError,
+        'Seq2SeqTransformer: tgtIn id 99 is out of range [0, 8) (tgtVocabSize 8)',
+      );
+    });
+    tf.dispose([ok, bad]);
+    model.dispose();
+  });
+
+  it('a model nested in another module frees everything with its parent, position table included', () => {
+    class Wrapper extends Module {
+      readonly inner: Seq2SeqTransformer;
+      constructor() {
+        super();
+        this.inner = this.registerModule('inner', tiny());
+      }
+    }
+    const before = tf.memory().numTensors;
+    const wrapper = new Wrapper();
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    // The position table is owned by the model but is no part of its state dict.
+    expect(Object.keys(wrapper.stateDict()).some((k) => k.includes('positions'))).toBe(false);
+    wrapper.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("offers the paper's base sizes as a named config", () => {
     expect(SEQ2SEQ_CONFIGS.base).toMatchObject({
       dModel: 512,
       heads: 8,
@@ -275,7 +312,7 @@ describe('Seq2SeqTransformer', () => {
     );
     expectError(
       () => model.forward(tf.zeros([1, 3]), ok),
-      ShapeError,
+      DataError,
       'Seq2SeqTransformer.forward: src must be an int32 tensor, got dtype float32',
     );
     expectError(

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { TransformerDecoder, TransformerEncoder, causalMask, sinusoidalEncoding } from '@ml/attention';
+import type { Rng } from '@ml/core';
 import {
   ConfigError,
+  DataError,
   Dropout,
   Embedding,
   Linear,
   Module,
-  Rng,
   ShapeError,
   checkPositiveInt,
   checkProbability,
@@ -39,7 +40,7 @@ export interface Seq2SeqTransformerConfig {
   dropout: number;
   /** Feed-forward nonlinearity (default 'relu'). */
   activation: 'relu' | 'gelu';
-  /** Pre-norm layers (default false: post-norm, as the original Transformer and seed 000). */
+  /** Pre-norm layers (default false: post-norm, as the original Transformer). */
   normFirst: boolean;
   /**
    * Size of the sinusoidal position table: the longest source and the longest decoder input
@@ -87,7 +88,7 @@ export const DEFAULT_SEQ2SEQ_TRANSFORMER_OPTIONS = {
 
 /** Named model sizes; combine with vocabulary sizes: `new Seq2SeqTransformer({ ...SEQ2SEQ_CONFIGS.base, srcVocabSize, tgtVocabSize })`. */
 export const SEQ2SEQ_CONFIGS = {
-  /** Seed 000's model and the paper's "base": d_model 512, 8 heads, 6 + 6 layers, feed-forward 2048. */
+  /** The paper's "base" model: d_model 512, 8 heads, 6 + 6 layers, feed-forward 2048. */
   base: { dModel: 512, heads: 8, encoderLayers: 6, decoderLayers: 6, dimFeedforward: 2048, dropout: 0.1 },
   /** The default: d_model 64, 4 heads, 2 + 2 layers, feed-forward 128. */
   small: { dModel: 64, heads: 4, encoderLayers: 2, decoderLayers: 2, dimFeedforward: 128, dropout: 0.1 },
@@ -192,8 +193,7 @@ function resolveConfig(options: Seq2SeqTransformerOptions): Seq2SeqTransformerCo
 }
 
 /**
- * An encoder-decoder Transformer for sequence-to-sequence tasks ("Attention Is All You Need";
- * seed 000's model with its bugs fixed): token embeddings (initialised N(0, 1/D) and scaled by √D,
+ * An encoder-decoder Transformer for sequence-to-sequence tasks ("Attention Is All You Need"): token embeddings (initialised N(0, 1/D) and scaled by √D,
  * as fairseq; with `scaleEmbeddings: false`, PyTorch's N(0, 1) unscaled), sinusoidal positions looked up by
  * position, an encoder and a decoder stack from @ml/attention (each with a final LayerNorm, as
  * `torch.nn.Transformer`), and a linear projection to target logits. `<pad>` is masked out of
@@ -261,8 +261,11 @@ export class Seq2SeqTransformer extends Module {
         : new Linear({ inFeatures: D, outFeatures: c.tgtVocabSize, rng }),
     );
     this.embedDropout = this.registerModule('dropout', new Dropout({ p: c.dropout, rng: rng.fork() }));
-    // Kept: a model built inside a tf.tidy must not lose its table when the tidy ends.
-    this.#positions = tf.keep(sinusoidalEncoding(c.maxLength, D));
+    // A non-persistent buffer: kept past any tf.tidy the model is built in, disposed with the model
+    // (also when it is a child of another module), never saved.
+    this.#positions = this.registerBuffer('positions', sinusoidalEncoding(c.maxLength, D), {
+      persistent: false,
+    }) as tf.Tensor2D;
   }
 
   /** The longest source the model takes: `maxLength`, less one with `sourceEos`. */
@@ -274,7 +277,7 @@ export class Seq2SeqTransformer extends Module {
     if (ids.rank !== 2)
       throw new ShapeError(`${where}: ${name} must be token ids [B, T], got ${formatShape(ids.shape)}`);
     if (ids.dtype !== 'int32')
-      throw new ShapeError(`${where}: ${name} must be an int32 tensor, got dtype ${ids.dtype}`);
+      throw new DataError(`${where}: ${name} must be an int32 tensor, got dtype ${ids.dtype}`);
     const t = ids.shape[1] as number;
     if (t === 0)
       throw new ShapeError(
@@ -310,11 +313,27 @@ export class Seq2SeqTransformer extends Module {
     });
   }
 
+  // An id outside the vocabulary is a DataError naming the input (src or tgtIn) and its range.
+  #lookUp(embedding: Embedding, ids: tf.Tensor, name: 'src' | 'tgtIn'): tf.Tensor {
+    try {
+      return embedding.forward(ids);
+    } catch (e) {
+      const id =
+        e instanceof DataError ? /^Embedding: id (\S+) is out of range/.exec(e.message)?.[1] : undefined;
+      if (id === undefined) throw e;
+      const size = name === 'src' ? 'srcVocabSize' : 'tgtVocabSize';
+      throw new DataError(
+        `Seq2SeqTransformer: ${name} id ${id} is out of range [0, ${embedding.numEmbeddings}) (${size} ${embedding.numEmbeddings})`,
+        { cause: e },
+      );
+    }
+  }
+
   // Token embeddings (scaled) plus positions, then dropout: ids [B, T] → [B, T, D].
-  #embed(embedding: Embedding, ids: tf.Tensor): tf.Tensor3D {
+  #embed(embedding: Embedding, ids: tf.Tensor, name: 'src' | 'tgtIn'): tf.Tensor3D {
     return tf.tidy(() => {
       const t = ids.shape[1] as number;
-      let x = embedding.forward(ids); // [B, T, D]
+      let x = this.#lookUp(embedding, ids, name); // [B, T, D]
       if (this.config.scaleEmbeddings) x = tf.mul(x, Math.sqrt(this.config.dModel));
       const pos = tf.slice(this.#positions, [0, 0], [t, this.config.dModel]); // [T, D]
       return this.embedDropout.forward(tf.add(x, pos)) as tf.Tensor3D;
@@ -327,7 +346,9 @@ export class Seq2SeqTransformer extends Module {
     return tf.tidy(() => {
       const ids = this.#sourceIds(src); // [B, S(+1)]
       const padding = tf.equal(ids, this.config.padId); // [B, S(+1)]
-      return this.transformer.encoder.forward(this.#embed(this.srcEmbed, ids), { keyPaddingMask: padding });
+      return this.transformer.encoder.forward(this.#embed(this.srcEmbed, ids, 'src'), {
+        keyPaddingMask: padding,
+      });
     });
   }
 
@@ -358,7 +379,7 @@ export class Seq2SeqTransformer extends Module {
     }
     return tf.tidy(() => {
       const t = tgtIn.shape[1] as number;
-      let h = this.transformer.decoder.forward(this.#embed(this.tgtEmbed, tgtIn), memory, {
+      let h = this.transformer.decoder.forward(this.#embed(this.tgtEmbed, tgtIn, 'tgtIn'), memory, {
         tgtMask: causalMask(t),
         tgtKeyPaddingMask: tf.equal(tgtIn, this.config.padId), // [B, T]
         memoryKeyPaddingMask: tf.equal(this.#sourceIds(src), this.config.padId), // [B, S(+1)]
@@ -388,11 +409,6 @@ export class Seq2SeqTransformer extends Module {
   stepDecoder(src: tf.Tensor): Seq2SeqStepDecoder {
     return new Seq2SeqStepDecoder(this, src);
   }
-
-  override dispose(): void {
-    super.dispose();
-    this.#positions.dispose();
-  }
 }
 
 /**
@@ -408,7 +424,7 @@ export class Seq2SeqStepDecoder implements StepDecoder {
   constructor(model: Seq2SeqTransformer, src: tf.Tensor) {
     this.#model = model;
     const memory = model.encode(src);
-    this.batchSize = src.shape[0] as number;
+    this.batchSize = src.shape[0];
     this.#expanded.set(1, { memory, src: tf.clone(src) as tf.Tensor2D });
   }
 
@@ -434,8 +450,8 @@ export class Seq2SeqStepDecoder implements StepDecoder {
       this.#expanded.set(r, entry);
     }
     const { memory, src } = entry;
-    return tf.tidy(
-      () => tf.squeeze(this.#model.decode(prefix, memory, src, { lastOnly: true }), [1]) as tf.Tensor2D,
+    return tf.tidy(() =>
+      tf.squeeze<tf.Tensor2D>(this.#model.decode(prefix, memory, src, { lastOnly: true }), [1]),
     ); // [N, V]
   }
 

@@ -31,7 +31,7 @@ export function teacherForcedLoss(
     return crossEntropy(logits, batch.tgtOut, {
       ignoreIndex: model.config.padId,
       labelSmoothing,
-    }) as tf.Scalar;
+    });
   });
 }
 
@@ -58,9 +58,8 @@ export function teacherForcedStep(
   const labelSmoothing = options.labelSmoothing ?? DEFAULT_TEACHER_FORCED_LOSS_OPTIONS.labelSmoothing;
   checkProbability('teacherForcedStep', 'labelSmoothing', labelSmoothing);
   const output = model.forward(batch.src, batch.tgtIn); // [B, T, V]
-  const loss = tf.tidy(
-    () =>
-      crossEntropy(output, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }) as tf.Scalar,
+  const loss = tf.tidy(() =>
+    crossEntropy(output, batch.tgtOut, { ignoreIndex: model.config.padId, labelSmoothing }),
   );
   return { loss, output, target: batch.tgtOut };
 }

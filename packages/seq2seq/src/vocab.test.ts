@@ -43,6 +43,17 @@ describe('Vocab', () => {
     const v = Vocab.build(data);
     expect(v.encode(['a', 'zz'])).toEqual([4, UNK_ID]);
     expect(v.decode([4, UNK_ID])).toEqual(['a', '<unk>']);
+    expect(() => v.encode(['a', 7 as unknown as string])).toThrow(
+      new DataError('Vocab.encode: token at position 1 must be a string, got 7'),
+    );
+    expect(() => v.encode(['a', null as unknown as string])).toThrow(
+      new DataError('Vocab.encode: token at position 1 must be a string, got null'),
+    );
+    expect(() => v.encode('a c' as unknown as string[])).toThrow(
+      new DataError(
+        "Vocab.encode: tokens must be an array of strings, got the string 'a c' (split it into tokens first)",
+      ),
+    );
     expect(() => v.encode(['a', 'zz'], { unknown: 'error' })).toThrow(DataError);
     expect(() => v.encode(['a', 'zz'], { unknown: 'error' })).toThrow(
       "Vocab.encode: token 'zz' at position 1 is not in the vocabulary (known: a c b d)",

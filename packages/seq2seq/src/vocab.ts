@@ -1,6 +1,6 @@
-import { CheckpointError, ConfigError, DataError } from '@ml/core';
+import { CheckpointError, ConfigError, DataError, describe } from '@ml/core';
 
-/** The special tokens every {@link Vocab} starts with, at ids 0–3 (seed 000's layout). */
+/** The special tokens every {@link Vocab} starts with, at ids 0–3. */
 export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 /** Id of `<pad>`: fills short sequences; ignored by the loss and by attention. */
 export const PAD_ID = 0;
@@ -28,7 +28,7 @@ export interface EncodeOptions {
   bos?: boolean;
   /** Append `<eos>` (default false). */
   eos?: boolean;
-  /** Map unknown tokens to `<unk>` (`'unk'`, the default, as seed 000) or throw a DataError (`'error'`). */
+  /** Map unknown tokens to `<unk>` (`'unk'`, the default) or throw a DataError (`'error'`). */
   unknown?: UnknownTokenPolicy;
 }
 
@@ -56,9 +56,9 @@ export interface VocabJSON {
 }
 
 /**
- * A token ↔ id mapping with seed 000's special tokens at 0–3 (`<pad> <bos> <eos> <unk>`) followed
+ * A token ↔ id mapping with the special tokens at 0–3 (`<pad> <bos> <eos> <unk>`) followed
  * by ordinary tokens. {@link Vocab.build} orders them by frequency, most frequent first, ties in
- * order of first appearance (what the seed's stable sort of a `Counter` gives).
+ * order of first appearance (what a stable sort of Python's `Counter` by count gives).
  */
 export class Vocab {
   /** Every token, indexed by id. */
@@ -145,14 +145,24 @@ export class Vocab {
     return t;
   }
 
-  /** Token strings → ids, optionally framed by `<bos>`/`<eos>`; unknown tokens per `options.unknown`. */
+  /**
+   * Token strings → ids, optionally framed by `<bos>`/`<eos>`; unknown tokens per `options.unknown`.
+   * A token that is not a string (a number, null) is a DataError naming its position.
+   */
   encode(tokens: readonly string[], options: EncodeOptions = {}): number[] {
     const unknown = options.unknown ?? DEFAULT_VOCAB_OPTIONS.unknown;
     if (unknown !== 'unk' && unknown !== 'error')
       throw new ConfigError(`Vocab.encode: unknown must be 'unk' or 'error', got '${String(unknown)}'`);
+    if (!Array.isArray(tokens))
+      throw new DataError(
+        `Vocab.encode: tokens must be an array of strings, got ${typeof tokens === 'string' ? `the string '${tokens as string}' (split it into tokens first)` : describe(tokens)}`,
+      );
     const ids: number[] = [];
     if (options.bos ?? DEFAULT_VOCAB_OPTIONS.bos) ids.push(BOS_ID);
-    tokens.forEach((t, j) => {
+    tokens.forEach((t: unknown, j) => {
+      // A number or null would otherwise map silently to <unk>.
+      if (typeof t !== 'string')
+        throw new DataError(`Vocab.encode: token at position ${j} must be a string, got ${describe(t)}`);
       const id = this.#ids.get(t);
       if (id === undefined) {
         if (unknown === 'error') {

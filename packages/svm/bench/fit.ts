@@ -1,8 +1,10 @@
 // Fit time of @ml/svm against scikit-learn (Debian python3-sklearn, libsvm in C++) on the same data in
 // the same run: SVC rbf on digits (1797×64, 10 classes), SVC rbf on a synthetic 5000×20 two-class set,
-// SVR rbf on a synthetic 5000×20 set. The two sides take turns fit by fit (scikit-learn in a long-lived
-// /usr/bin/python3 child), so a busy machine slows both alike; prints best and median CPU times and ratios.
-//   pnpm --filter @ml/svm bench [-- --repeats 3]
+// SVR rbf on a synthetic 5000×20 set, and SVR rbf on Mackey-Glass windows (20 values → the next one,
+// standardised, as a time-series demo fits them). The two sides take turns fit by fit (scikit-learn in a
+// long-lived /usr/bin/python3 child), so a busy machine slows both alike; prints best and median CPU
+// times and ratios.
+//   pnpm --filter @ml/svm bench [-- --repeats 3] [-- --only mackey]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-import { Rng } from '@ml/core';
+import { Rng } from '@ml/core/plain';
 
 import { SVC, SVR } from '../src/index.js';
 import { loadSvmFixture } from '../test/fixtures.js';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
   options: {
     repeats: { type: 'string', default: '5' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    only: { type: 'string' },
   },
 });
 const repeats = Number(values.repeats);
@@ -80,8 +83,59 @@ function synthetic(
   };
 }
 
+/**
+ * The Mackey-Glass series dx/dt = β·x(t−τ)/(1 + x(t−τ)ⁿ) − γ·x(t) with τ = 17, β = 0.2, γ = 0.1, n = 10,
+ * constant history 1.2, RK4 with step 0.1 (delayed values at half steps interpolated), one sample per
+ * time unit after 200 discarded: the equation and solver of @ml/data-loaders' `mackeyGlass`.
+ */
+function mackeyGlassSeries(length: number): Float64Array {
+  const [tau, beta, gamma, n, dt, discard] = [17, 0.2, 0.1, 10, 0.1, 200];
+  const delay = Math.round(tau / dt);
+  const perUnit = Math.round(1 / dt);
+  const x = new Float64Array(delay + 2 + (length + discard) * perUnit).fill(1.2);
+  const at = (pos: number): number => {
+    const lo = Math.floor(pos);
+    const frac = pos - lo;
+    return (x[lo] as number) * (1 - frac) + (frac > 0 ? (x[lo + 1] as number) * frac : 0);
+  };
+  const f = (xt: number, xd: number): number => (beta * xd) / (1 + xd ** n) - gamma * xt;
+  for (let k = delay + 1; k < x.length - 1; k++) {
+    const xt = x[k] as number;
+    const [d0, dh, d1] = [at(k - delay), at(k + 0.5 - delay), at(k + 1 - delay)];
+    const k1 = f(xt, d0);
+    const k2 = f(xt + 0.5 * dt * k1, dh);
+    const k3 = f(xt + 0.5 * dt * k2, dh);
+    const k4 = f(xt + dt * k3, d1);
+    x[k + 1] = xt + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4);
+  }
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) out[i] = x[delay + 1 + (discard + i) * perUnit] as number;
+  return out;
+}
+
+/**
+ * SVR on Mackey-Glass windows: `window` values → the next one, the first 70 % of the windows of a
+ * `length`-sample series (a chronological training split), standardised with the training statistics.
+ */
+function mackeyGlassWindows(name: string, length: number, params: Record<string, unknown>): Case {
+  const window = 20;
+  const series = mackeyGlassSeries(length);
+  const rows = Math.floor((length - window) * 0.7);
+  const train = series.subarray(0, rows + window);
+  const mean = train.reduce((a, b) => a + b, 0) / train.length;
+  const std = Math.sqrt(train.reduce((a, b) => a + (b - mean) ** 2, 0) / train.length);
+  const z = series.map((v) => (v - mean) / std);
+  const x = new Float64Array(rows * window);
+  const y = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    x.set(z.subarray(r, r + window), r * window);
+    y[r] = z[r + window] as number;
+  }
+  return { name, model: 'SVR', params: { kernel: 'rbf', ...params }, rows, cols: window, x, y };
+}
+
 const v = (r: Float64Array, i: number): number => r[i] as number;
-const cases: Case[] = [
+const allCases: Case[] = [
   digits(),
   // A curved boundary with label noise: a realistic share of the rows end up as support vectors.
   synthetic('svc-rbf-5000x20', 'SVC', 1, (r, rng) =>
@@ -93,7 +147,12 @@ const cases: Case[] = [
     2,
     (r, rng) => Math.sin(v(r, 0)) + 0.5 * v(r, 1) * v(r, 2) - 0.3 * v(r, 3) + 0.1 * rng.normal(),
   ),
+  // scikit-learn's defaults (C 1, ε 0.1), and a tighter fit (C 10, ε 0.01) as a forecaster would use.
+  mackeyGlassWindows('svr-rbf-mackey-glass', 5000, { C: 1, epsilon: 0.1 }),
+  mackeyGlassWindows('svr-rbf-mackey-glass-tight', 5000, { C: 10, epsilon: 0.01 }),
 ];
+const cases =
+  values.only === undefined ? allCases : allCases.filter((c) => c.name.includes(values.only as string));
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-svm-bench-'));
 for (const c of cases) {
@@ -148,7 +207,7 @@ try {
     'times are process CPU seconds, best / median of the rounds; ratio = ours / scikit-learn on the medians\n',
   );
   console.log(
-    'case                 rows×cols   ours best / median   sklearn best / median   ratio   nSV ours/sklearn',
+    'case                        rows×cols   ours best / median   sklearn best / median   ratio   nSV ours/sklearn',
   );
   const best = (v: number[]): number => Math.min(...v);
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
@@ -166,7 +225,7 @@ try {
     const o = ours.map((t) => t.cpu);
     const s = theirs.map((t) => t.cpu);
     console.log(
-      `${c.name.padEnd(20)} ${`${c.rows}×${c.cols}`.padEnd(11)} ${`${best(o).toFixed(3)} / ${median(o).toFixed(3)}`.padStart(18)} ${`${best(s).toFixed(3)} / ${median(s).toFixed(3)}`.padStart(23)} ${`${(median(o) / median(s)).toFixed(2)}×`.padStart(7)}   ${ours[0]?.nSupport}/${theirs[0]?.nSupport}`,
+      `${c.name.padEnd(27)} ${`${c.rows}×${c.cols}`.padEnd(11)} ${`${best(o).toFixed(3)} / ${median(o).toFixed(3)}`.padStart(18)} ${`${best(s).toFixed(3)} / ${median(s).toFixed(3)}`.padStart(23)} ${`${(median(o) / median(s)).toFixed(2)}×`.padStart(7)}   ${ours[0]?.nSupport}/${theirs[0]?.nSupport}`,
     );
   }
   console.log('\nfloor ≤ 3×, goal ≤ 1.5×');

@@ -1,4 +1,4 @@
-import { DataError, ShapeError, formatShape } from '@ml/core';
+import { DataError, ShapeError, formatShape } from '@ml/core/plain';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** A row-major matrix: `data[r * shape[1] + c]` is row r, column c. */
@@ -34,7 +34,7 @@ export function isTensor(value: unknown): value is tf.Tensor {
   );
 }
 
-function checkFinite(data: Float64Array, cols: number, where: string, what: string): void {
+function checkFinite(where: string, what: string, data: Float64Array, cols: number): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i] as number;
     if (!Number.isFinite(v)) {
@@ -70,7 +70,7 @@ export function toMatrix(x: ArrayInput, where: string, what = 'x'): Matrix {
       }
       for (let c = 0; c < cols; c++) data[r * cols + c] = row[c] as number;
     }
-    checkFinite(data, cols, where, what);
+    checkFinite(where, what, data, cols);
     return { data, rows: rows.length, cols };
   }
   const m = x as MatrixLike;
@@ -97,7 +97,7 @@ export function toMatrix(x: ArrayInput, where: string, what = 'x'): Matrix {
       `${where}: ${what} data has ${m.data.length} values but shape ${formatShape(m.shape)} needs ${rows * cols}`,
     );
   const data = Float64Array.from(m.data);
-  checkFinite(data, cols, where, what);
+  checkFinite(where, what, data, cols);
   return { data, rows, cols };
 }
 
@@ -118,7 +118,7 @@ export function toTargets(y: ArrayLike<number>, rows: number, where: string): Fl
   if (y.length !== rows)
     throw new ShapeError(`${where}: y must have one value per row of x (${rows}), got ${y.length}`);
   const out = Float64Array.from(y);
-  checkFinite(out, 0, where, 'y');
+  checkFinite(where, 'y', out, 0);
   return out;
 }
 

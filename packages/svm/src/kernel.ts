@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape } from '@ml/core';
+import { ConfigError, ShapeError, formatShape } from '@ml/core/plain';
 
 import { toMatrix, type ArrayInput, type Matrix } from './input.js';
 
@@ -32,7 +32,7 @@ export interface ResolvedKernel {
 export const KERNELS: readonly KernelName[] = ['linear', 'poly', 'rbf', 'sigmoid', 'precomputed'];
 
 /** Throws ConfigError unless kernel, gamma, degree and coef0 are valid; `where` names the estimator. */
-export function checkKernelOptions(options: KernelOptions, where: string): void {
+export function checkKernelOptions(where: string, options: KernelOptions): void {
   const { kernel, gamma, degree, coef0 } = options;
   if (!KERNELS.includes(kernel))
     throw new ConfigError(
@@ -44,7 +44,7 @@ export function checkKernelOptions(options: KernelOptions, where: string): void 
     !(typeof gamma === 'number' && Number.isFinite(gamma) && gamma > 0)
   ) {
     throw new ConfigError(
-      `${where}: gamma must be 'scale', 'auto' or a finite number > 0, got ${typeof gamma === 'string' ? `'${gamma}'` : String(gamma)}`,
+      `${where}: gamma must be 'scale', 'auto' or a finite number > 0, got ${typeof gamma === 'string' ? `'${gamma as string}'` : String(gamma)}`,
     );
   }
   if (!Number.isInteger(degree) || degree < 0)
@@ -149,7 +149,7 @@ export function kernelMatrix(
   options: Partial<Omit<KernelOptions, 'gamma'>> & { gamma?: number } = {},
 ): number[][] {
   const opts: KernelOptions = { kernel: 'rbf', gamma: 1, degree: 3, coef0: 0, ...options };
-  checkKernelOptions(opts, 'kernelMatrix');
+  checkKernelOptions('kernelMatrix', opts);
   if (opts.kernel === 'precomputed')
     throw new ConfigError(`kernelMatrix: kernel must be a kernel function, got 'precomputed'`);
   const ma = toMatrix(a, 'kernelMatrix', 'a');

@@ -29,7 +29,7 @@ export const DEFAULT_NU_SVC_OPTIONS: Readonly<NuSvcOptions> = {
 export class NuSVC extends SupportVectorClassifier<NuSvcOptions> {
   constructor(options: Partial<NuSvcOptions> = {}) {
     const o = { ...DEFAULT_NU_SVC_OPTIONS, ...options };
-    checkNu(o.nu, 'NuSVC');
+    checkNu('NuSVC', o.nu);
     super('NuSVC', o);
   }
 

@@ -1,4 +1,6 @@
-import { DEFAULT_SOLVER_OPTIONS, checkNu, checkPositive } from './solver-options.js';
+import { checkPositive } from '@ml/core/plain';
+
+import { DEFAULT_SOLVER_OPTIONS, checkNu } from './solver-options.js';
 import { SupportVectorRegressor, type RegressorOptions } from './support-vector-regressor.js';
 
 /** Options of {@link NuSVR}. */
@@ -24,8 +26,8 @@ export const DEFAULT_NU_SVR_OPTIONS: Readonly<NuSvrOptions> = {
 export class NuSVR extends SupportVectorRegressor<NuSvrOptions> {
   constructor(options: Partial<NuSvrOptions> = {}) {
     const o = { ...DEFAULT_NU_SVR_OPTIONS, ...options };
-    checkPositive(o.C, 'C', 'NuSVR');
-    checkNu(o.nu, 'NuSVR');
+    checkPositive('NuSVR', 'C', o.C);
+    checkNu('NuSVR', o.nu);
     super('NuSVR', o);
   }
 

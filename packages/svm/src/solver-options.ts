@@ -1,4 +1,4 @@
-import { ConfigError } from '@ml/core';
+import { ConfigError } from '@ml/core/plain';
 
 import type { SolverSettings } from './internal/libsvm.js';
 
@@ -33,7 +33,7 @@ export interface FitInfo {
 }
 
 /** Throws ConfigError unless tol > 0, cacheSize > 0 and maxIter is a positive integer or Infinity. */
-export function checkSolverOptions(o: SolverOptions, where: string): void {
+export function checkSolverOptions(where: string, o: SolverOptions): void {
   if (!(typeof o.tol === 'number' && Number.isFinite(o.tol) && o.tol > 0))
     throw new ConfigError(`${where}: tol must be a finite number > 0, got ${o.tol}`);
   if (typeof o.shrinking !== 'boolean')
@@ -44,14 +44,8 @@ export function checkSolverOptions(o: SolverOptions, where: string): void {
     throw new ConfigError(`${where}: maxIter must be a positive integer or Infinity, got ${o.maxIter}`);
 }
 
-/** Throws ConfigError unless `value` is a finite number > 0 (C and its kin). */
-export function checkPositive(value: number, name: string, where: string): void {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0))
-    throw new ConfigError(`${where}: ${name} must be a finite number > 0, got ${value}`);
-}
-
 /** Throws ConfigError unless 0 < nu ≤ 1. */
-export function checkNu(nu: number, where: string): void {
+export function checkNu(where: string, nu: number): void {
   if (!(typeof nu === 'number' && nu > 0 && nu <= 1))
     throw new ConfigError(`${where}: nu must be in (0, 1], got ${nu}`);
 }

@@ -1,4 +1,4 @@
-import { CheckpointError, ConfigError, DataError, Rng } from '@ml/core';
+import { CheckpointError, ConfigError, DataError, Rng } from '@ml/core/plain';
 
 import { readMatrix, toMatrix, type ArrayInput, type Matrix, type SvmInput } from './input.js';
 import { multiclassProbability, sigmoidPredict } from './internal/platt.js';

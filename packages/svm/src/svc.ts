@@ -1,7 +1,6 @@
-import { ConfigError } from '@ml/core';
+import { ConfigError, checkPositive } from '@ml/core/plain';
 
 import { DEFAULT_SOLVER_OPTIONS } from './solver-options.js';
-import { checkPositive } from './solver-options.js';
 import { SupportVectorClassifier, type ClassifierOptions } from './support-vector-classifier.js';
 
 /** Class weights: 'balanced' (n / (k · count_c), scikit-learn's), a weight per class label, or null for none. */
@@ -43,7 +42,7 @@ export const DEFAULT_SVC_OPTIONS: Readonly<SvcOptions> = {
 export class SVC extends SupportVectorClassifier<SvcOptions> {
   constructor(options: Partial<SvcOptions> = {}) {
     const o = { ...DEFAULT_SVC_OPTIONS, ...options };
-    checkPositive(o.C, 'C', 'SVC');
+    checkPositive('SVC', 'C', o.C);
     checkClassWeight(o.classWeight);
     super('SVC', o);
   }

@@ -1,4 +1,4 @@
-import { CheckpointError } from '@ml/core';
+import { CheckpointError } from '@ml/core/plain';
 
 /** Estimator types a {@link SvmJson} can hold. */
 export type SvmType = 'SVC' | 'NuSVC' | 'SVR' | 'NuSVR';

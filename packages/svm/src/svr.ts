@@ -1,6 +1,6 @@
-import { ConfigError } from '@ml/core';
+import { ConfigError, checkPositive } from '@ml/core/plain';
 
-import { DEFAULT_SOLVER_OPTIONS, checkPositive } from './solver-options.js';
+import { DEFAULT_SOLVER_OPTIONS } from './solver-options.js';
 import { SupportVectorRegressor, type RegressorOptions } from './support-vector-regressor.js';
 
 /** Options of {@link SVR}. */
@@ -34,7 +34,7 @@ export const DEFAULT_SVR_OPTIONS: Readonly<SvrOptions> = {
 export class SVR extends SupportVectorRegressor<SvrOptions> {
   constructor(options: Partial<SvrOptions> = {}) {
     const o = { ...DEFAULT_SVR_OPTIONS, ...options };
-    checkPositive(o.C, 'C', 'SVR');
+    checkPositive('SVR', 'C', o.C);
     if (!(typeof o.epsilon === 'number' && Number.isFinite(o.epsilon) && o.epsilon >= 0))
       throw new ConfigError(`SVR: epsilon must be a finite number ≥ 0, got ${o.epsilon}`);
     super('SVR', o);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+import type { Rng } from '@ml/core';
 import {
   ConfigError,
-  Rng,
   ShapeError,
   checkPositiveInt,
   checkProbability,

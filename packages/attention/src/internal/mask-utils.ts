@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ConfigError, ShapeError, formatShape } from '@ml/core';
+import { DataError, ShapeError, formatShape } from '@ml/core';
 
 import type { AttentionMask } from '../masks.js';
 
-/** Throws unless `mask` is a bool or float32 tensor. */
+/** Throws a DataError (a wrong dtype is wrong data, as everywhere in @ml) unless `mask` is bool or float32. */
 export function checkMaskDtype(where: string, name: string, mask: tf.Tensor): void {
   if (mask.dtype !== 'bool' && mask.dtype !== 'float32') {
-    throw new ConfigError(
+    throw new DataError(
       `${where}: ${name} must be a bool (true = blocked) or float32 (additive) tensor, got dtype ${mask.dtype}`,
     );
   }
@@ -66,6 +66,6 @@ export function prepareMask(
     tf.scalar(BLOCKED_SCORE),
     m.dtype === 'bool' ? tf.scalar(0) : m,
   ) as tf.Tensor4D;
-  const keep = tf.cast(tf.any(tf.logicalNot(blocked), -1, true), 'float32') as tf.Tensor4D;
+  const keep = tf.cast<tf.Tensor4D>(tf.any(tf.logicalNot(blocked), -1, true), 'float32');
   return { additive, keep };
 }

@@ -1,17 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-// Replacing a registered gradient makes tfjs warn on the console; libraries must not print.
-/* eslint-disable no-console -- silences tfjs' re-registration warning; prints nothing itself */
-function replaceGradient(config: tf.GradConfig): void {
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    tf.registerGradient(config);
-  } finally {
-    console.warn = warn;
-  }
-}
-/* eslint-enable no-console */
+import { replaceGradient } from './tfjs-seam.js';
 
 /**
  * BatchMatMul's stock gradient multiplies with transposeA/transposeB flags, which the wasm backend
@@ -194,11 +183,10 @@ function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
       const spreadFilter = () => spreadAxis(spreadAxis(filter, 0, dh), 1, dw) as tf.Tensor4D;
       const g = dy as tf.Tensor4D;
       return {
-        x: () =>
-          tf.conv2dTranspose(g, spreadFilter(), x.shape, strides, pad as 'valid' | 'same', dimRoundingMode),
+        x: () => tf.conv2dTranspose(g, spreadFilter(), x.shape, strides, pad, dimRoundingMode),
         filter: () => {
           const spread = spreadFilter();
-          const grad = tf.engine().runKernel(
+          const grad = tf.engine().runKernel<tf.Tensor4D>(
             'Conv2DBackpropFilter',
             { x, dy: g },
             {
@@ -208,7 +196,7 @@ function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
               filterShape: spread.shape,
               ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }),
             },
-          ) as tf.Tensor4D;
+          );
           return tf.stridedSlice(grad, [0, 0, 0, 0], grad.shape, [dh, dw, 1, 1]);
         },
       };

@@ -71,10 +71,16 @@ export function registerChainedOps(): void {
     return tf.cast(this, 'int32');
   });
   define('concat', function (x, axis) {
-    return tf.concat([this, ...(Array.isArray(x) ? x : [x])] as tf.Tensor[], axis as number | undefined);
+    return tf.concat(
+      [this, ...(Array.isArray(x) ? (x as tf.Tensor[]) : [x as tf.Tensor])],
+      axis as number | undefined,
+    );
   });
   define('stack', function (x, axis) {
-    return tf.stack([this, ...(Array.isArray(x) ? x : [x])] as tf.Tensor[], axis as number | undefined);
+    return tf.stack(
+      [this, ...(Array.isArray(x) ? (x as tf.Tensor[]) : [x as tf.Tensor])],
+      axis as number | undefined,
+    );
   });
   define('where', function (condition, x) {
     return tf.where(condition as tf.Tensor, this, x as tf.Tensor);

@@ -3,87 +3,42 @@
 // they read and write tensors in place with no copies. The module is ~1 KB: no toolchain, no binary
 // blob, and small enough for synchronous compilation on a browser's main thread.
 
-// ---- encoding helpers ----
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
+import {
+  I32,
+  V128,
+  add,
+  encodeModule,
+  f32Load as f32LoadAt,
+  f32Store as f32StoreAt,
+  f32Zero,
+  flat,
+  get,
+  gtS,
+  i32,
+  inc,
+  ltS,
+  mul,
+  set,
+  sub,
+  vAdd,
+  vLoad,
+  vLoadSplat as vLoadSplatAt,
+  vMul,
+  vStore,
+  vZero,
+  whileLoop,
+  type Code,
+  type FnDef,
+} from './gemm/wasm-encoder.js';
 
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const utf8 = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-
-type Code = number[];
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-// ---- instructions (only what the kernels below use) ----
-const get = (i: number): Code => [0x20, ...uleb(i)];
-const set = (i: number): Code => [0x21, ...uleb(i)];
-const i32 = (n: number): Code => [0x41, ...sleb(n)];
-const add: Code = [0x6a];
-const sub: Code = [0x6b];
-const mul: Code = [0x6c];
-const ltS: Code = [0x48];
-const gtS: Code = [0x4a];
-const eqz: Code = [0x45];
+// The bytecode encoder (LEB128, sections, instructions) is the GEMM's (gemm/wasm-encoder.ts); the few
+// instructions below are the ones only these kernels use.
 const select: Code = [0x1b];
-const f32Load: Code = [0x2a, 2, 0];
-const f32Store: Code = [0x38, 2, 0];
 const f32Add: Code = [0x92];
 const f32Mul: Code = [0x94];
-const f32Zero: Code = [0x43, 0, 0, 0, 0];
-const simd = (op: number): Code => [0xfd, ...uleb(op)];
-const vLoad = (offset = 0): Code => [...simd(0x00), 0, ...uleb(offset)];
-const vStore = (offset = 0): Code => [...simd(0x0b), 0, ...uleb(offset)];
-const vLoadSplat: Code = [...simd(0x09), 0, 0]; // v128.load32_splat
-const vZero: Code = [...simd(0x0c), ...new Array<number>(16).fill(0)];
-const vAdd = simd(0xe4); // f32x4.add
-const vMul = simd(0xe6); // f32x4.mul
-const flat = (...parts: Code[]): Code => parts.flat();
-/** `while (cond) body`: cond leaves an i32 on the stack. */
-const whileLoop = (cond: Code, ...body: Code[]): Code => [
-  0x02,
-  0x40,
-  0x03,
-  0x40,
-  ...cond,
-  ...eqz,
-  0x0d,
-  1,
-  ...body.flat(),
-  0x0c,
-  0,
-  0x0b,
-  0x0b,
-];
-const inc = (local: number, by: Code): Code => flat(get(local), by, add, set(local));
-
-interface FnDef {
-  name: string;
-  params: number; // all i32
-  locals: [count: number, type: number][];
-  body: Code;
-}
+const f32Load = f32LoadAt();
+const f32Store = f32StoreAt();
+const vLoadSplat = vLoadSplatAt(); // v128.load32_splat
 
 /**
  * panel(pa, pb, pc, nBytes, K, sam, sak, ldb, ldc): C[r, j] = Σ_k A[r, k]·B[k, j] for `rows`
@@ -267,27 +222,8 @@ function colSum(): FnDef {
   };
 }
 
-function buildModule(shared: boolean): Uint8Array {
-  const fns = [panel(4), panel(1), tail(), transpose(), colSum()];
-  const types = fns.map((f) => [0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
-  const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...section(2, vec([[...utf8('env'), ...utf8('memory'), 0x02, ...limits]])),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec(fns.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
-    ...section(
-      10,
-      vec(
-        fns.map((f) => {
-          const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body, 0x0b];
-          return [...uleb(body.length), ...body];
-        }),
-      ),
-    ),
-  ];
-  return new Uint8Array(bytes);
+function buildModule(shared: boolean): Uint8Array<ArrayBuffer> {
+  return encodeModule([panel(4), panel(1), tail(), transpose(), colSum()], { shared });
 }
 
 type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
@@ -304,7 +240,7 @@ export interface SimdKernels {
 /** Instantiates the kernels on `memory` (the tfjs wasm module's own memory). */
 export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const module = new WebAssembly.Module(buildModule(shared) as BufferSource);
+  const module = new WebAssembly.Module(buildModule(shared));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   return instance.exports as unknown as SimdKernels;
 }

@@ -101,7 +101,8 @@ export interface Fixture {
 /** Loads a safetensors fixture written by tooling/fixtures (path or file URL). */
 export async function loadFixture(path: string | URL): Promise<Fixture> {
   const bytes = new Uint8Array(await readFile(path));
-  const { tensors: raw, metadata } = decodeSafetensors(bytes, String(path));
+  // Fixtures hold inputs as well as weights: an additive mask's −∞ is data, not corruption.
+  const { tensors: raw, metadata } = decodeSafetensors(bytes, String(path), { allowNonFinite: true });
   const tensors = rawToTensors(raw);
   return {
     tensors,

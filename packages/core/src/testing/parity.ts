@@ -72,7 +72,7 @@ export function forwardAndGrads(
   const { value, grads } = tf.variableGrads(() => {
     const y = forward(inputVars);
     out = tf.keep(tf.clone(y));
-    return tf.sum(tf.mul(y, dy)) as tf.Scalar;
+    return tf.sum<tf.Scalar>(tf.mul(y, dy));
   }, [...Object.values(inputVars), ...params.map(([, v]) => v)]);
   value.dispose();
   const named: Record<string, tf.Tensor> = {};

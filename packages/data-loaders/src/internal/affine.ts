@@ -14,7 +14,7 @@ export type ResolvedAugment = {
 
 /**
  * Draws one image's parameters and returns the inverse map output (x, y) → input (x, y) as an affine
- * matrix [a, b, c, d, e, f]: xIn = a·x + b·y + c, yIn = d·x + e·y + f. Forward order (as seed 002):
+ * matrix [a, b, c, d, e, f]: xIn = a·x + b·y + c, yIn = d·x + e·y + f. Forward order:
  * flip, rotate about the centre, zoom about the centre, shift (+ pad-crop offset).
  */
 export function drawInverseAffine(

@@ -1,4 +1,4 @@
-import { ConfigError, type Rng } from '@ml/core';
+import { ConfigError, type Rng } from '@ml/core/plain';
 
 import type { Matrix } from '../input.js';
 import { kernelBlock, type ResolvedKernel } from '../kernel.js';

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError, formatShape } from '@ml/core';
+import { ConfigError, ShapeError, formatShape } from '@ml/core/plain';
 
 import {
   readMatrix,
@@ -65,8 +65,8 @@ export abstract class SupportVectorMachine<O extends KernelOptions & SolverOptio
     protected readonly name: SvmType,
     options: O,
   ) {
-    checkKernelOptions(options, name);
-    checkSolverOptions(options, name);
+    checkKernelOptions(name, options);
+    checkSolverOptions(name, options);
     this.options = Object.freeze({ ...options });
   }
 

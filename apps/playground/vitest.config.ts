@@ -1,0 +1,4 @@
+import { mlVitestConfig } from '@ml/vitest-config';
+
+// One file at a time: the e2e file runs a browser that needs both cores.
+export default mlVitestConfig({ fileParallelism: false });

@@ -1,0 +1,106 @@
+import {
+  computeRows,
+  copyOut,
+  packA,
+  packB,
+  packedASize,
+  packedBSize,
+  paddedCSize,
+  rowBlocks,
+  tilesFit,
+  type GemmMemory,
+  type Operand,
+  type PackedProduct,
+} from './gemm.js';
+import { NR, type GemmExports } from './gemm-module.js';
+
+// A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]] (the broadcast batches BatchMatMul emits):
+// each distinct A and B is packed once (a weight shared by the whole batch is packed once), then the
+// products run on one thread here, or split across threads by ./pool.
+
+/** A batched product in one memory: batch t reads A at a.ptr + 4·aOffsets[t] (likewise B) and writes C at c + 4·t·m·n. */
+export interface BatchProduct {
+  m: number;
+  n: number;
+  k: number;
+  a: Operand;
+  b: Operand;
+  aOffsets: readonly number[];
+  bOffsets: readonly number[];
+  c: number;
+}
+
+/** Packed operands of a batch, ready to compute; `finish` writes C (when padded) and frees scratch. */
+export interface PackedBatch {
+  products: PackedProduct[];
+  finish(): void;
+}
+
+/** Packs every distinct operand of `p` once, into scratch from `mem`. */
+export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBatch {
+  const { m, n, k } = p;
+  const scratch: number[] = [];
+  const alloc = (floats: number): number => {
+    const ptr = mem.malloc(floats * 4);
+    scratch.push(ptr);
+    return ptr;
+  };
+  try {
+    const packedA = new Map<number, number>();
+    const packedB = new Map<number, number>();
+    const fit = tilesFit(m, n);
+    const ldp = Math.ceil(n / NR) * NR;
+    const batches = p.aOffsets.length;
+    const padded = fit ? 0 : alloc(paddedCSize(m, n) * batches);
+    const products: PackedProduct[] = [];
+    for (let t = 0; t < batches; t++) {
+      const ao = p.aOffsets[t]!;
+      const bo = p.bOffsets[t]!;
+      let pa = packedA.get(ao);
+      if (pa === undefined) {
+        pa = alloc(packedASize(m, k));
+        packA(ex, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
+        packedA.set(ao, pa);
+      }
+      let pb = packedB.get(bo);
+      if (pb === undefined) {
+        pb = alloc(packedBSize(k, n));
+        packB(ex, { ...p.b, ptr: p.b.ptr + 4 * bo }, pb, k, n);
+        packedB.set(bo, pb);
+      }
+      const pc = fit ? p.c + 4 * t * m * n : padded + 4 * t * paddedCSize(m, n);
+      products.push({ pa, pb, pc, ldc: fit ? n : ldp, m, n, k });
+    }
+    return {
+      products,
+      finish: () => {
+        try {
+          if (!fit)
+            for (let t = 0; t < batches; t++)
+              copyOut(mem, products[t]!.pc, ldp, p.c + 4 * t * m * n, n, m, n);
+        } finally {
+          for (const ptr of scratch) mem.free(ptr);
+        }
+      },
+    };
+  } catch (e) {
+    for (const ptr of scratch) mem.free(ptr);
+    throw e;
+  }
+}
+
+/** Runs a batch of products on this thread. */
+export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): void {
+  const { m, n, k } = p;
+  if (m === 0 || n === 0 || p.aOffsets.length === 0) return;
+  if (k === 0) {
+    mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * p.aOffsets.length);
+    return;
+  }
+  const packed = packBatch(ex, mem, p);
+  try {
+    for (const prod of packed.products) computeRows(ex, prod, 0, rowBlocks(m));
+  } finally {
+    packed.finish();
+  }
+}

@@ -1,0 +1,208 @@
+import {
+  add,
+  encodeModule,
+  F32,
+  f32Load,
+  f32Store,
+  f32Zero,
+  flat,
+  get,
+  gtS,
+  I32,
+  i32,
+  ifElse,
+  inc,
+  ltS,
+  mul,
+  set,
+  V128,
+  vAdd,
+  vLoad,
+  vLoadSplat,
+  vMadd,
+  vMul,
+  vStore,
+  vZero,
+  whileLoop,
+  eq,
+  type Code,
+  type FnDef,
+} from './wasm-encoder.js';
+
+// @ml's GEMM as WebAssembly: a register-blocked MR×8 micro-kernel (MR·2 f32x4 accumulators) over
+// operands packed into panels, plus the packing routines. Two variants: relaxed-SIMD FMA
+// (f32x4.relaxed_madd) and plain SIMD128 (f32x4.mul + f32x4.add). Every output element is one
+// accumulator lane summed over k in order 0, 1, …, K−1, whatever the blocking or the thread split, so
+// results do not depend on how the product is divided.
+
+/** Rows of the micro-kernel's tile (columns are always 8: two f32x4). */
+export const MR = 4;
+/** Columns of the micro-kernel's tile and of a packed B panel. */
+export const NR = 8;
+
+/** Which multiply-add the kernel uses. */
+export type GemmPath = 'relaxed-simd-fma' | 'simd128';
+
+/**
+ * kernel(pa, pb, pc, kc, np, panelBytes, ldcBytes, accumulate): for each of `np` panels p of B,
+ * C[0..MR, 8p..8p+8] (+)= Apacked[kc × MR] · Bpacked_p[kc × 8]. pa steps MR floats per k, pb steps 8
+ * floats per k and `panelBytes` per panel; C is row-major with row stride ldcBytes; accumulate=1 adds to
+ * what C holds (a later block of k), 0 overwrites.
+ */
+function kernel(path: GemmPath): FnDef {
+  const [pa, pb, pc, kc, np, panelBytes, ldc, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [p, kk, a, b, c] = [8, 9, 10, 11, 12];
+  const acc0 = 13;
+  const b0 = acc0 + 2 * MR;
+  const b1 = b0 + 1;
+  const av = b1 + 1;
+  const fma = (accIdx: number, bv: number): Code =>
+    path === 'relaxed-simd-fma'
+      ? flat(get(av), get(bv), get(accIdx), vMadd, set(accIdx))
+      : flat(get(accIdx), get(av), get(bv), vMul, vAdd, set(accIdx));
+  const step: Code[] = [flat(get(b), vLoad(0), set(b0), get(b), vLoad(16), set(b1))];
+  for (let r = 0; r < MR; r++) {
+    step.push(flat(get(a), vLoadSplat(4 * r), set(av)));
+    step.push(fma(acc0 + 2 * r, b0), fma(acc0 + 2 * r + 1, b1));
+  }
+  const rowAddr = (r: number): Code => (r === 0 ? get(c) : flat(get(c), get(ldc), i32(r), mul, add));
+  const load: Code[] = [];
+  const zero: Code[] = [];
+  const store: Code[] = [];
+  for (let r = 0; r < MR; r++) {
+    load.push(flat(rowAddr(r), vLoad(0), set(acc0 + 2 * r), rowAddr(r), vLoad(16), set(acc0 + 2 * r + 1)));
+    zero.push(flat(vZero, set(acc0 + 2 * r), vZero, set(acc0 + 2 * r + 1)));
+    store.push(flat(rowAddr(r), get(acc0 + 2 * r), vStore(0), rowAddr(r), get(acc0 + 2 * r + 1), vStore(16)));
+  }
+  const body = flat(
+    i32(0),
+    set(p),
+    whileLoop(
+      flat(get(p), get(np), ltS),
+      flat(get(pc), get(p), i32(NR * 4), mul, add, set(c)),
+      ifElse(get(accumulate), flat(...load), flat(...zero)),
+      flat(get(pa), set(a), get(pb), get(p), get(panelBytes), mul, add, set(b), get(kc), set(kk)),
+      whileLoop(
+        flat(get(kk), i32(0), gtS),
+        ...step,
+        inc(a, i32(MR * 4)),
+        inc(b, i32(NR * 4)),
+        inc(kk, i32(-1)),
+      ),
+      flat(...store),
+      inc(p, i32(1)),
+    ),
+  );
+  return {
+    name: 'kernel',
+    params: 8,
+    locals: [
+      [5, I32],
+      [2 * MR + 3, V128],
+    ],
+    body,
+  };
+}
+
+/**
+ * packA(src, dst, rows, k, samBytes, sakBytes): dst[kk·MR + r] = A[r, kk] for r < rows, 0 for the
+ * padding rows up to MR; A[r, kk] is at src + r·sam + kk·sak.
+ */
+function packA(): FnDef {
+  const [src, dst, rows, k, sam, sak] = [0, 1, 2, 3, 4, 5];
+  const [kk, s, d] = [6, 7, 8];
+  const lanes: Code[] = [];
+  for (let r = 0; r < MR; r++) {
+    const addr = r === 0 ? get(s) : flat(get(s), get(sam), i32(r), mul, add);
+    lanes.push(
+      flat(
+        get(d),
+        ifElse(flat(i32(r), get(rows), ltS), flat(addr, f32Load(0), set(9)), flat(f32Zero, set(9))),
+        get(9),
+        f32Store(4 * r),
+      ),
+    );
+  }
+  const body = flat(
+    get(src),
+    set(s),
+    get(dst),
+    set(d),
+    i32(0),
+    set(kk),
+    whileLoop(flat(get(kk), get(k), ltS), ...lanes, inc(s, get(sak)), inc(d, i32(MR * 4)), inc(kk, i32(1))),
+  );
+  return {
+    name: 'packA',
+    params: 6,
+    locals: [
+      [3, I32],
+      [1, F32],
+    ],
+    body,
+  };
+}
+
+/**
+ * packB(src, dst, cols, k, sbkBytes, sbnBytes): one panel, dst[kk·8 + c] = B[kk, c] for c < cols, 0 for
+ * the padding columns up to 8; B[kk, c] is at src + kk·sbk + c·sbn. Contiguous full panels (sbn = 4)
+ * copy two f32x4 per k.
+ */
+function packB(): FnDef {
+  const [src, dst, cols, k, sbk, sbn] = [0, 1, 2, 3, 4, 5];
+  const [kk, s, d] = [6, 7, 8];
+  const v = 9;
+  const lanes: Code[] = [];
+  for (let c = 0; c < NR; c++) {
+    const addr = c === 0 ? get(s) : flat(get(s), get(sbn), i32(c), mul, add);
+    lanes.push(
+      flat(
+        get(d),
+        ifElse(flat(i32(c), get(cols), ltS), flat(addr, f32Load(0), set(v)), flat(f32Zero, set(v))),
+        get(v),
+        f32Store(4 * c),
+      ),
+    );
+  }
+  const loop = (...body: Code[]): Code =>
+    flat(
+      get(src),
+      set(s),
+      get(dst),
+      set(d),
+      i32(0),
+      set(kk),
+      whileLoop(flat(get(kk), get(k), ltS), ...body, inc(s, get(sbk)), inc(d, i32(NR * 4)), inc(kk, i32(1))),
+    );
+  const body = ifElse(
+    flat(get(cols), i32(NR), eq, get(sbn), i32(4), eq, mul),
+    loop(flat(get(d), get(s), vLoad(0), vStore(0), get(d), get(s), vLoad(16), vStore(16))),
+    loop(...lanes),
+  );
+  return {
+    name: 'packB',
+    params: 6,
+    locals: [
+      [3, I32],
+      [1, F32],
+    ],
+    body,
+  };
+}
+
+/** The GEMM module's bytes for `path`, importing an unshared memory or a shared one of `maxPages`. */
+export function gemmModuleBytes(
+  path: GemmPath,
+  memory: { shared: boolean; maxPages?: number },
+): Uint8Array<ArrayBuffer> {
+  return encodeModule([kernel(path), packA(), packB()], memory);
+}
+
+type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
+
+/** The GEMM module's exports. Pointers and strides are in bytes. */
+export interface GemmExports {
+  kernel: I32Fn<8>;
+  packA: I32Fn<6>;
+  packB: I32Fn<6>;
+}

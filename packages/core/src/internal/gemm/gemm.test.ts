@@ -1,0 +1,177 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { useBackend } from '../../backend.js';
+import { wasmBackend } from '../tfjs-seam.js';
+
+import { batchGemm, type BatchProduct } from './batch.js';
+import type { GemmPath } from './gemm-module.js';
+import { GemmPool } from './pool.js';
+import { gemmExports, gemmPath } from './probe.js';
+
+// @ml's GEMM on both paths (relaxed-SIMD FMA and plain SIMD128) against tfjs-cpu's matMul (≤ 1e-4
+// relative to the largest magnitude), on the 2-D, transposed and broadcast-batched products training
+// emits, including sizes that are not whole 4×8 tiles and k longer than one block; and the thread pool
+// against one thread (bit-identical).
+
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) % 2147483647 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (s * 16807) % 2147483647;
+    out[i] = (s / 2147483647) * 2 - 1;
+  }
+  return out;
+}
+
+interface Case {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  aBatch: number[];
+  bBatch: number[];
+}
+
+const CASES: Case[] = [
+  { m: 8, k: 16, n: 16, transposeA: false, transposeB: false, aBatch: [], bBatch: [] },
+  { m: 13, k: 300, n: 21, transposeA: false, transposeB: false, aBatch: [], bBatch: [] },
+  { m: 7, k: 5, n: 3, transposeA: true, transposeB: false, aBatch: [], bBatch: [] },
+  { m: 33, k: 70, n: 17, transposeA: false, transposeB: true, aBatch: [], bBatch: [] },
+  { m: 9, k: 12, n: 40, transposeA: true, transposeB: true, aBatch: [], bBatch: [] },
+  { m: 6, k: 8, n: 10, transposeA: false, transposeB: true, aBatch: [2, 3], bBatch: [2, 3] },
+  { m: 5, k: 9, n: 12, transposeA: false, transposeB: false, aBatch: [4], bBatch: [] },
+  { m: 4, k: 6, n: 9, transposeA: true, transposeB: false, aBatch: [], bBatch: [3] },
+  { m: 2, k: 520, n: 264, transposeA: false, transposeB: false, aBatch: [], bBatch: [] },
+];
+
+const label = (c: Case): string =>
+  `[${[...c.aBatch, c.transposeA ? c.k : c.m, c.transposeA ? c.m : c.k].join(',')}]${c.transposeA ? 'ᵀ' : ''}·` +
+  `[${[...c.bBatch, c.transposeB ? c.n : c.k, c.transposeB ? c.k : c.n].join(',')}]${c.transposeB ? 'ᵀ' : ''}`;
+
+const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** Element offsets of each broadcast batch into an operand with batch shape `shape` (leading 1s aligned). */
+function offsets(outBatch: number[], shape: number[], matrix: number): number[] {
+  const lead = outBatch.length - shape.length;
+  const out: number[] = [];
+  for (let t = 0; t < size(outBatch); t++) {
+    let rest = t;
+    let off = 0;
+    let stride = 1;
+    for (let d = outBatch.length - 1; d >= 0; d--) {
+      const i = rest % outBatch[d]!;
+      rest = Math.floor(rest / outBatch[d]!);
+      const s = d - lead >= 0 ? shape[d - lead]! : 1;
+      if (s !== 1) off += i * stride;
+      stride *= s;
+    }
+    out.push(off * matrix);
+  }
+  return out;
+}
+
+function shapes(c: Case): { a: number[]; b: number[]; out: number[] } {
+  const outBatch = c.aBatch.length >= c.bBatch.length ? c.aBatch : c.bBatch;
+  return {
+    a: [...c.aBatch, ...(c.transposeA ? [c.k, c.m] : [c.m, c.k])],
+    b: [...c.bBatch, ...(c.transposeB ? [c.n, c.k] : [c.k, c.n])],
+    out: [...outBatch, c.m, c.n],
+  };
+}
+
+function reference(c: Case): Float32Array {
+  const s = shapes(c);
+  return tf.tidy(() => {
+    void tf.setBackend('cpu');
+    const a = tf.tensor(values(size(s.a), 1), s.a);
+    const b = tf.tensor(values(size(s.b), 2), s.b);
+    return tf.matMul(a, b, c.transposeA, c.transposeB).dataSync() as Float32Array;
+  });
+}
+
+/** Runs case `c` through @ml's GEMM on wasm, on one thread or on `pool`. */
+function ours(c: Case, path: GemmPath, pool?: GemmPool): Float32Array {
+  void tf.setBackend('wasm');
+  const be = wasmBackend(tf.backend());
+  const s = shapes(c);
+  const a = tf.tensor(values(size(s.a), 1), s.a);
+  const b = tf.tensor(values(size(s.b), 2), s.b);
+  const out = tf.tensor(new Float32Array(size(s.out)), s.out);
+  try {
+    const outBatch = s.out.slice(0, -2);
+    const p: BatchProduct = {
+      m: c.m,
+      n: c.n,
+      k: c.k,
+      a: { ptr: be.ptr(a), rowStride: c.transposeA ? 1 : c.k, colStride: c.transposeA ? c.m : 1 },
+      b: { ptr: be.ptr(b), rowStride: c.transposeB ? 1 : c.n, colStride: c.transposeB ? c.k : 1 },
+      aOffsets: offsets(outBatch, c.aBatch, c.m * c.k),
+      bOffsets: offsets(outBatch, c.bBatch, c.k * c.n),
+      c: be.ptr(out),
+    };
+    const memory = be.memory();
+    if (pool !== undefined) pool.run(memory.buffer, p, size(s.a), size(s.b));
+    else
+      batchGemm(
+        gemmExports(memory, path),
+        { malloc: (n) => be.malloc(n), free: (q) => be.free(q), f32: () => new Float32Array(memory.buffer) },
+        p,
+      );
+    return out.dataSync() as Float32Array;
+  } finally {
+    tf.dispose([a, b, out]);
+  }
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  expect(worst / scale).toBeLessThanOrEqual(1e-4);
+}
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  await useBackend('wasm');
+});
+
+test('the probe picks relaxed-SIMD FMA on this engine (Node 20 after the V8 flag) or plain SIMD128', () => {
+  const path = gemmPath();
+  expect(['relaxed-simd-fma', 'simd128']).toContain(path);
+  // Node ≥ 20 validates relaxed SIMD once the flag is set, so the fast path must be taken here.
+  if (typeof process !== 'undefined' && Number(process.versions.node.split('.')[0]) >= 20)
+    expect(path).toBe('relaxed-simd-fma');
+});
+
+describe.each<GemmPath>(['relaxed-simd-fma', 'simd128'])('GEMM on the %s path matches tfjs-cpu', (path) => {
+  test.each(CASES.map((c) => [label(c), c] as const))('%s', (_, c) => {
+    if (path === 'relaxed-simd-fma' && gemmPath() !== path) return;
+    expectClose(ours(c, path), reference(c));
+  });
+});
+
+describe('GemmPool', () => {
+  let pool: GemmPool;
+  beforeAll(async () => {
+    pool = await GemmPool.create(3, gemmPath());
+  });
+  afterAll(async () => {
+    await pool.dispose();
+  });
+
+  test.each(CASES.map((c) => [label(c), c] as const))('%s: 3 threads give the bits of 1 thread', (_, c) => {
+    const one = ours(c, gemmPath());
+    const three = ours(c, gemmPath(), pool);
+    expect(Array.from(three)).toEqual(Array.from(one));
+    expectClose(three, reference(c));
+  });
+
+  test('refuses work after dispose()', async () => {
+    const p = await GemmPool.create(2, gemmPath());
+    await p.dispose();
+    expect(() => ours(CASES[0]!, gemmPath(), p)).toThrow('GemmPool: used after dispose()');
+  });
+});

@@ -1,0 +1,165 @@
+import { MR, NR, type GemmExports } from './gemm-module.js';
+
+// The GEMM driver: packs A into MR-row blocks and B into 8-column panels (each once per product, or
+// once per distinct operand of a batch), then runs the micro-kernel over blocks of panels and of k.
+// Rows of C can be split across threads (`computeRows`); the blocking of k and of panels is fixed, so
+// every element of C comes out of the same instruction sequence whatever the split.
+
+/** Panels per block of columns (8 columns each). */
+export const PANELS_PER_BLOCK = 32;
+/** Length of a block of k. */
+export const KC = 256;
+
+/** Memory the GEMM runs in: allocation, and a float view of it (re-read after every allocation). */
+export interface GemmMemory {
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  f32(): Float32Array;
+}
+
+/** A strided matrix operand: element (i, j) lies at byte ptr + 4·(i·rowStride + j·colStride). */
+export interface Operand {
+  ptr: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/** Floats a packed A of m×k takes. */
+export const packedASize = (m: number, k: number): number => Math.ceil(m / MR) * MR * k;
+/** Floats a packed B of k×n takes. */
+export const packedBSize = (k: number, n: number): number => Math.ceil(n / NR) * NR * k;
+
+/** Packs the m×k operand `a` into `dst` (MR-row blocks, rows past m zero). */
+export function packA(ex: GemmExports, a: Operand, dst: number, m: number, k: number): void {
+  for (let i = 0; i < m; i += MR) {
+    ex.packA(
+      a.ptr + 4 * i * a.rowStride,
+      dst + 4 * i * k,
+      Math.min(MR, m - i),
+      k,
+      4 * a.rowStride,
+      4 * a.colStride,
+    );
+  }
+}
+
+/** Packs the k×n operand `b` into `dst` (8-column panels, columns past n zero). */
+export function packB(ex: GemmExports, b: Operand, dst: number, k: number, n: number): void {
+  for (let j = 0; j < n; j += NR) {
+    ex.packB(
+      b.ptr + 4 * j * b.colStride,
+      dst + 4 * j * k,
+      Math.min(NR, n - j),
+      k,
+      4 * b.rowStride,
+      4 * b.colStride,
+    );
+  }
+}
+
+/** A product whose operands are packed: C (row stride ldc, padded to whole tiles) = A·B. */
+export interface PackedProduct {
+  pa: number;
+  pb: number;
+  pc: number;
+  ldc: number;
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** Row blocks (MR rows each) of a product with m rows. */
+export const rowBlocks = (m: number): number => Math.ceil(m / MR);
+
+/** Column panels (8 columns each) of a product with n columns. */
+export const panels = (n: number): number => Math.ceil(n / NR);
+
+/**
+ * Computes row blocks [rb0, rb1) × column panels [pn0, pn1) of C for a packed product. Panels are
+ * blocked from pn0 on; the blocking changes which calls compute an element, never its instructions.
+ */
+export function computeRows(
+  ex: GemmExports,
+  p: PackedProduct,
+  rb0: number,
+  rb1: number,
+  pn0 = 0,
+  pn1 = panels(p.n),
+): void {
+  const panelBytes = p.k * NR * 4;
+  for (let jb = pn0; jb < pn1; jb += PANELS_PER_BLOCK) {
+    const npb = Math.min(PANELS_PER_BLOCK, pn1 - jb);
+    for (let kb = 0; kb < p.k; kb += KC) {
+      const kc = Math.min(KC, p.k - kb);
+      const pb = p.pb + jb * panelBytes + kb * NR * 4;
+      for (let rb = rb0; rb < rb1; rb++) {
+        ex.kernel(
+          p.pa + (rb * p.k + kb) * MR * 4,
+          pb,
+          p.pc + (rb * MR * p.ldc + jb * NR) * 4,
+          kc,
+          npb,
+          panelBytes,
+          p.ldc * 4,
+          kb > 0 ? 1 : 0,
+        );
+      }
+    }
+  }
+}
+
+/** Whether C can be written in place: whole tiles, contiguous rows. */
+export const tilesFit = (m: number, n: number): boolean => m % MR === 0 && n % NR === 0;
+
+/** Floats of the padded C a product needs when it cannot write in place. */
+export const paddedCSize = (m: number, n: number): number => rowBlocks(m) * MR * Math.ceil(n / NR) * NR;
+
+/** Copies the m×n top-left corner of a padded C (row stride ldp) to `dst` (row stride ldc). */
+export function copyOut(
+  mem: GemmMemory,
+  src: number,
+  ldp: number,
+  dst: number,
+  ldc: number,
+  m: number,
+  n: number,
+): void {
+  const f = mem.f32();
+  for (let i = 0; i < m; i++) f.copyWithin(dst / 4 + i * ldc, src / 4 + i * ldp, src / 4 + i * ldp + n);
+}
+
+/**
+ * C = A·B on one thread: A is m×k, B is k×n (any strides), C is m×n row-major at `c` (row stride n).
+ * Packed copies and a padded C (when tiles do not fit) are allocated in `mem` and freed.
+ */
+export function gemm(
+  ex: GemmExports,
+  mem: GemmMemory,
+  a: Operand,
+  b: Operand,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    mem.f32().fill(0, c / 4, c / 4 + m * n);
+    return;
+  }
+  const pa = mem.malloc(packedASize(m, k) * 4);
+  const pb = mem.malloc(packedBSize(k, n) * 4);
+  const fit = tilesFit(m, n);
+  const ldp = Math.ceil(n / NR) * NR;
+  const pc = fit ? c : mem.malloc(paddedCSize(m, n) * 4);
+  try {
+    packA(ex, a, pa, m, k);
+    packB(ex, b, pb, k, n);
+    computeRows(ex, { pa, pb, pc, ldc: fit ? n : ldp, m, n, k }, 0, rowBlocks(m));
+    if (!fit) copyOut(mem, pc, ldp, c, n, m, n);
+  } finally {
+    mem.free(pa);
+    mem.free(pb);
+    if (!fit) mem.free(pc);
+  }
+}

@@ -1,0 +1,92 @@
+import { batchGemm, type BatchProduct } from './batch.js';
+import { canUseThreads, GemmPool, MAX_THREADS } from './pool.js';
+import { gemmExports, gemmPath, nodeBuiltin } from './probe.js';
+
+// The process-wide thread setting of @ml's GEMM (useBackend's `threads` option) and the entry point
+// the wasm kernels call: large products go to the worker pool, the rest run on the calling thread in
+// the tfjs heap.
+
+/** Default cap on threads (more rarely pays off for the products training emits). */
+export const DEFAULT_MAX_THREADS = 8;
+
+/**
+ * Products with at least this many multiply-adds go to the pool: below it, copying operands into
+ * shared memory and waking workers costs more than the second core saves (measured with
+ * bench/gemm-threads.ts).
+ */
+export const THREADED_MIN_MACS = 1 << 22;
+
+let pool: GemmPool | null = null;
+let requested = 1;
+let threadedRuns = 0;
+
+/** How many products the pool has run (for tests that must know the threads were used). */
+export function threadedProducts(): number {
+  return threadedRuns;
+}
+
+/** The machine's cores, capped at {@link DEFAULT_MAX_THREADS}; 1 where threads cannot be used. */
+export function defaultThreads(): number {
+  if (!canUseThreads()) return 1;
+  const os = nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  const cores =
+    os !== undefined ? (os.availableParallelism?.() ?? os.cpus().length) : (nav?.hardwareConcurrency ?? 1);
+  return Math.max(1, Math.min(DEFAULT_MAX_THREADS, cores));
+}
+
+/**
+ * Sets the threads large products use (1: the calling thread only). Starts or stops workers as
+ * needed; where threads cannot be used (a browser main thread, no cross-origin isolation) it keeps 1.
+ * Returns the threads in effect.
+ */
+export async function setGemmThreads(threads: number): Promise<number> {
+  const wanted = canUseThreads() ? Math.min(MAX_THREADS, Math.max(1, Math.floor(threads))) : 1;
+  requested = wanted;
+  const path = gemmPath();
+  if (pool !== null && pool.threads === wanted && pool.path === path) return wanted;
+  const old = pool;
+  pool = null;
+  if (old !== null) await old.dispose();
+  if (wanted > 1) pool = await GemmPool.create(wanted, path);
+  return requested;
+}
+
+/** Threads in effect for large products. */
+export function gemmThreads(): number {
+  return pool?.threads ?? 1;
+}
+
+/** Stops the workers (threads back to 1). */
+export async function stopGemmThreads(): Promise<void> {
+  await setGemmThreads(1);
+}
+
+/** The memory and allocator of the wasm heap a product's tensors live in. */
+export interface Heap {
+  memory(): WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+/**
+ * Runs a batched product whose operands live in `heap` (A spans aFloats floats from a.ptr, B bFloats
+ * from b.ptr): on the pool when it is large, else here.
+ */
+export function runGemm(heap: Heap, p: BatchProduct, aFloats: number, bFloats: number): void {
+  const memory = heap.memory();
+  if (pool !== null && p.m * p.n * p.k * p.aOffsets.length >= THREADED_MIN_MACS) {
+    pool.run(memory.buffer, p, aFloats, bFloats);
+    threadedRuns++;
+    return;
+  }
+  batchGemm(
+    gemmExports(memory),
+    {
+      malloc: (n) => heap.malloc(n),
+      free: (q) => heap.free(q),
+      f32: () => new Float32Array(heap.memory().buffer),
+    },
+    p,
+  );
+}

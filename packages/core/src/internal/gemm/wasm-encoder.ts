@@ -1,0 +1,143 @@
+// A small WebAssembly binary encoder: LEB128 numbers, sections, and the instructions @ml's GEMM emits
+// (i32 arithmetic, structured loops, f32 and SIMD128 loads/stores/arithmetic, relaxed-SIMD FMA). Code
+// is a plain byte array; functions are concatenated into one module with an imported memory.
+
+/** Bytecode: a flat list of bytes. */
+export type Code = number[];
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+export const flat = (...parts: Code[]): Code => parts.flat();
+export const get = (i: number): Code => [0x20, ...uleb(i)];
+export const set = (i: number): Code => [0x21, ...uleb(i)];
+export const tee = (i: number): Code => [0x22, ...uleb(i)];
+export const i32 = (n: number): Code => [0x41, ...sleb(n)];
+export const add: Code = [0x6a];
+export const sub: Code = [0x6b];
+export const mul: Code = [0x6c];
+export const ltS: Code = [0x48];
+export const gtS: Code = [0x4a];
+export const geS: Code = [0x4e];
+export const eq: Code = [0x46];
+export const eqz: Code = [0x45];
+export const f32Load = (offset = 0): Code => [0x2a, 2, ...uleb(offset)];
+export const f32Store = (offset = 0): Code => [0x38, 2, ...uleb(offset)];
+export const f32Zero: Code = [0x43, 0, 0, 0, 0];
+const simd = (op: number): Code => [0xfd, ...uleb(op)];
+export const vLoad = (offset = 0): Code => [...simd(0x00), 4, ...uleb(offset)];
+export const vStore = (offset = 0): Code => [...simd(0x0b), 4, ...uleb(offset)];
+/** v128.load32_splat: four copies of the f32 at the address. */
+export const vLoadSplat = (offset = 0): Code => [...simd(0x09), 2, ...uleb(offset)];
+export const vZero: Code = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+export const vAdd = simd(0xe4); // f32x4.add
+export const vMul = simd(0xe6); // f32x4.mul
+/** f32x4.relaxed_madd (a·b + c; fused or not, as the engine chooses): opcode 0xfd 0x105. */
+export const vMadd = simd(0x105);
+
+/** `if (cond) then else otherwise`: cond leaves an i32 on the stack. */
+export const ifElse = (cond: Code, then: Code, otherwise: Code = []): Code => [
+  ...cond,
+  0x04,
+  0x40,
+  ...then,
+  ...(otherwise.length > 0 ? [0x05, ...otherwise] : []),
+  0x0b,
+];
+
+/** `while (cond) body`: cond leaves an i32 on the stack. */
+export const whileLoop = (cond: Code, ...body: Code[]): Code => [
+  0x02,
+  0x40,
+  0x03,
+  0x40,
+  ...cond,
+  ...eqz,
+  0x0d,
+  1,
+  ...body.flat(),
+  0x0c,
+  0,
+  0x0b,
+  0x0b,
+];
+
+/** `do body while (cond)`: runs body at least once. */
+export const doWhile = (cond: Code, ...body: Code[]): Code => [
+  0x03,
+  0x40,
+  ...body.flat(),
+  ...cond,
+  0x0d,
+  0,
+  0x0b,
+];
+
+/** local += by */
+export const inc = (local: number, by: Code): Code => flat(get(local), by, add, set(local));
+
+/** One function of a module: all parameters are i32, no results. */
+export interface FnDef {
+  name: string;
+  params: number;
+  locals: [count: number, type: number][];
+  body: Code;
+}
+
+const utf8 = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+/**
+ * A module of `fns` (exported by name) that imports `env.memory`: shared memories need a maximum size
+ * (`maxPages`), unshared ones import any size.
+ */
+export function encodeModule(
+  fns: FnDef[],
+  memory: { shared: boolean; maxPages?: number },
+): Uint8Array<ArrayBuffer> {
+  const types = fns.map((f) => [0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
+  const limits = memory.shared ? [0x03, ...uleb(1), ...uleb(memory.maxPages ?? 65536)] : [0x00, ...uleb(1)];
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec([[...utf8('env'), ...utf8('memory'), 0x02, ...limits]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
+    ...section(
+      10,
+      vec(
+        fns.map((f) => {
+          const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body, 0x0b];
+          return [...uleb(body.length), ...body];
+        }),
+      ),
+    ),
+  ];
+  return new Uint8Array(bytes);
+}

@@ -1,0 +1,3 @@
+import { mlVitestConfig } from '@ml/vitest-config';
+
+export default mlVitestConfig();
