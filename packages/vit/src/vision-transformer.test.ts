@@ -10,7 +10,7 @@ import { loadTimmWeights, timmName } from './timm-weights.js';
 import { VisionTransformer, dropPathRates } from './vision-transformer.js';
 import type { VitResult } from './vision-transformer.js';
 
-// Leak check length: the 100 steps on wasm; 10 on the slow pure-JS backend.
+// Leak check length: 100 steps on wasm; 10 on the slow pure-JS backend.
 const leakSteps = (backend: string): number => (backend === 'wasm' ? 100 : 10);
 
 const TINY = {
