@@ -65,7 +65,7 @@ export interface VitDemoOptions {
   dataDir?: string;
 }
 
-/** The demo's recipe: ViT M28/7 (patch 7, D 64, depth 4, 4 heads, MLP 128, dropout 0.1) with mean pooling, AdamW, linear warmup then cosine per step, label smoothing 0.1. */
+/** The demo's recipe: ViT M28/7 (patch 7, D 64, depth 4, 4 heads, MLP 128, dropout 0.1) with [class]-token pooling, AdamW, linear warmup then cosine per step, label smoothing 0.1. */
 export const VIT_DEMO_DEFAULTS = {
   epochs: 5,
   dataset: 'fashion',
@@ -76,7 +76,7 @@ export const VIT_DEMO_DEFAULTS = {
   weightDecay: 0.01,
   warmup: 200,
   labelSmoothing: 0.1,
-  pool: 'mean',
+  pool: 'cls',
   evalBatchSize: 500,
   checkpointEvery: 200,
   rolloutImages: 10,
@@ -86,8 +86,8 @@ const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const HELP = `pnpm demo vit [options]
 
-Trains a small Vision Transformer (patch 7, dim 64, depth 4, 4 heads, MLP 128, dropout 0.1, mean
-pooling; AdamW lr 3e-3, weight decay 0.01, 200 warmup steps then cosine decay per step, label smoothing
+Trains a small Vision Transformer (patch 7, dim 64, depth 4, 4 heads, MLP 128, dropout 0.1, [class]
+token pooling; AdamW lr 3e-3, weight decay 0.01, 200 warmup steps then cosine decay per step, label smoothing
 0.1, batch 128, no augmentation) and writes metrics.json,
 curves.svg, history.jsonl/csv, checkpoints/ and rollout.svg (attention rollout of test images).
 

@@ -14,11 +14,15 @@ import math
 import sys
 import time
 
+from threadpoolctl import threadpool_limits
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 torch.set_num_threads(1)
+# Debian's torch runs its products on OpenBLAS, whose own thread pool torch.set_num_threads does not
+# reach: without this limit "1 thread" used every core for the matrix products.
+threadpool_limits(1)
 torch.manual_seed(0)
 
 
@@ -118,6 +122,7 @@ def serve():
     for line in sys.stdin:
         name, threads, reps = line.split()
         torch.set_num_threads(int(threads))
+        threadpool_limits(int(threads))
         if name not in built:
             net, loss_fn = MODELS[name]()
             opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -148,6 +153,7 @@ def main():
         return
     if len(sys.argv) > 3:
         torch.set_num_threads(int(sys.argv[3]))
+        threadpool_limits(int(sys.argv[3]))
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     only = sys.argv[2].split(',') if len(sys.argv) > 2 else list(MODELS)
     results = {}

@@ -8,9 +8,13 @@ import statistics
 import sys
 import time
 
+from threadpoolctl import threadpool_limits
 import torch
 
 torch.set_num_threads(1)
+# Debian's torch runs its products on OpenBLAS, whose own thread pool torch.set_num_threads does not
+# reach: without this limit "1 thread" used every core for the matrix products.
+threadpool_limits(1)
 cfg = json.loads(sys.argv[1])
 torch.manual_seed(0)
 B, T, F, H = cfg['batch'], cfg['steps'], cfg['inputSize'], cfg['hiddenSize']

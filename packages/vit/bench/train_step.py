@@ -10,10 +10,14 @@ import statistics
 import sys
 import time
 
+from threadpoolctl import threadpool_limits
 import torch
 import torch.nn as nn
 
 torch.set_num_threads(1)
+# Debian's torch runs its products on OpenBLAS, whose own thread pool torch.set_num_threads does not
+# reach: without this limit "1 thread" used every core for the matrix products.
+threadpool_limits(1)
 cfg = json.loads(sys.argv[1])
 torch.manual_seed(0)
 
