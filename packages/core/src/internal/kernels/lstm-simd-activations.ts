@@ -11,6 +11,7 @@ import {
   V128,
   whileLoop,
   type Code,
+  uleb,
 } from '../gemm/wasm-encoder.js';
 
 // In-place SIMD sigmoid and tanh over a run of floats on a wasm heap, for the fused LSTM kernels: the
@@ -19,16 +20,6 @@ import {
 // built directly), within a few float32 ulps; inputs are clamped so the result never overflows.
 
 const simd = (op: number): Code => [0xfd, ...uleb(op)];
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
 const f32x4 = (v: number): Code => [...simd(0x0c), ...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
 const i32x4 = (v: number): Code => [...simd(0x0c), ...new Uint8Array(new Int32Array([v, v, v, v]).buffer)];
 const vLoad: Code = [...simd(0x00), 4, 0];
