@@ -2,18 +2,11 @@
 // next value out, trained on the first 70 % of the series and shown on the held-out last 20 %.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  Adam,
-  CheckpointError,
-  Rng,
-  decodeSafetensors,
-  encodeSafetensors,
-  mseLoss,
-  rawToTensors,
-} from '@ml/core';
+import { Adam, Rng, encodeSafetensors, mseLoss } from '@ml/core';
 import { mackeyGlass } from '@ml/data-loaders';
 import { SequenceRegressor, forecastingData, type ForecastingData, type Windows } from '@ml/lstm';
 
+import { readTaskCheckpoint } from './checkpoint-io.js';
 import type { MetricInfo, ProgressPoint, TaskView } from './protocol.js';
 import type { PlaygroundTask } from './task.js';
 
@@ -156,28 +149,17 @@ export class ForecasterTask implements PlaygroundTask {
   }
 
   load(bytes: Uint8Array): void {
-    const where = 'load checkpoint';
-    const { tensors: raw, metadata } = decodeSafetensors(bytes, where);
-    if (metadata.format !== FORECASTER_CHECKPOINT_FORMAT)
-      throw new CheckpointError(
-        `${where}: format must be '${FORECASTER_CHECKPOINT_FORMAT}' (an LSTM forecaster checkpoint), got ${metadata.format === undefined ? 'none' : `'${metadata.format}'`}`,
-      );
-    const model = this.#newModel(0);
-    const tensors = rawToTensors(raw);
-    try {
-      model.loadStateDict(tensors);
-    } catch (e) {
-      model.dispose();
-      throw new CheckpointError(`${where}: ${(e as Error).message}`, { cause: e });
-    } finally {
-      tf.dispose(Object.values(tensors));
-    }
+    const { model, step } = readTaskCheckpoint(
+      bytes,
+      FORECASTER_CHECKPOINT_FORMAT,
+      'an LSTM forecaster checkpoint',
+      () => this.#newModel(0),
+    );
     this.#model.dispose();
     this.#optimizer.dispose();
     this.#model = model;
     this.#optimizer = new Adam(model, { lr: this.options.lr });
-    const step = Number(metadata.step ?? 0);
-    this.#step = Number.isInteger(step) && step >= 0 ? step : 0;
+    this.#step = step;
   }
 
   async probe(): Promise<{ values: Float32Array; shape: number[] }> {

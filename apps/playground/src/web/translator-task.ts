@@ -3,16 +3,7 @@
 // it can stop and resume between any two steps.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  Adam,
-  CheckpointError,
-  DataError,
-  NoamSchedule,
-  Rng,
-  decodeSafetensors,
-  encodeSafetensors,
-  rawToTensors,
-} from '@ml/core';
+import { Adam, CheckpointError, DataError, NoamSchedule, Rng, encodeSafetensors } from '@ml/core';
 import { ArrayDataset, DataLoader, toyTranslation } from '@ml/data-loaders';
 import { Accuracy } from '@ml/runner';
 import {
@@ -31,6 +22,7 @@ import {
   type Seq2SeqTransformerConfig,
 } from '@ml/seq2seq';
 
+import { readTaskCheckpoint } from './checkpoint-io.js';
 import type { MetricInfo, ProgressPoint, TaskView } from './protocol.js';
 import type { PlaygroundTask } from './task.js';
 
@@ -238,44 +230,38 @@ export class TranslatorTask implements PlaygroundTask {
   }
 
   load(bytes: Uint8Array): void {
-    const where = 'load checkpoint';
-    const { tensors: raw, metadata } = decodeSafetensors(bytes, where);
-    if (metadata.format !== SEQ2SEQ_CHECKPOINT_FORMAT)
-      throw new CheckpointError(
-        `${where}: format must be '${SEQ2SEQ_CHECKPOINT_FORMAT}' (a translator checkpoint), got ${metadata.format === undefined ? 'none' : `'${metadata.format}'`}`,
-      );
-    const parse = (key: string): unknown => {
-      const text = metadata[key];
-      if (text === undefined) throw new CheckpointError(`${where}: metadata has no '${key}'`);
-      try {
-        return JSON.parse(text);
-      } catch (e) {
-        throw new CheckpointError(`${where}: metadata '${key}' is not JSON (${(e as Error).message})`, {
-          cause: e,
-        });
-      }
-    };
-    const srcVocab = Vocab.fromJSON(parse('src_vocab'));
-    const tgtVocab = Vocab.fromJSON(parse('tgt_vocab'));
-    const model = new Seq2SeqTransformer(parse('config') as Seq2SeqTransformerConfig);
-    const tensors = rawToTensors(raw);
-    try {
-      model.loadStateDict(tensors);
-      new Translator({ model, srcVocab, tgtVocab }); // checks that the vocabularies fit the model
-    } catch (e) {
-      model.dispose();
-      throw new CheckpointError(`${where}: ${(e as Error).message}`, { cause: e });
-    } finally {
-      tf.dispose(Object.values(tensors));
-    }
+    let srcVocab: Vocab | undefined;
+    let tgtVocab: Vocab | undefined;
+    const { model, step } = readTaskCheckpoint(
+      bytes,
+      SEQ2SEQ_CHECKPOINT_FORMAT,
+      'a translator checkpoint',
+      (metadata, where) => {
+        const parse = (key: string): unknown => {
+          const text = metadata[key];
+          if (text === undefined) throw new CheckpointError(`${where}: metadata has no '${key}'`);
+          try {
+            return JSON.parse(text);
+          } catch (e) {
+            throw new CheckpointError(`${where}: metadata '${key}' is not JSON (${(e as Error).message})`, {
+              cause: e,
+            });
+          }
+        };
+        srcVocab = Vocab.fromJSON(parse('src_vocab'));
+        tgtVocab = Vocab.fromJSON(parse('tgt_vocab'));
+        return new Seq2SeqTransformer(parse('config') as Seq2SeqTransformerConfig);
+      },
+      // Checks that the vocabularies fit the model.
+      (m) => new Translator({ model: m, srcVocab: srcVocab as Vocab, tgtVocab: tgtVocab as Vocab }),
+    );
     this.#model.dispose();
     this.#optimizer.dispose();
     this.#model = model;
-    this.#srcVocab = srcVocab;
-    this.#tgtVocab = tgtVocab;
+    this.#srcVocab = srcVocab as Vocab;
+    this.#tgtVocab = tgtVocab as Vocab;
     this.#optimizer = this.#newOptimizer();
-    const step = Number(metadata.step ?? 0);
-    this.#step = Number.isInteger(step) && step >= 0 ? step : 0;
+    this.#step = step;
   }
 
   async probe(): Promise<{ values: Float32Array; shape: number[] }> {

@@ -3,16 +3,7 @@
 // held-out digits.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  Adam,
-  CheckpointError,
-  DataError,
-  Rng,
-  crossEntropy,
-  decodeSafetensors,
-  encodeSafetensors,
-  rawToTensors,
-} from '@ml/core';
+import { Adam, DataError, Rng, crossEntropy, encodeSafetensors } from '@ml/core';
 import { attentionRollout, createVit, type VisionTransformer } from '@ml/vit';
 
 import {
@@ -21,6 +12,7 @@ import {
   MNIST_PIXELS,
   MNIST_SUBSET_FILE,
 } from './mnist-subset-format.js';
+import { readTaskCheckpoint } from './checkpoint-io.js';
 import type { MetricInfo, ProgressPoint, TaskView } from './protocol.js';
 import type { PlaygroundTask } from './task.js';
 
@@ -192,28 +184,17 @@ export class VitTask implements PlaygroundTask {
   }
 
   load(bytes: Uint8Array): void {
-    const where = 'load checkpoint';
-    const { tensors: raw, metadata } = decodeSafetensors(bytes, where);
-    if (metadata.format !== VIT_CHECKPOINT_FORMAT)
-      throw new CheckpointError(
-        `${where}: format must be '${VIT_CHECKPOINT_FORMAT}' (a ViT-on-MNIST checkpoint), got ${metadata.format === undefined ? 'none' : `'${metadata.format}'`}`,
-      );
-    const model = createVit(VIT_TASK_CONFIG, { seed: 0 });
-    const tensors = rawToTensors(raw);
-    try {
-      model.loadStateDict(tensors);
-    } catch (e) {
-      model.dispose();
-      throw new CheckpointError(`${where}: ${(e as Error).message}`, { cause: e });
-    } finally {
-      tf.dispose(Object.values(tensors));
-    }
+    const { model, step } = readTaskCheckpoint(
+      bytes,
+      VIT_CHECKPOINT_FORMAT,
+      'a ViT-on-MNIST checkpoint',
+      () => createVit(VIT_TASK_CONFIG, { seed: 0 }),
+    );
     this.#model.dispose();
     this.#optimizer.dispose();
     this.#model = model;
     this.#optimizer = new Adam(model, { lr: this.options.lr });
-    const step = Number(metadata.step ?? 0);
-    this.#step = Number.isInteger(step) && step >= 0 ? step : 0;
+    this.#step = step;
   }
 
   async probe(): Promise<{ values: Float32Array; shape: number[] }> {
