@@ -10,9 +10,13 @@ reads lines "<model> <threads> <reps>" on stdin and answers each with a JSON lin
 are built once and kept), so that train-step.ts can interleave PyTorch with its own measurements.
 """
 import json
+import os
 import math
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../tooling/bench'))
+import blas_arch  # noqa: E402,F401  pins OpenBLAS to the real CPU; must precede torch/numpy
 
 from threadpoolctl import threadpool_limits
 import torch

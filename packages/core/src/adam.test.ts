@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, type AdamOptions } from './adam.js';
 import { AdamW } from './adamw.js';
 import { ConfigError } from './errors.js';
+import { enableFusedAdamForTest } from './internal/kernels/adam-update.js';
 import { Linear } from './linear.js';
 import {
   TEST_BACKENDS,
@@ -83,6 +84,41 @@ for (const backend of TEST_BACKENDS) {
         await expectNoTensorLeak(() => opt.dispose(), amsgrad ? -3 : -2);
       }
       tf.dispose([w, g]);
+    });
+
+    test('the fused update kernel (MlAdamUpdate) gives the op-level update bit for bit', () => {
+      const run = (fused: boolean, make: (p: [string, tf.Variable][]) => Adam): Float32Array[] => {
+        enableFusedAdamForTest(fused);
+        try {
+          const w = tf.variable(tf.randomNormal([37, 5], 0, 1, 'float32', 3));
+          const opt = make([['w', w]]);
+          for (let k = 0; k < 6; k++) {
+            const g = tf.randomNormal([37, 5], 0, 1 + k, 'float32', 10 + k);
+            opt.step({ w: g });
+            g.dispose();
+          }
+          const out = [
+            w.dataSync() as Float32Array,
+            ...Object.values(opt.stateDict().tensors).map((t) => t.dataSync() as Float32Array),
+          ];
+          opt.dispose();
+          w.dispose();
+          return out.map((a) => Float32Array.from(a));
+        } finally {
+          enableFusedAdamForTest(true);
+        }
+      };
+      const makers: [string, (p: [string, tf.Variable][]) => Adam][] = [
+        ['Adam', (p) => new Adam(p, { lr: 0.01 })],
+        ['Adam + L2 + AMSGrad', (p) => new Adam(p, { lr: 0.02, weightDecay: 0.1, amsgrad: true, eps: 1e-3 })],
+        ['AdamW', (p) => new AdamW(p, { lr: 3e-3, weightDecay: 0.05, betas: [0.8, 0.99] })],
+      ];
+      for (const [label, make] of makers) {
+        const fused = run(true, make);
+        const ops = run(false, make);
+        expect(fused.length, label).toBe(ops.length);
+        fused.forEach((a, i) => expect(Array.from(a), `${label} tensor ${i}`).toEqual(Array.from(ops[i]!)));
+      }
     });
   });
 }

@@ -2,6 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { checkNonNegative, checkRange } from './checks.js';
 import { ConfigError } from './errors.js';
+import {
+  ADAM_UPDATE,
+  fusedAdamActive,
+  registerAdamUpdate,
+  type AdamUpdateAttrs,
+} from './internal/kernels/adam-update.js';
 import { Optimizer, type OptimizerParams } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
@@ -111,25 +117,42 @@ export class Adam extends Optimizer {
   protected updateParameter(name: string, param: tf.Variable, grad: tf.Tensor, step: number): void {
     const { beta1, beta2, eps, weightDecay, amsgrad } = this.#h;
     const lr = this.lr;
+    const m = this.slot(name, 'exp_avg', () => tf.zerosLike(param));
+    const v = this.slot(name, 'exp_avg_sq', () => tf.zerosLike(param));
+    const vMax = amsgrad ? this.slot(name, 'max_exp_avg_sq', () => tf.zerosLike(param)) : null;
+    // The bias corrections are plain numbers in float64, as PyTorch computes them in Python.
+    const stepSize = lr / (1 - beta1 ** step);
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
+    if (fusedAdamActive() && grad.dtype === 'float32' && param.dtype === 'float32') {
+      // One kernel instead of ~13 ops, bit-identical to the lines below (internal/kernels/adam-update.ts).
+      registerAdamUpdate();
+      const attrs: AdamUpdateAttrs = { ...this.#h, decoupled: this.#decoupled, lr, stepSize, bc2Sqrt };
+      const out = tf
+        .engine()
+        .runKernel<tf.Tensor[]>(
+          ADAM_UPDATE,
+          { p: param, g: grad, m, v, ...(vMax !== null ? { vMax } : {}) },
+          attrs as unknown as tf.NamedAttrMap,
+        );
+      param.assign(out[0]!);
+      m.assign(out[1]!);
+      v.assign(out[2]!);
+      if (vMax !== null) vMax.assign(out[3]!);
+      return;
+    }
     let p: tf.Tensor = param;
     let g = grad;
     if (weightDecay !== 0) {
       if (this.#decoupled) p = tf.mul(param, 1 - lr * weightDecay);
       else g = tf.add(grad, tf.mul(param, weightDecay));
     }
-    const m = this.slot(name, 'exp_avg', () => tf.zerosLike(param));
-    const v = this.slot(name, 'exp_avg_sq', () => tf.zerosLike(param));
     m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
     v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
     let second: tf.Tensor = v;
-    if (amsgrad) {
-      const vMax = this.slot(name, 'max_exp_avg_sq', () => tf.zerosLike(param));
+    if (vMax !== null) {
       vMax.assign(tf.maximum(vMax, v));
       second = vMax;
     }
-    // The bias corrections are plain numbers in float64, as PyTorch computes them in Python.
-    const stepSize = lr / (1 - beta1 ** step);
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
     const denom = tf.add(tf.div(tf.sqrt(second), bc2Sqrt), eps);
     param.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)));
   }

@@ -362,7 +362,7 @@ describe('other ops on wasm equal cpu', () => {
     }
   });
 
-  test('concat, slice, split, transpose, sum, einsum: values and gradients', () => {
+  test('concat, slice, split, unstack, transpose, sum, einsum: values and gradients (float32, int32, bool)', () => {
     expectSameOnBoth(() =>
       withGrads((a, b) => tf.concat([a, b, a], 1), [rand([3, 4], 29), rand([3, 2], 30)]),
     );
@@ -370,6 +370,15 @@ describe('other ops on wasm equal cpu', () => {
     expectSameOnBoth(() =>
       withGrads((a) => tf.concat(tf.split(a, [2, 3, 1], 2).reverse(), 2), [rand([2, 3, 6], 32)]),
     );
+    expectSameOnBoth(() => withGrads((a) => tf.concat(tf.unstack(a, 1), 1), [rand([2, 3, 4], 36)]));
+    expectSameOnBoth(() =>
+      withGrads((a) => tf.slice(a, [0, 1, 0, 0], [2, 2, 3, 4]), [rand([2, 3, 3, 4], 37)]),
+    );
+    expectSameOnBoth(() => [
+      tf.slice(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [0, 1], [2, 2]),
+      tf.split(tf.tensor1d([true, false, true, true], 'bool'), 2)[1]!,
+      tf.unstack(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'))[1]!,
+    ]);
     for (const [shape, perm] of [
       [
         [70, 90],

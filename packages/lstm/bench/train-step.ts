@@ -109,7 +109,7 @@ function benchTorch(): Timings & { torch: string } {
   return { ...parsed.train, torch: parsed.torch };
 }
 
-await useBackend(backend);
+await useBackend(backend, { threads: 1 }); // every side on one thread
 // PyTorch runs before and after the tfjs sides so that all see the machine in the same state; each
 // side reports its best round (a round's figure is the median of its iterations).
 const torchBefore = benchTorch();

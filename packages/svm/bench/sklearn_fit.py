@@ -5,8 +5,12 @@ Usage: sklearn_fit.py DIR. Reads DIR/cases.json and the .bin files the bench wro
 {"cpu": s, "wall": s, "n_support": n} (process CPU time and wall time of the fit alone).
 """
 import json
+import os
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../tooling/bench'))
+import blas_arch  # noqa: E402,F401  pins OpenBLAS to the real CPU; must precede torch/numpy
 
 import numpy as np
 import sklearn

@@ -6,9 +6,13 @@ weight decay 0.01; cross-entropy. Reads the config as JSON from argv[1]; prints
 {"forward": {"wallMs": [...], "cpuMs": [...]}, "train": {...}} with one median per round.
 """
 import json
+import os
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../tooling/bench'))
+import blas_arch  # noqa: E402,F401  pins OpenBLAS to the real CPU; must precede torch/numpy
 
 from threadpoolctl import threadpool_limits
 import torch

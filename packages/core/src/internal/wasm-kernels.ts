@@ -10,6 +10,7 @@ import { einsumConfig } from './kernels/einsum.js';
 import { identityConfig } from './kernels/identity.js';
 import { setStockKernel, type WasmKernel } from './kernels/kernel-utils.js';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.js';
+import { sliceConfigs } from './kernels/slice.js';
 import { sumConfig } from './kernels/sum.js';
 import { transposeConfig } from './kernels/transpose.js';
 import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.js';
@@ -18,7 +19,7 @@ import { replaceKernel, restoreKernel } from './tfjs-seam.js';
 // Kernels registered on tfjs-backend-wasm 4.22 so that training runs there with nothing falling back
 // or failing: the backprops it lacks (Conv2DBackpropFilter, depthwise backprops, UnsortedSegmentSum for
 // gather's gradient, Einsum), and faster or corrected versions of ones it has (BatchMatMul with transposes
-// or a batch, Conv2DBackpropInput, Transpose, Sum, Identity, MaxPoolGrad, Conv2D with 'same' padding).
+// or a batch, Conv2DBackpropInput, Transpose, Sum, Identity, MaxPoolGrad, Conv2D with 'same' padding, Slice/Unpack/SplitV).
 // One kernel per file in ./kernels; every access to the backend's private state goes through ../tfjs-seam.
 
 const KERNELS: readonly WasmKernel[] = [
@@ -34,6 +35,7 @@ const KERNELS: readonly WasmKernel[] = [
   depthwiseBackpropFilterConfig,
   unsortedSegmentSumConfig,
   einsumConfig,
+  ...sliceConfigs,
 ];
 
 const replaced = new Map<string, tf.KernelConfig | undefined>();

@@ -18,7 +18,7 @@ export interface KernelArgs {
 /** A kernel @ml registers on the wasm backend. */
 export interface WasmKernel {
   kernelName: string;
-  kernelFunc: (args: KernelArgs) => TensorInfo;
+  kernelFunc: (args: KernelArgs) => TensorInfo | TensorInfo[];
 }
 
 export { wasmBackend, type WasmBackend };
@@ -65,13 +65,17 @@ export function setStockKernel(name: string, config: tf.KernelConfig | undefined
 }
 
 /** Runs tfjs' own kernel that ours replaced (with other attrs if given). */
-export function runStock(name: string, args: KernelArgs, attrs?: tf.NamedAttrMap): TensorInfo {
+export function runStock<R extends TensorInfo | TensorInfo[] = TensorInfo>(
+  name: string,
+  args: KernelArgs,
+  attrs?: tf.NamedAttrMap,
+): R {
   const kernel = stock.get(name);
   if (kernel === undefined) throw new Error(`wasm kernels: stock '${name}' kernel missing`);
   return kernel.kernelFunc({
     ...args,
     attrs: attrs ?? args.attrs ?? {},
-  } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+  } as unknown as Parameters<tf.KernelFunc>[0]) as R;
 }
 
 /** Runs `fn` with a list that collects intermediate results, and disposes all but the returned one. */

@@ -2,11 +2,18 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import type { KernelArgs, TensorInfo } from './kernel-utils.js';
 import { LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD, lstmDims, type MultiOutputKernel } from './lstm-sequence.js';
-import { jsActivations, jsGemm, lstmBackward, lstmForward, transpose2d } from './lstm-sequence-math.js';
+import {
+  backwardCellJs,
+  forwardCellJs,
+  jsGemm,
+  lstmBackward,
+  lstmForward,
+  transpose2d,
+} from './lstm-sequence-math.js';
 
-// The cpu backend's `MlLstmSequence` / `MlLstmSequenceGrad`: the same arithmetic as the wasm kernels
-// (./lstm-sequence-math) with a JS product, so both backends give the same numbers. Reads inputs with
-// the backend's public `readSync` and writes outputs with `makeTensorInfo` (MathBackendCPU's own API).
+// The cpu backend's `MlLstmSequence` / `MlLstmSequenceGrad`: the step loops and JS cells of
+// ./lstm-sequence-math with a JS product, the same arithmetic as the wasm kernels. Reads inputs with the
+// backend's public `readSync` and writes outputs with `makeTensorInfo` (MathBackendCPU's own API).
 
 interface CpuBackend {
   readSync(dataId: tf.DataId): unknown;
@@ -21,33 +28,29 @@ const read = (args: KernelArgs, name: string): Float32Array => {
 
 function lstmSequenceCpu(args: KernelArgs): TensorInfo[] {
   const be = args.backend as CpuBackend;
-  const xpShape = (args.inputs['xp'] as TensorInfo).shape;
-  const d = lstmDims(xpShape);
+  const d = lstmDims((args.inputs['xp'] as TensorInfo).shape);
   const { T, B, H } = d;
-  const whhT = new Float32Array(4 * H * H);
-  transpose2d(read(args, 'whh'), whhT, 4 * H, H);
-  const states = new Float32Array(2 * T * B * H);
-  const gates = new Float32Array(T * B * 4 * H);
-  const tanhC = new Float32Array(T * B * H);
+  const G = 4 * H;
+  const whhT = new Float32Array(G * H);
+  transpose2d(read(args, 'whh'), whhT, G, H);
+  const h0 = read(args, 'h0');
+  const buf = {
+    xp: read(args, 'xp'),
+    c0: read(args, 'c0'),
+    states: new Float32Array(2 * T * B * H),
+    gates: new Float32Array(T * B * G),
+    tanhC: new Float32Array(T * B * H),
+  };
+  const z = new Float32Array(B * G);
   lstmForward(
-    d,
-    {
-      xp: read(args, 'xp'),
-      whhT,
-      h0: read(args, 'h0'),
-      c0: read(args, 'c0'),
-      states,
-      gates,
-      tanhC,
-      z: new Float32Array(4 * B * H),
-    },
-    jsGemm,
-    jsActivations,
+    T,
+    (t) => jsGemm(t === 0 ? h0 : buf.states, t === 0 ? 0 : (t - 1) * B * H, whhT, z, 0, B, G, H),
+    (t) => forwardCellJs(d, buf, t, z, G),
   );
   return [
-    be.makeTensorInfo([2, T, B, H], 'float32', states),
-    be.makeTensorInfo([T, B, 4 * H], 'float32', gates),
-    be.makeTensorInfo([T, B, H], 'float32', tanhC),
+    be.makeTensorInfo([2, T, B, H], 'float32', buf.states),
+    be.makeTensorInfo([T, B, G], 'float32', buf.gates),
+    be.makeTensorInfo([T, B, H], 'float32', buf.tanhC),
   ];
 }
 
@@ -55,28 +58,27 @@ function lstmSequenceGradCpu(args: KernelArgs): TensorInfo[] {
   const be = args.backend as CpuBackend;
   const d = lstmDims((args.inputs['gates'] as TensorInfo).shape);
   const { T, B, H } = d;
-  const dxp = new Float32Array(T * B * 4 * H);
-  const dh0 = new Float32Array(B * H);
-  const dc0 = new Float32Array(B * H);
+  const G = 4 * H;
+  const whh = read(args, 'whh');
+  const buf = {
+    dy: read(args, 'dy'),
+    c0: read(args, 'c0'),
+    states: read(args, 'states'),
+    gates: read(args, 'gates'),
+    tanhC: read(args, 'tanhC'),
+    dxp: new Float32Array(T * B * G),
+    dc: new Float32Array(B * H),
+  };
+  const dh = new Float32Array(B * H); // the gradient reaching h_t through step t + 1; dh0 at the end
   lstmBackward(
-    d,
-    {
-      dy: read(args, 'dy'),
-      whh: read(args, 'whh'),
-      c0: read(args, 'c0'),
-      states: read(args, 'states'),
-      gates: read(args, 'gates'),
-      tanhC: read(args, 'tanhC'),
-      dxp,
-      dh0,
-      dc0,
-    },
-    jsGemm,
+    T,
+    (t) => backwardCellJs(d, buf, t, dh, H),
+    (t) => jsGemm(buf.dxp, t * B * G, whh, dh, 0, B, H, G),
   );
   return [
-    be.makeTensorInfo([T, B, 4 * H], 'float32', dxp),
-    be.makeTensorInfo([B, H], 'float32', dh0),
-    be.makeTensorInfo([B, H], 'float32', dc0),
+    be.makeTensorInfo([T, B, G], 'float32', buf.dxp),
+    be.makeTensorInfo([B, H], 'float32', dh),
+    be.makeTensorInfo([B, H], 'float32', buf.dc),
   ];
 }
 
