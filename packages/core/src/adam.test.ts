@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, type AdamOptions } from './adam.js';
 import { AdamW } from './adamw.js';
 import { ConfigError } from './errors.js';
-import { enableFusedAdamForTest } from './internal/kernels/adam-update.js';
+import { enableJsKernelsForTest } from './internal/kernels/js-kernel.js';
 import { Linear } from './linear.js';
 import {
   TEST_BACKENDS,
@@ -88,7 +88,7 @@ for (const backend of TEST_BACKENDS) {
 
     test('the fused update kernel (MlAdamUpdate) gives the op-level update bit for bit', () => {
       const run = (fused: boolean, make: (p: [string, tf.Variable][]) => Adam): Float32Array[] => {
-        enableFusedAdamForTest(fused);
+        enableJsKernelsForTest(fused);
         try {
           const w = tf.variable(tf.randomNormal([37, 5], 0, 1, 'float32', 3));
           const opt = make([['w', w]]);
@@ -105,7 +105,7 @@ for (const backend of TEST_BACKENDS) {
           w.dispose();
           return out.map((a) => Float32Array.from(a));
         } finally {
-          enableFusedAdamForTest(true);
+          enableJsKernelsForTest(true);
         }
       };
       const makers: [string, (p: [string, tf.Variable][]) => Adam][] = [

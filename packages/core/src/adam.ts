@@ -2,12 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { checkNonNegative, checkRange } from './checks.js';
 import { ConfigError } from './errors.js';
-import {
-  ADAM_UPDATE,
-  fusedAdamActive,
-  registerAdamUpdate,
-  type AdamUpdateAttrs,
-} from './internal/kernels/adam-update.js';
+import { adamUpdateKernel, type AdamUpdateAttrs } from './internal/kernels/adam-update.js';
+import { jsKernelsActive, runJsKernel } from './internal/kernels/js-kernel.js';
 import { Optimizer, type OptimizerParams } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
@@ -123,17 +119,10 @@ export class Adam extends Optimizer {
     // The bias corrections are plain numbers in float64, as PyTorch computes them in Python.
     const stepSize = lr / (1 - beta1 ** step);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-    if (fusedAdamActive() && grad.dtype === 'float32' && param.dtype === 'float32') {
+    if (jsKernelsActive() && grad.dtype === 'float32' && param.dtype === 'float32') {
       // One kernel instead of ~13 ops, bit-identical to the lines below (internal/kernels/adam-update.ts).
-      registerAdamUpdate();
       const attrs: AdamUpdateAttrs = { ...this.#h, decoupled: this.#decoupled, lr, stepSize, bc2Sqrt };
-      const out = tf
-        .engine()
-        .runKernel<tf.Tensor[]>(
-          ADAM_UPDATE,
-          { p: param, g: grad, m, v, ...(vMax !== null ? { vMax } : {}) },
-          attrs as unknown as tf.NamedAttrMap,
-        );
+      const out = runJsKernel(adamUpdateKernel, { p: param, g: grad, m, v, vMax }, attrs);
       param.assign(out[0]!);
       m.assign(out[1]!);
       v.assign(out[2]!);

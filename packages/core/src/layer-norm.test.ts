@@ -5,6 +5,7 @@ import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '.
 import { ConfigError, ShapeError } from './errors.js';
 import { LayerNorm } from './layer-norm.js';
 import { init } from './init.js';
+import { enableJsKernelsForTest } from './internal/kernels/js-kernel.js';
 import { Rng } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
@@ -24,6 +25,31 @@ for (const backend of TEST_BACKENDS) {
       tf.dispose([out, ...Object.values(grads)]);
       norm.dispose();
       f.dispose();
+    });
+
+    test('the fused kernels (MlLayerNorm, MlLayerNormGrad) equal the op-level form: output and all gradients', () => {
+      const norm = new LayerNorm({ normalizedShape: [3, 4], eps: 1e-3 });
+      norm.loadStateDict({ weight: init.normal(new Rng(5), [3, 4]), bias: init.normal(new Rng(6), [3, 4]) });
+      const x = init.normal(new Rng(7), [2, 5, 3, 4]);
+      const dy = init.normal(new Rng(8), [2, 5, 3, 4]);
+      const run = (fused: boolean) => {
+        enableJsKernelsForTest(fused);
+        try {
+          return forwardAndGrads(norm, x, dy, (v) => norm.forward(v));
+        } finally {
+          enableJsKernelsForTest(true);
+        }
+      };
+      const fused = run(true);
+      const ops = run(false);
+      expectTensorsClose(fused.out, ops.out, { atol: 1e-5, label: 'out' });
+      for (const k of ['input', 'weight', 'bias'])
+        expectTensorsClose(fused.grads[k] as tf.Tensor, ops.grads[k] as tf.Tensor, {
+          atol: 1e-5,
+          label: `grad ${k}`,
+        });
+      tf.dispose([x, dy, fused.out, ops.out, ...Object.values(fused.grads), ...Object.values(ops.grads)]);
+      norm.dispose();
     });
 
     test('forward and a training step leak no tensors; the step lowers the loss', async () => {

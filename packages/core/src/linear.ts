@@ -56,8 +56,7 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      // An explicit transpose keeps the product on wasm's fast flag-free path.
-      let y = tf.matMul(x2, tf.transpose(this.weight)); // [N, out]
+      let y = tf.matMul(x2, this.weight, false, true); // [N, out]
       if (this.bias !== null) y = tf.add(y, this.bias);
       return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

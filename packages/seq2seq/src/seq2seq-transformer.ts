@@ -115,7 +115,7 @@ class TiedGenerator extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.embedding.embeddingDim]); // [N, D]
-      const y = tf.add(tf.matMul(x2, tf.transpose(this.embedding.weight)), this.bias); // [N, V]
+      const y = tf.add(tf.matMul(x2, this.embedding.weight, false, true), this.bias); // [N, V]
       return tf.reshape(y, [...lead, this.embedding.numEmbeddings]); // [..., V]
     });
   }

@@ -127,7 +127,7 @@ function benchTorch(dropout: number): Side & { torch: string } {
   return JSON.parse(out.trim().split('\n').pop() as string) as Side & { torch: string };
 }
 
-await useBackend('wasm');
+await useBackend('wasm', { threads: 1 }); // both sides on one thread
 // PyTorch runs before and after @ml so that both see the machine in the same state; each side
 // reports its best round (a round's figure is the median of its iterations).
 // The same without dropout shows what dropout's masks cost each side.

@@ -105,7 +105,9 @@ export class PatchEmbedding extends Module {
       }
       const rows = tf.reshape(x, [b * gh, p, gw, p * c]); // [B·gh, p, gw, p·C]
       const patches = tf.reshape(tf.transpose(rows, [0, 2, 1, 3]), [b * gh * gw, p * p * c]); // [B·N, p·p·C]
-      const weight = tf.reshape(tf.transpose(this.proj.weight, [0, 2, 3, 1]), [d, p * p * c]); // [D, p·p·C]
+      // [D, C, p, p] → [D, p·p·C] (with one channel the layouts agree: no transpose)
+      const w = c === 1 ? this.proj.weight : tf.transpose(this.proj.weight, [0, 2, 3, 1]);
+      const weight = tf.reshape(w, [d, p * p * c]);
       let y = tf.matMul(patches, weight, false, true); // [B·N, D]
       if (this.proj.bias !== null) y = tf.add(y, this.proj.bias);
       return tf.reshape<tf.Rank.R3>(y, [b, gh * gw, d]);

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { replaceGradient } from './tfjs-seam.js';
 
 /**
- * BatchMatMul's stock gradient multiplies with transposeA/transposeB flags, which the wasm backend
- * runs 10–40× slower than a plain product. Transposing explicitly gives identical gradients.
+ * BatchMatMul's stock gradient ignores broadcasting: an operand broadcast over batch dimensions (a
+ * weight shared by a batch) got a gradient of the broadcast shape. This one sums those dimensions away.
  */
 function matMulGradient(): tf.GradConfig {
   return {
@@ -14,23 +14,23 @@ function matMulGradient(): tf.GradConfig {
       const [a, b] = saved as [tf.Tensor, tf.Tensor];
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const g = dy as tf.Tensor;
-      const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y);
-      const t = transposeLast2;
-      // Each branch is d(A·B) written with explicit transposes; sumToShape sums broadcast batch dims.
+      const mm = (x: tf.Tensor, y: tf.Tensor, tx = false, ty = false) => tf.matMul(x, y, tx, ty);
+      // Each branch is d(A·B) with transpose flags (@ml's wasm GEMM reads transposed operands in place);
+      // sumToShape sums broadcast batch dims.
       let da: () => tf.Tensor;
       let db: () => tf.Tensor;
       if (!transposeA && !transposeB) {
-        da = () => mm(g, t(b));
-        db = () => mm(t(a), g);
+        da = () => mm(g, b, false, true);
+        db = () => mm(a, g, true, false);
       } else if (!transposeA && transposeB) {
         da = () => mm(g, b);
-        db = () => mm(t(g), a);
+        db = () => mm(g, a, true, false);
       } else if (transposeA && !transposeB) {
-        da = () => mm(b, t(g));
+        da = () => mm(b, g, false, true);
         db = () => mm(a, g);
       } else {
-        da = () => mm(t(b), t(g));
-        db = () => mm(t(g), t(a));
+        da = () => mm(b, g, true, true);
+        db = () => mm(g, a, true, true);
       }
       return { a: () => sumToShape(da(), a.shape), b: () => sumToShape(db(), b.shape) };
     },

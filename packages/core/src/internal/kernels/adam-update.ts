@@ -1,6 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-
-import { input, wasmBackend, type KernelArgs, type TensorInfo } from './kernel-utils.js';
+import type { JsKernel } from './js-kernel.js';
 
 // MlAdamUpdate: one Adam/AdamW parameter update as one kernel (p, grad, m, v[, vMax] → p', m', v'[, vMax'])
 // instead of ~13 tfjs ops, on wasm and cpu. Every operation rounds to float32 in the order the op-level
@@ -67,59 +65,11 @@ function adamUpdate(
   }
 }
 
-const NAMES = ['p', 'g', 'm', 'v'];
-
-function wasmKernel(args: KernelArgs): TensorInfo[] {
-  const be = wasmBackend(args.backend);
-  const a = args.attrs as unknown as AdamUpdateAttrs;
-  const ins = [...NAMES, ...(a.amsgrad ? ['vMax'] : [])].map((n) => input(args, n));
-  const n = tf.util.sizeFromShape(ins[0]!.shape);
-  const outs = ins.filter((_, i) => i !== 1).map((t) => be.makeOutput(t.shape, 'float32')); // p, m, v[, vMax]
-  const heap = be.heapF32(); // after every allocation: the heap may have grown
-  const at = (t: TensorInfo): Float32Array => heap.subarray(be.ptr(t) >> 2, (be.ptr(t) >> 2) + n);
-  const [p, g, m, v, vMax] = ins.map(at);
-  const [pOut, mOut, vOut, vMaxOut] = outs.map(at);
-  adamUpdate(a, p!, g!, m!, v!, vMax ?? null, pOut!, mOut!, vOut!, vMaxOut ?? null);
-  return outs;
-}
-
-interface CpuBackend {
-  readSync(dataId: tf.DataId): unknown;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo;
-}
-
-function cpuKernel(args: KernelArgs): TensorInfo[] {
-  const be = args.backend as CpuBackend;
-  const a = args.attrs as unknown as AdamUpdateAttrs;
-  const ins = [...NAMES, ...(a.amsgrad ? ['vMax'] : [])].map((n) => input(args, n));
-  const [p, g, m, v, vMax] = ins.map((t) => be.readSync(t.dataId) as Float32Array);
-  const outs = [p!, m!, v!, ...(vMax ? [vMax] : [])].map((t) => new Float32Array(t.length));
-  adamUpdate(a, p!, g!, m!, v!, vMax ?? null, outs[0]!, outs[1]!, outs[2]!, outs[3] ?? null);
-  return outs.map((o) => be.makeTensorInfo(ins[0]!.shape, 'float32', o));
-}
-
-/** The backends MlAdamUpdate exists for. */
-export const ADAM_UPDATE_BACKENDS: readonly string[] = ['wasm', 'cpu'];
-
-let fusedEnabled = true;
-
-/** Whether Adam runs MlAdamUpdate on the active backend (wasm, cpu) rather than tfjs ops. */
-export function fusedAdamActive(): boolean {
-  return fusedEnabled && ADAM_UPDATE_BACKENDS.includes(tf.getBackend());
-}
-
-/** For tests: false makes Adam use the op-level update everywhere (true restores the kernel). */
-export function enableFusedAdamForTest(on: boolean): void {
-  fusedEnabled = on;
-}
-
-/** Registers MlAdamUpdate on wasm and cpu (idempotent: a new kernel name, nothing replaced). */
-export function registerAdamUpdate(): void {
-  for (const [backendName, kernelFunc] of [
-    ['wasm', wasmKernel],
-    ['cpu', cpuKernel],
-  ] as const) {
-    if (tf.getKernel(ADAM_UPDATE, backendName) === undefined)
-      tf.registerKernel({ kernelName: ADAM_UPDATE, backendName, kernelFunc });
-  }
-}
+/** MlAdamUpdate: inputs p, g, m, v[, vMax] → p', m', v'[, vMax']. */
+export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {
+  name: ADAM_UPDATE,
+  inputs: ['p', 'g', 'm', 'v', 'vMax'],
+  outputShapes: (ins, a) => Array.from({ length: a.amsgrad ? 4 : 3 }, () => ins[0]!.shape),
+  compute: ([p, g, m, v, vMax], [pOut, mOut, vOut, vMaxOut], a) =>
+    adamUpdate(a, p!, g!, m!, v!, vMax ?? null, pOut!, mOut!, vOut!, vMaxOut ?? null),
+};
