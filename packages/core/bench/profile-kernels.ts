@@ -10,7 +10,7 @@ import { BUILDERS } from './models.js';
 
 const name = process.argv[2] ?? 'transformer';
 const steps = Number(process.argv[3] ?? 5);
-await useBackend('wasm');
+await useBackend('wasm', { threads: 1 });
 const self = new Map<string, { ms: number; calls: number }>();
 const stack: number[] = [];
 for (const k of tf.getKernelsForBackend('wasm')) {

@@ -5,6 +5,7 @@ import { expectParity, expectThrows, fixture } from '../test/helpers.js';
 import { GELU, LeakyReLU, ReLU, Sigmoid, Tanh, gelu } from './activations.js';
 import type { GeluApproximation } from './activations.js';
 import { ConfigError } from './errors.js';
+import { enableJsKernelsForTest } from './internal/kernels/js-kernel.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
 for (const backend of TEST_BACKENDS) {
@@ -27,6 +28,27 @@ for (const backend of TEST_BACKENDS) {
         f.dispose();
       });
     }
+
+    test('the fused exact GELU kernels (MlGelu, MlGeluGrad) equal the op-level form, SIMD groups and JS tail', () => {
+      const x = tf.linspace(-7, 7, 4 * 257 + 3); // not a multiple of 4: the wasm path's JS tail runs too
+      const dy = tf.sin(tf.mul(x, 3));
+      const run = (fused: boolean) => {
+        enableJsKernelsForTest(fused);
+        try {
+          return tf.tidy(() => {
+            const f = (v: tf.Tensor) => tf.sum(tf.mul(gelu(v), dy));
+            return [gelu(x), tf.grad(f)(x)];
+          });
+        } finally {
+          enableJsKernelsForTest(true);
+        }
+      };
+      const [y, g] = run(true);
+      const [yRef, gRef] = run(false);
+      expectTensorsClose(y!, yRef!, { atol: 1e-6, label: 'gelu' });
+      expectTensorsClose(g!, gRef!, { atol: 1e-6, label: 'gelu gradient' });
+      tf.dispose([x, dy, y!, g!, yRef!, gRef!]);
+    });
 
     test('every activation leaks no tensors, forward or gradient', async () => {
       const x = tf.tensor1d([-2, -0.5, 0.5, 2]);

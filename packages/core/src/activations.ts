@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError } from './errors.js';
+import { geluGradKernel, geluKernel } from './internal/kernels/gelu.js';
+import { jsKernelsActive, runJsKernel } from './internal/kernels/js-kernel.js';
 import { Module } from './module.js';
 
 /** GELU approximation: 'none' is the exact x·Φ(x); 'tanh' is the tanh formula (as PyTorch's `approximate`). */
@@ -8,6 +10,7 @@ export type GeluApproximation = 'none' | 'tanh';
 
 /** GELU, exact (x·½(1+erf(x/√2))) or the tanh approximation. Any shape in, same shape out. */
 export function gelu(x: tf.Tensor, approximate: GeluApproximation = 'none'): tf.Tensor {
+  if (approximate === 'none' && x.dtype === 'float32' && jsKernelsActive()) return fusedGelu(x);
   return tf.tidy(() => {
     if (approximate === 'tanh') {
       const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
@@ -15,6 +18,20 @@ export function gelu(x: tf.Tensor, approximate: GeluApproximation = 'none'): tf.
     }
     return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
   });
+}
+
+/** Exact GELU as one kernel forward and one backward (wasm and cpu): ~5 and ~12 tfjs ops otherwise. */
+function fusedGelu(x: tf.Tensor): tf.Tensor {
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xIn = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xIn]);
+    return {
+      value: runJsKernel(geluKernel, { x: xIn }, {})[0]!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        runJsKernel(geluGradKernel, { dy, x: saved[0]! }, {})[0]!,
+    };
+  });
+  return run(x);
 }
 
 /** max(0, x). */

@@ -13,8 +13,19 @@ export interface JsKernel<A> {
   inputs: readonly string[];
   /** Output shapes, from the inputs present (in `inputs` order, absent ones skipped) and the attrs. */
   outputShapes(inputs: TensorInfo[], attrs: A): number[][];
-  /** Fills the outputs; `present` says which of `inputs` were given (absent ones are null). */
+  /** Fills the outputs; inputs not given are null. */
   compute(inputs: (Float32Array | null)[], outputs: Float32Array[], attrs: A, shapes: number[][]): void;
+  /**
+   * An optional SIMD path on the wasm heap, on byte addresses (inputs not given are null): returns false
+   * where it does not apply, and `compute` runs instead.
+   */
+  wasm?(heap: WasmHeap, inputs: (number | null)[], outputs: number[], attrs: A, shapes: number[][]): boolean;
+}
+
+/** What a kernel's wasm path gets: the module's memory, and the heap as floats (current at the call). */
+export interface WasmHeap {
+  memory: WebAssembly.Memory;
+  f32: Float32Array;
 }
 
 /** The backends {@link registerJsKernel} registers on. */
@@ -41,6 +52,9 @@ export function registerJsKernel<A>(k: JsKernel<A>): void {
     );
     const outs = shapes.map((s) => be.makeOutput(s, 'float32'));
     const heap = be.heapF32(); // after every allocation: the heap may have grown
+    const ptrs = ins.map((t) => (t === null ? null : be.ptr(t)));
+    if (k.wasm?.({ memory: be.memory(), f32: heap }, ptrs, outs.map(be.ptr), attrs, shapes) === true)
+      return outs;
     const view = (t: TensorInfo): Float32Array =>
       heap.subarray(be.ptr(t) >> 2, (be.ptr(t) >> 2) + tf.util.sizeFromShape(t.shape));
     k.compute(

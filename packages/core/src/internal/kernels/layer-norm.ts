@@ -1,4 +1,5 @@
 import type { JsKernel } from './js-kernel.js';
+import { layerNormSimd, layerNormSimdFits } from './layer-norm-simd.js';
 
 // LayerNorm over the last N elements of every row, forward and backward as one kernel each (on wasm and
 // cpu, through ./js-kernel) instead of ~10 tfjs ops forward and ~25 backward. Row statistics and the
@@ -17,6 +18,11 @@ export const layerNormKernel: JsKernel<LayerNormAttrs> = {
   outputShapes: ([x], { n }) => {
     const rows = x!.shape.reduce((a, b) => a * b, 1) / n;
     return [x!.shape, [rows], [rows]];
+  },
+  wasm: (heap, [x, w, b], [y, mean, rstd], { n, eps }, shapes) => {
+    if (!layerNormSimdFits(n)) return false;
+    layerNormSimd(heap.memory, n, eps).forward(x!, w!, b!, y!, mean!, rstd!, shapes[1]![0]!);
+    return true;
   },
   compute: ([x, w, b], [y, mean, rstd], { n, eps }) => {
     const rows = mean!.length;
@@ -46,6 +52,14 @@ export const layerNormGradKernel: JsKernel<LayerNormAttrs> = {
   name: 'MlLayerNormGrad',
   inputs: ['dy', 'x', 'weight', 'mean', 'rstd'],
   outputShapes: ([, x], { n }) => [x!.shape, [n], [n]],
+  wasm: (heap, [dy, x, w, mean, rstd], [dx, dw, db], { n, eps }, shapes) => {
+    if (!layerNormSimdFits(n)) return false;
+    heap.f32.fill(0, dw! >> 2, (dw! >> 2) + n);
+    heap.f32.fill(0, db! >> 2, (db! >> 2) + n);
+    const rows = shapes[0]!.reduce((a, c) => a * c, 1) / n;
+    layerNormSimd(heap.memory, n, eps).backward(dy!, x!, w!, mean!, rstd!, dx!, dw!, db!, rows);
+    return true;
+  },
   compute: ([dy, x, w, mean, rstd], [dx, dw, db], { n }) => {
     const rows = mean!.length;
     const accW = new Float64Array(n);

@@ -40,14 +40,14 @@ const iAdd = simd(0xae);
 const iShl = simd(0xab);
 
 /** Scratch v128 locals of {@link expOf}. */
-interface ExpLocals {
+export interface ExpLocals {
   y: number;
   k: number;
   r: number;
 }
 
-/** exp(scale·x) of the v128 on the stack, left on the stack. */
-function expOf(scale: number, { y, k, r }: ExpLocals): Code {
+/** exp(scale·x) of the v128 on the stack, left on the stack (f32x4). */
+export function expOf(scale: number, { y, k, r }: ExpLocals): Code {
   return flat(
     f32x4(scale),
     fMul,
