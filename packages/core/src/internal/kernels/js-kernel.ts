@@ -53,7 +53,15 @@ export function registerJsKernel<A>(k: JsKernel<A>): void {
     const outs = shapes.map((s) => be.makeOutput(s, 'float32'));
     const heap = be.heapF32(); // after every allocation: the heap may have grown
     const ptrs = ins.map((t) => (t === null ? null : be.ptr(t)));
-    if (k.wasm?.({ memory: be.memory(), f32: heap }, ptrs, outs.map(be.ptr), attrs, shapes) === true)
+    if (
+      k.wasm?.(
+        { memory: be.memory(), f32: heap },
+        ptrs,
+        outs.map((t) => be.ptr(t)),
+        attrs,
+        shapes,
+      ) === true
+    )
       return outs;
     const view = (t: TensorInfo): Float32Array =>
       heap.subarray(be.ptr(t) >> 2, (be.ptr(t) >> 2) + tf.util.sizeFromShape(t.shape));
