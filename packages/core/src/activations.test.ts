@@ -50,6 +50,26 @@ for (const backend of TEST_BACKENDS) {
       tf.dispose([x, dy, y!, g!, yRef!, gRef!]);
     });
 
+    test('the fused LeakyReLU kernels equal tf.leakyRelu: output and gradient, SIMD groups and JS tail, slope at 0', () => {
+      const x = tf.concat([tf.linspace(-3, 3, 4 * 64 + 1), tf.zeros([2])]); // zeros: the slope there is α
+      const dy = tf.cos(tf.mul(x, 5));
+      for (const alpha of [0.01, 0.2, 1.5]) {
+        const layer = new LeakyReLU({ negativeSlope: alpha });
+        const f = (v: tf.Tensor) => tf.sum(tf.mul(layer.forward(v), dy));
+        const ref = (v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), dy));
+        const [y, g, yRef, gRef] = tf.tidy(() => [
+          layer.forward(x),
+          tf.grad(f)(x),
+          tf.leakyRelu(x, alpha),
+          tf.grad(ref)(x),
+        ]);
+        expectTensorsClose(y, yRef, { atol: 1e-7, label: `leaky relu α ${alpha}` }); // tfjs' cpu kernel multiplies by α in float64
+        expectTensorsClose(g, gRef, { atol: 0, label: `leaky relu gradient α ${alpha}` });
+        tf.dispose([y, g, yRef, gRef]);
+      }
+      tf.dispose([x, dy]);
+    });
+
     test('every activation leaks no tensors, forward or gradient', async () => {
       const x = tf.tensor1d([-2, -0.5, 0.5, 2]);
       for (const layer of [

@@ -23,13 +23,6 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
-/**
- * Parameters up to this size update through the fused kernel; larger ones through tfjs ops, whose SIMD
- * elementwise kernels beat the kernel's scalar JS loop once dispatch no longer dominates (both give the
- * same bits).
- */
-const FUSED_ADAM_MAX_SIZE = 1 << 16;
-
 /** Defaults of {@link AdamOptions} for {@link Adam}, PyTorch's. */
 export const DEFAULT_ADAM_OPTIONS = {
   lr: 1e-3,
@@ -126,12 +119,7 @@ export class Adam extends Optimizer {
     // The bias corrections are plain numbers in float64, as PyTorch computes them in Python.
     const stepSize = lr / (1 - beta1 ** step);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-    if (
-      jsKernelsActive() &&
-      param.size <= FUSED_ADAM_MAX_SIZE &&
-      grad.dtype === 'float32' &&
-      param.dtype === 'float32'
-    ) {
+    if (jsKernelsActive() && grad.dtype === 'float32' && param.dtype === 'float32') {
       // One kernel instead of ~13 ops, bit-identical to the lines below (internal/kernels/adam-update.ts).
       const attrs: AdamUpdateAttrs = { ...this.#h, decoupled: this.#decoupled, lr, stepSize, bc2Sqrt };
       const out = runJsKernel(adamUpdateKernel, { p: param, g: grad, m, v, vMax }, attrs);

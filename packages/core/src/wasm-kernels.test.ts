@@ -362,7 +362,7 @@ describe('other ops on wasm equal cpu', () => {
     }
   });
 
-  test('concat, slice, split, unstack, transpose, sum, einsum: values and gradients (float32, int32, bool)', () => {
+  test('concat, slice, split, unstack, transpose, sum, mean, einsum: values and gradients (float32, int32, bool)', () => {
     expectSameOnBoth(() =>
       withGrads((a, b) => tf.concat([a, b, a], 1), [rand([3, 4], 29), rand([3, 2], 30)]),
     );
@@ -400,6 +400,8 @@ describe('other ops on wasm equal cpu', () => {
       expectSameOnBoth(() => withGrads((a) => tf.transpose(a, [...perm]), [rand([...shape], 33)]));
     }
     expectSameOnBoth(() => withGrads((a) => tf.sum(a, [0, 1]), [rand([40, 30, 16], 34)]));
+    expectSameOnBoth(() => withGrads((a) => tf.mean(a, [0, 1, 2]), [rand([5, 12, 10, 16], 38)]));
+    expectSameOnBoth(() => withGrads((a) => tf.mean(a, 0, true), [rand([300, 20], 39)]));
     expectSameOnBoth(() => withGrads((a) => tf.sum(a, 0, true), [rand([300, 20], 35)]));
     expectSameOnBoth(() => [
       tf.einsum('bij,bjk->bik', rand([2, 3, 4], 36), rand([2, 4, 5], 37)),

@@ -11,7 +11,7 @@ import { identityConfig } from './kernels/identity.js';
 import { setStockKernel, type WasmKernel } from './kernels/kernel-utils.js';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.js';
 import { sliceConfigs } from './kernels/slice.js';
-import { sumConfig } from './kernels/sum.js';
+import { sumConfigs } from './kernels/sum.js';
 import { transposeConfig } from './kernels/transpose.js';
 import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.js';
 import { replaceKernel, restoreKernel } from './tfjs-seam.js';
@@ -19,7 +19,7 @@ import { replaceKernel, restoreKernel } from './tfjs-seam.js';
 // Kernels registered on tfjs-backend-wasm 4.22 so that training runs there with nothing falling back
 // or failing: the backprops it lacks (Conv2DBackpropFilter, depthwise backprops, UnsortedSegmentSum for
 // gather's gradient, Einsum), and faster or corrected versions of ones it has (BatchMatMul with transposes
-// or a batch, Conv2DBackpropInput, Transpose, Sum, Identity, MaxPoolGrad, Conv2D with 'same' padding, Slice/Unpack/SplitV).
+// or a batch, Conv2DBackpropInput, Transpose, Sum, Mean, Identity, MaxPoolGrad, Conv2D with 'same' padding, Slice/Unpack/SplitV).
 // One kernel per file in ./kernels; every access to the backend's private state goes through ../tfjs-seam.
 
 const KERNELS: readonly WasmKernel[] = [
@@ -27,7 +27,7 @@ const KERNELS: readonly WasmKernel[] = [
   transposeConfig,
   conv2DConfig,
   identityConfig,
-  sumConfig,
+  ...sumConfigs,
   maxPoolGradConfig,
   conv2DBackpropInputConfig,
   conv2DBackpropFilterConfig,

@@ -1,4 +1,26 @@
+import { SHARED_MAX_PAGES } from '../gemm/probe.js';
+import {
+  add,
+  encodeModule,
+  flat,
+  get,
+  I32,
+  i32,
+  inc,
+  ltS,
+  set,
+  V128,
+  vAdd,
+  vLoad,
+  vLoadSplat,
+  vMul,
+  vStore,
+  whileLoop,
+  type Code,
+  type FnDef,
+} from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
+import { simd } from './simd-map.js';
 
 // MlAdamUpdate: one Adam/AdamW parameter update as one kernel (p, grad, m, v[, vMax] → p', m', v'[, vMax'])
 // instead of ~13 tfjs ops, on wasm and cpu. Every operation rounds to float32 in the order the op-level
@@ -65,6 +87,109 @@ function adamUpdate(
   }
 }
 
+// ---- SIMD (wasm): the same operations in the same order on f32x4, so the same bits ----
+// update(p, g, m, v, vMax, pOut, mOut, vOut, vMaxOut, consts, bytes); consts holds the f32 scalars
+// [β1, β2, 1 − β1, 1 − β2, eps, 1 − lr·wd, wd, stepSize, √(1 − β2ᵗ)], one variant per decay mode and AMSGrad.
+type Decay = 'none' | 'l2' | 'decoupled';
+const [P_, G_, M_, V_, VMAX, POUT, MOUT, VOUT, VMAXOUT, CONSTS, BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const I_ = 11;
+const [B1, B2, C1, C2, EPS, SHRINK, WD, SS, BC] = [12, 13, 14, 15, 16, 17, 18, 19, 20];
+const [PV, GV, MV, VV] = [21, 22, 23, 24];
+const vSqrt = simd(0xe3);
+const vMax = simd(0xe9);
+const vDiv = simd(0xe7);
+const vSub = simd(0xe5);
+
+function updateFn(decay: Decay, amsgrad: boolean): FnDef {
+  const at = (p: number): Code => flat(get(p), get(I_), add);
+  const consts = [B1, B2, C1, C2, EPS, SHRINK, WD, SS, BC].map((l, i) =>
+    flat(get(CONSTS), vLoadSplat(4 * i), set(l)),
+  );
+  const second = amsgrad
+    ? flat(at(VMAXOUT), at(VMAX), vLoad(), get(VV), vMax, set(VV), get(VV), vStore()) // v̂ = max(v̂, v)
+    : [];
+  return {
+    name: `update_${decay}_${amsgrad ? 'ams' : 'plain'}`,
+    params: 11,
+    locals: [
+      [1, I32],
+      [13, V128],
+    ],
+    body: flat(
+      ...consts,
+      i32(0),
+      set(I_),
+      whileLoop(
+        flat(get(I_), get(BYTES), ltS),
+        flat(at(P_), vLoad(), set(PV), at(G_), vLoad(), set(GV)),
+        decay === 'decoupled' ? flat(get(PV), get(SHRINK), vMul, set(PV)) : [],
+        decay === 'l2' ? flat(get(GV), get(PV), get(WD), vMul, vAdd, set(GV)) : [],
+        // m ← m·β1 + g·(1 − β1); v ← v·β2 + (g·g)·(1 − β2)
+        flat(
+          at(M_),
+          vLoad(),
+          get(B1),
+          vMul,
+          get(GV),
+          get(C1),
+          vMul,
+          vAdd,
+          set(MV),
+          at(MOUT),
+          get(MV),
+          vStore(),
+        ),
+        flat(at(V_), vLoad(), get(B2), vMul, get(GV), get(GV), vMul, get(C2), vMul, vAdd, set(VV)),
+        flat(at(VOUT), get(VV), vStore()),
+        second,
+        // p ← p − (m / (√v / bc + eps))·stepSize
+        flat(
+          at(POUT),
+          get(PV),
+          get(MV),
+          get(VV),
+          vSqrt,
+          get(BC),
+          vDiv,
+          get(EPS),
+          vAdd,
+          vDiv,
+          get(SS),
+          vMul,
+          vSub,
+        ),
+        vStore(),
+        inc(I_, i32(16)),
+      ),
+    ),
+  };
+}
+
+const VARIANTS: [Decay, boolean][] = (['none', 'l2', 'decoupled'] as const).flatMap((d) => [
+  [d, false] as [Decay, boolean],
+  [d, true] as [Decay, boolean],
+]);
+
+type UpdateFn = (...args: number[] & { length: 11 }) => void;
+const modules = new WeakMap<WebAssembly.Memory, Record<string, UpdateFn>>();
+
+function updateModule(memory: WebAssembly.Memory): Record<string, UpdateFn> {
+  let m = modules.get(memory);
+  if (m === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = encodeModule(
+      VARIANTS.map(([d, a]) => updateFn(d, a)),
+      { shared, maxPages: SHARED_MAX_PAGES },
+    );
+    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as Record<
+      string,
+      UpdateFn
+    >;
+    modules.set(memory, m);
+  }
+  return m;
+}
+
 /** MlAdamUpdate: inputs p, g, m, v[, vMax] → p', m', v'[, vMax']. */
 export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {
   name: ADAM_UPDATE,
@@ -72,4 +197,59 @@ export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {
   outputShapes: (ins, a) => Array.from({ length: a.amsgrad ? 4 : 3 }, () => ins[0]!.shape),
   compute: ([p, g, m, v, vMax], [pOut, mOut, vOut, vMaxOut], a) =>
     adamUpdate(a, p!, g!, m!, v!, vMax ?? null, pOut!, mOut!, vOut!, vMaxOut ?? null),
+  wasm: (heap, [p, g, m, v, vMax], [pOut, mOut, vOut, vMaxOut], a, [shape]) => {
+    const n = shape!.reduce((x, y) => x * y, 1);
+    const n4 = n & ~3;
+    const decay: Decay = a.weightDecay === 0 ? 'none' : a.decoupled ? 'decoupled' : 'l2';
+    if (n4 > 0) {
+      const c = heap.scratch(9);
+      const f = Math.fround;
+      heap.f32.set(
+        [
+          a.beta1,
+          a.beta2,
+          1 - a.beta1,
+          1 - a.beta2,
+          a.eps,
+          1 - a.lr * a.weightDecay,
+          a.weightDecay,
+          a.stepSize,
+          a.bc2Sqrt,
+        ].map(f),
+        c >> 2,
+      );
+      updateModule(heap.memory)[`update_${decay}_${a.amsgrad ? 'ams' : 'plain'}`]!(
+        p!,
+        g!,
+        m!,
+        v!,
+        vMax ?? 0,
+        pOut!,
+        mOut!,
+        vOut!,
+        vMaxOut ?? 0,
+        c,
+        4 * n4,
+      );
+    }
+    if (n4 < n) {
+      // The last n mod 4 floats in JS, on views of the heap.
+      const f32 = heap.f32;
+      const tail = (ptr: number | null | undefined) =>
+        ptr == null ? null : f32.subarray((ptr >> 2) + n4, (ptr >> 2) + n);
+      adamUpdate(
+        a,
+        tail(p)!,
+        tail(g)!,
+        tail(m)!,
+        tail(v)!,
+        tail(vMax),
+        tail(pOut)!,
+        tail(mOut)!,
+        tail(vOut)!,
+        tail(vMaxOut),
+      );
+    }
+    return true;
+  },
 };

@@ -22,10 +22,13 @@ export interface JsKernel<A> {
   wasm?(heap: WasmHeap, inputs: (number | null)[], outputs: number[], attrs: A, shapes: number[][]): boolean;
 }
 
-/** What a kernel's wasm path gets: the module's memory, and the heap as floats (current at the call). */
+/** What a kernel's wasm path gets: the module's memory, the heap as floats, and scratch space. */
 export interface WasmHeap {
   memory: WebAssembly.Memory;
-  f32: Float32Array;
+  /** The heap as floats (a getter: current even after `scratch` grew the heap). */
+  readonly f32: Float32Array;
+  /** A byte address of `floats` floats of scratch, freed when the kernel returns. */
+  scratch(floats: number): number;
 }
 
 /** The backends {@link registerJsKernel} registers on. */
@@ -51,18 +54,25 @@ export function registerJsKernel<A>(k: JsKernel<A>): void {
       attrs,
     );
     const outs = shapes.map((s) => be.makeOutput(s, 'float32'));
-    const heap = be.heapF32(); // after every allocation: the heap may have grown
     const ptrs = ins.map((t) => (t === null ? null : be.ptr(t)));
-    if (
-      k.wasm?.(
-        { memory: be.memory(), f32: heap },
-        ptrs,
-        outs.map((t) => be.ptr(t)),
-        attrs,
-        shapes,
-      ) === true
-    )
-      return outs;
+    const scratch: number[] = [];
+    const wasmHeap: WasmHeap = {
+      memory: be.memory(),
+      get f32() {
+        return be.heapF32();
+      },
+      scratch: (floats) => {
+        scratch.push(be.malloc(4 * floats));
+        return scratch[scratch.length - 1]!;
+      },
+    };
+    try {
+      const outPtrs = outs.map((t) => be.ptr(t));
+      if (k.wasm?.(wasmHeap, ptrs, outPtrs, attrs, shapes) === true) return outs;
+    } finally {
+      for (const p of scratch) be.free(p);
+    }
+    const heap = be.heapF32(); // after every allocation: the heap may have grown
     const view = (t: TensorInfo): Float32Array =>
       heap.subarray(be.ptr(t) >> 2, (be.ptr(t) >> 2) + tf.util.sizeFromShape(t.shape));
     k.compute(

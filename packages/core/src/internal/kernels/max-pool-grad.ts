@@ -48,27 +48,36 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
     strideHeight,
     strideWidth,
   } = info;
+  // Per output position, the taps outer and the channels inner: contiguous reads, and the window's
+  // bounds checked once per tap instead of once per tap and channel. The first maximum wins (as the
+  // stock forward's argmax), so ties send the gradient to the earliest tap.
+  const best = new Float32Array(c);
+  const arg = new Int32Array(c);
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
       for (let ow = 0; ow < outWidth; ow++) {
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let i = 0; i < filterHeight; i++) {
-            const ih = oh * strideHeight - top + i;
-            if (ih < 0 || ih >= inHeight) continue;
-            for (let j = 0; j < filterWidth; j++) {
-              const iw = ow * strideWidth - left + j;
-              if (iw < 0 || iw >= inWidth) continue;
-              const idx = ((n * inHeight + ih) * inWidth + iw) * c + ch;
-              if (heap[xs + idx]! > best) {
-                best = heap[xs + idx]!;
-                at = idx;
+        best.fill(-Infinity);
+        arg.fill(-1);
+        for (let i = 0; i < filterHeight; i++) {
+          const ih = oh * strideHeight - top + i;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let j = 0; j < filterWidth; j++) {
+            const iw = ow * strideWidth - left + j;
+            if (iw < 0 || iw >= inWidth) continue;
+            const base = ((n * inHeight + ih) * inWidth + iw) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = heap[xs + base + ch]!;
+              if (v > best[ch]!) {
+                best[ch] = v;
+                arg[ch] = base + ch;
               }
             }
           }
-          if (at >= 0)
-            heap[dx + at] = heap[dx + at]! + heap[g + ((n * outHeight + oh) * outWidth + ow) * c + ch]!;
+        }
+        const gBase = g + ((n * outHeight + oh) * outWidth + ow) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const a = arg[ch]!;
+          if (a >= 0) heap[dx + a] = heap[dx + a]! + heap[gBase + ch]!;
         }
       }
     }

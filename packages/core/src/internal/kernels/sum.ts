@@ -11,8 +11,9 @@ import {
   type WasmKernel,
 } from './kernel-utils.js';
 
-// Sum over leading axes (bias and norm-weight gradients) without the stock transpose.
-function sum(args: KernelArgs): TensorInfo {
+// Sum and Mean over leading axes (bias and norm-weight gradients, batch-norm statistics) without the
+// stock kernels' transpose: one SIMD column sum.
+function reduceLeading(args: KernelArgs, kernel: 'Sum' | 'Mean'): TensorInfo {
   const be = wasmBackend(args.backend);
   const x = input(args, 'x');
   const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -21,12 +22,20 @@ function sum(args: KernelArgs): TensorInfo {
   const rows = size(x.shape.slice(0, lead));
   const cols = size(x.shape.slice(lead));
   if (x.dtype !== 'float32' || lead === 0 || cols % 4 !== 0 || rows * cols < 4096)
-    return runStock('Sum', args);
+    return runStock(kernel, args);
   const outShape = keepDims ? x.shape.map((d, i) => (i < lead ? 1 : d)) : x.shape.slice(lead);
   const out = be.makeOutput(outShape, 'float32');
   simdOf(be).colSum(be.ptr(x), be.ptr(out), rows, cols / 4);
+  if (kernel === 'Mean') {
+    const f = be.heapF32();
+    const o = be.ptr(out) >> 2;
+    for (let j = 0; j < cols; j++) f[o + j] = f[o + j]! / rows;
+  }
   return out;
 }
 
-/** @ml's wasm `Sum` kernel. */
-export const sumConfig: WasmKernel = { kernelName: 'Sum', kernelFunc: sum };
+/** @ml's wasm `Sum` and `Mean` kernels. */
+export const sumConfigs: readonly WasmKernel[] = [
+  { kernelName: 'Sum', kernelFunc: (args) => reduceLeading(args, 'Sum') },
+  { kernelName: 'Mean', kernelFunc: (args) => reduceLeading(args, 'Mean') },
+];

@@ -1,0 +1,73 @@
+import { flat, get, set, vLoad, vMul, vStore, type Code } from '../gemm/wasm-encoder.js';
+import type { JsKernel } from './js-kernel.js';
+import { A, at, B, f32x4, mapFloats, mapFn, OUT, simd, simdMaps, V0 } from './simd-map.js';
+
+// Leaky ReLU, y = x > 0 ? x : α·x, and its gradient dx = x > 0 ? dy : α·dy (PyTorch's, and tfjs': the slope
+// at 0 is α), one kernel each on wasm and cpu (./js-kernel). tfjs-backend-wasm's LeakyRelu is a scalar loop
+// and its gradient takes three more kernels (Greater, Multiply, Select); here both are one SIMD pass
+// (compare, then bit-select), compiled per α.
+
+/** Attributes: the negative slope α. */
+export interface LeakyReluAttrs {
+  alpha: number;
+}
+
+const gt = simd(0x44); // f32x4.gt
+const bitselect = simd(0x52); // v128.bitselect(a, b, mask): a where mask, else b
+const [X, V] = [V0, V0 + 1];
+
+/** bitselect(v, α·v, x > 0) of locals V (value) and X (sign source), left on the stack. */
+const select = (alpha: number): Code =>
+  flat(get(V), get(V), f32x4(alpha), vMul, get(X), f32x4(0), gt, bitselect);
+
+const fns = (alpha: number) => () => [
+  mapFn('forward', flat(at(A), vLoad(), set(X), get(X), set(V), at(OUT), select(alpha), vStore())),
+  mapFn('backward', flat(at(A), vLoad(), set(X), at(B), vLoad(), set(V), at(OUT), select(alpha), vStore())),
+];
+
+const maps = (memory: WebAssembly.Memory, alpha: number) =>
+  simdMaps(memory, `leaky-relu:${alpha}`, fns(Math.fround(alpha)));
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** MlLeakyRelu: x → y. */
+export const leakyReluKernel: JsKernel<LeakyReluAttrs> = {
+  name: 'MlLeakyRelu',
+  inputs: ['x'],
+  outputShapes: ([x]) => [x!.shape],
+  compute: ([x], [y], attrs) => {
+    const alpha = Math.fround(attrs.alpha); // α as a float32, as tfjs' ops use it
+    for (let k = 0; k < x!.length; k++) y![k] = x![k]! > 0 ? x![k]! : alpha * x![k]!;
+  },
+  wasm: (heap, [x], [y], { alpha }, [shape]) =>
+    mapFloats(
+      heap,
+      size(shape!),
+      (bytes) => maps(heap.memory, alpha).forward!(x!, 0, y!, bytes),
+      (k) => {
+        const v = heap.f32[(x! >> 2) + k]!;
+        heap.f32[(y! >> 2) + k] = v > 0 ? v : Math.fround(alpha) * v;
+      },
+    ),
+};
+
+/** MlLeakyReluGrad: x, dy → dx. */
+export const leakyReluGradKernel: JsKernel<LeakyReluAttrs> = {
+  name: 'MlLeakyReluGrad',
+  inputs: ['x', 'dy'],
+  outputShapes: ([x]) => [x!.shape],
+  compute: ([x, dy], [dx], attrs) => {
+    const alpha = Math.fround(attrs.alpha);
+    for (let k = 0; k < x!.length; k++) dx![k] = x![k]! > 0 ? dy![k]! : alpha * dy![k]!;
+  },
+  wasm: (heap, [x, dy], [dx], { alpha }, [shape]) =>
+    mapFloats(
+      heap,
+      size(shape!),
+      (bytes) => maps(heap.memory, alpha).backward!(x!, dy!, dx!, bytes),
+      (k) => {
+        const d = heap.f32[(dy! >> 2) + k]!;
+        heap.f32[(dx! >> 2) + k] = heap.f32[(x! >> 2) + k]! > 0 ? d : Math.fround(alpha) * d;
+      },
+    ),
+};

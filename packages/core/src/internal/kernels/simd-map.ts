@@ -1,0 +1,93 @@
+import { SHARED_MAX_PAGES } from '../gemm/probe.js';
+import {
+  add,
+  encodeModule,
+  flat,
+  get,
+  I32,
+  i32,
+  inc,
+  ltS,
+  set,
+  V128,
+  whileLoop,
+  type Code,
+  type FnDef,
+  uleb,
+} from '../gemm/wasm-encoder.js';
+import type { WasmHeap } from './js-kernel.js';
+
+// Elementwise SIMD maps for the fused JS kernels' wasm paths: each function is
+// fn(a, b, out, bytes) running `lane` for every 16-byte group (a multiple of 16 bytes from each pointer),
+// with local I the byte offset and v128 locals from V0 on. A module of such functions is compiled once
+// per memory and key (a key names the constants compiled in).
+
+export const simd = (op: number): Code => [0xfd, ...uleb(op)];
+export const f32x4 = (v: number): Code => [
+  ...simd(0x0c),
+  ...new Uint8Array(new Float32Array([v, v, v, v]).buffer),
+];
+export const i32x4 = (v: number): Code => [
+  ...simd(0x0c),
+  ...new Uint8Array(new Int32Array([v, v, v, v]).buffer),
+];
+
+/** Param indices of a map function, and its byte-offset local. */
+export const [A, B, OUT, BYTES, I] = [0, 1, 2, 3, 4];
+/** The first v128 local (a map function has {@link V128_LOCALS} of them). */
+export const V0 = 5;
+export const V128_LOCALS = 8;
+
+/** The address of the current group of pointer param `p`. */
+export const at = (p: number): Code => flat(get(p), get(I), add);
+
+/** A map function `name` with per-group body `lane`. */
+export function mapFn(name: string, lane: Code): FnDef {
+  return {
+    name,
+    params: 4,
+    locals: [
+      [1, I32],
+      [V128_LOCALS, V128],
+    ],
+    body: flat(i32(0), set(I), whileLoop(flat(get(I), get(BYTES), ltS), lane, inc(I, i32(16)))),
+  };
+}
+
+/** A map function as called: (a, b, out, bytes). */
+export type MapFn = (a: number, b: number, out: number, bytes: number) => void;
+
+const modules = new WeakMap<WebAssembly.Memory, Map<string, Record<string, MapFn>>>();
+
+/** The module of `fns()` for `key`, instantiated once per memory. */
+export function simdMaps(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): Record<string, MapFn> {
+  let byKey = modules.get(memory);
+  if (byKey === undefined) modules.set(memory, (byKey = new Map<string, Record<string, MapFn>>()));
+  let m = byKey.get(key);
+  if (m === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = encodeModule(fns(), { shared, maxPages: SHARED_MAX_PAGES });
+    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as Record<
+      string,
+      MapFn
+    >;
+    byKey.set(key, m);
+  }
+  return m;
+}
+
+/**
+ * Runs a map over n floats: `run(bytes)` over the whole f32x4 groups, then `tail(k)` (JS, float index k,
+ * on `heap.f32`) over the last n mod 4. Returns true (the wasm path handled it).
+ */
+export function mapFloats(
+  heap: WasmHeap,
+  n: number,
+  run: (bytes: number) => void,
+  tail: (k: number) => void,
+): true {
+  const n4 = n & ~3;
+  if (n4 > 0) run(4 * n4);
+  for (let k = n4; k < n; k++) tail(k);
+  return true;
+}
