@@ -3,8 +3,9 @@
 // @ml/runner: progress bar, loss/accuracy curves, checkpoints with resume, attention-rollout images.
 //
 //   pnpm demo vit [--epochs 5] [--dataset fashion|mnist] [--out DIR] [--resume] [--limit N]
-//                 [--seed 0] [--batch-size 128] [--lr 3e-3] [--warmup 0] [--label-smoothing 0]
-//                 [--backend wasm] [--data-dir DIR] [--help]
+//                 [--seed 0] [--batch-size 128] [--lr 3e-3] [--warmup 200] [--label-smoothing 0.1]
+//                 [--pool cls|mean] [--dropout-at head|blocks] [--beta2 0.98] [--decay matrices|all]
+//                 [--clip 1] [--backend wasm] [--data-dir DIR] [--help]
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,6 +20,7 @@ import type { ImageClassificationData } from '@ml/data-loaders';
 import {
   Accuracy,
   CurvePlotter,
+  GradientClipping,
   HistoryWriter,
   LrScheduler,
   ModelCheckpoint,
@@ -60,12 +62,24 @@ export interface VitDemoOptions {
   labelSmoothing: number;
   /** How the encoder's tokens become one vector for the head. */
   pool: 'cls' | 'mean';
+  /** Where the dropout of 0.1 acts: 'head' (timm's `drop_rate`: on the pooled features) or 'blocks' (after the position embedding, attention and MLP). */
+  dropoutAt: 'head' | 'blocks';
+  /** Adam's β2. */
+  beta2: number;
+  /** Which parameters weight decay applies to: 'matrices' (weights of rank ≥ 2, timm's convention) or 'all'. */
+  decay: 'matrices' | 'all';
+  /** Largest global gradient norm (0: no clipping). */
+  clip: number;
   resume: boolean;
   /** Directory of the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist, else the download cache). */
   dataDir?: string;
 }
 
-/** The demo's recipe: ViT M28/7 (patch 7, D 64, depth 4, 4 heads, MLP 128, dropout 0.1) with [class]-token pooling, AdamW, linear warmup then cosine per step, label smoothing 0.1. */
+/**
+ * The demo's recipe: ViT M28/7 (patch 7, D 64, depth 4, 4 heads, MLP 128) with dropout 0.1 before the head,
+ * [class]-token pooling; AdamW (lr 3e-3, β2 0.98, weight decay 0.01 on the weight matrices), gradients
+ * clipped to norm 1, linear warmup then cosine per step, label smoothing 0.1.
+ */
 export const VIT_DEMO_DEFAULTS = {
   epochs: 5,
   dataset: 'fashion',
@@ -77,6 +91,10 @@ export const VIT_DEMO_DEFAULTS = {
   warmup: 200,
   labelSmoothing: 0.1,
   pool: 'cls',
+  dropoutAt: 'head',
+  beta2: 0.98,
+  decay: 'matrices',
+  clip: 1,
   evalBatchSize: 500,
   checkpointEvery: 200,
   rolloutImages: 10,
@@ -86,9 +104,10 @@ const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const HELP = `pnpm demo vit [options]
 
-Trains a small Vision Transformer (patch 7, dim 64, depth 4, 4 heads, MLP 128, dropout 0.1, [class]
-token pooling; AdamW lr 3e-3, weight decay 0.01, 200 warmup steps then cosine decay per step, label smoothing
-0.1, batch 128, no augmentation) and writes metrics.json,
+Trains a small Vision Transformer (patch 7, dim 64, depth 4, 4 heads, MLP 128, dropout 0.1 before the
+head, [class] token pooling; AdamW lr 3e-3, β2 0.98, weight decay 0.01 on the weight matrices, gradient norm
+clipped to 1, 200 warmup steps then cosine decay per step, label smoothing 0.1, batch 128, no augmentation)
+and writes metrics.json,
 curves.svg, history.jsonl/csv, checkpoints/ and rollout.svg (attention rollout of test images).
 
   --epochs N            epochs (default ${VIT_DEMO_DEFAULTS.epochs})
@@ -102,6 +121,12 @@ curves.svg, history.jsonl/csv, checkpoints/ and rollout.svg (attention rollout o
   --warmup N            linear warmup steps before the cosine, at most a fifth of the run (default ${VIT_DEMO_DEFAULTS.warmup})
   --label-smoothing X   (default ${VIT_DEMO_DEFAULTS.labelSmoothing})
   --pool cls|mean       [class] token or mean of the patch tokens into the head (default ${VIT_DEMO_DEFAULTS.pool})
+  --dropout-at head|blocks
+                        dropout 0.1 on the pooled features (timm's drop_rate) or in the blocks (after the
+                        position embedding, attention and MLP) (default ${VIT_DEMO_DEFAULTS.dropoutAt})
+  --beta2 X             AdamW's β2 (default ${VIT_DEMO_DEFAULTS.beta2})
+  --decay matrices|all  weight decay on the weight matrices only, or on every parameter (default ${VIT_DEMO_DEFAULTS.decay})
+  --clip X              largest global gradient norm, 0 for none (default ${VIT_DEMO_DEFAULTS.clip})
   --backend NAME        wasm (default), cpu, auto, ...
   --data-dir DIR        folder of the Fashion-MNIST IDX files
   --help                this text
@@ -169,12 +194,18 @@ export async function runVitDemo(options: VitDemoOptions): Promise<VitMetrics> {
   const nTest = test.y.shape[0];
   const datasetName = options.dataset === 'mnist' ? 'mnist' : 'fashion-mnist';
 
-  const model = createVit('M28/7', { seed: options.seed, pool: options.pool });
+  const head = options.dropoutAt === 'head';
+  const model = createVit('M28/7', {
+    seed: options.seed,
+    pool: options.pool,
+    dropout: head ? 0 : 0.1,
+    headDropout: head ? 0.1 : 0,
+  });
   console.log(
-    `${datasetName} (${data.source}): ${nTrain} training, ${nTest} test images; backend ${backend}; ViT patch 7, dim 64, depth 4, 4 heads, MLP 128, dropout 0.1 (${model.numParameters().toLocaleString('en-US')} parameters)`,
+    `${datasetName} (${data.source}): ${nTrain} training, ${nTest} test images; backend ${backend}; ViT patch 7, dim 64, depth 4, 4 heads, MLP 128, dropout 0.1 ${head ? 'before the head' : 'in the blocks'} (${model.numParameters().toLocaleString('en-US')} parameters)`,
   );
   console.log(
-    `AdamW lr ${options.lr}, weight decay ${options.weightDecay}, cosine per step${options.warmup > 0 ? ` after ${options.warmup} warmup steps` : ''}, batch ${options.batchSize}${options.labelSmoothing > 0 ? `, label smoothing ${options.labelSmoothing}` : ''}, no augmentation`,
+    `AdamW lr ${options.lr}, β2 ${options.beta2}, weight decay ${options.weightDecay}${options.decay === 'matrices' ? ' on the weight matrices' : ''}${options.clip > 0 ? `, gradient norm clipped to ${options.clip}` : ''}, cosine per step${options.warmup > 0 ? ` after ${options.warmup} warmup steps` : ''}, batch ${options.batchSize}${options.labelSmoothing > 0 ? `, label smoothing ${options.labelSmoothing}` : ''}, no augmentation`,
   );
   if (resume) console.log(`resuming from ${ckptDir}`);
 
@@ -193,7 +224,15 @@ export async function runVitDemo(options: VitDemoOptions): Promise<VitMetrics> {
   const smoothing = options.labelSmoothing;
   const runner = new Runner({
     model,
-    optimizer: new AdamW(model, { lr: options.lr, weightDecay: options.weightDecay }),
+    optimizer: new AdamW(model, {
+      lr: options.lr,
+      betas: [0.9, options.beta2],
+      weightDecay: options.weightDecay,
+      // timm's convention: no decay for biases, norms, the position embedding and the [class] token
+      ...(options.decay === 'matrices'
+        ? { weightDecayFilter: (_name: string, p: tf.Variable) => p.rank === 2 || p.rank === 4 }
+        : {}),
+    }),
     loss: (logits, labels) => crossEntropy(logits, labels, { labelSmoothing: smoothing }),
     metrics: [new Accuracy()],
     seed: options.seed,
@@ -201,6 +240,7 @@ export async function runVitDemo(options: VitDemoOptions): Promise<VitMetrics> {
     callbacks: [
       new ProgressBar({ logLines: process.stdout.isTTY !== true }),
       new LrScheduler({ schedule }),
+      ...(options.clip > 0 ? [new GradientClipping({ maxNorm: options.clip })] : []),
       new ModelCheckpoint({
         dir: ckptDir,
         everyEpochs: 1,
@@ -316,6 +356,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<VitM
       warmup: { type: 'string' },
       'label-smoothing': { type: 'string' },
       pool: { type: 'string' },
+      'dropout-at': { type: 'string' },
+      beta2: { type: 'string' },
+      decay: { type: 'string' },
+      clip: { type: 'string' },
       resume: { type: 'boolean' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -335,6 +379,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<VitM
   if (pool !== 'cls' && pool !== 'mean') throw new Error(`--pool must be 'cls' or 'mean', got '${pool}'`);
   const lr = Number(values.lr ?? d.lr);
   if (!(lr > 0)) throw new Error(`--lr must be a positive number, got ${values.lr}`);
+  const dropoutAt = values['dropout-at'] ?? d.dropoutAt;
+  if (dropoutAt !== 'head' && dropoutAt !== 'blocks')
+    throw new Error(`--dropout-at must be 'head' or 'blocks', got '${dropoutAt}'`);
+  const decay = values.decay ?? d.decay;
+  if (decay !== 'matrices' && decay !== 'all')
+    throw new Error(`--decay must be 'matrices' or 'all', got '${decay}'`);
+  const beta2 = Number(values.beta2 ?? d.beta2);
+  if (!(beta2 >= 0 && beta2 < 1)) throw new Error(`--beta2 must be in [0, 1), got ${values.beta2}`);
   return runVitDemo({
     out: values.out ?? join(APP_DIR, 'out'),
     epochs: positiveInt('epochs', values.epochs, d.epochs),
@@ -348,6 +400,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<VitM
     warmup: positiveInt('warmup', values.warmup, d.warmup, 0),
     labelSmoothing: nonNegative('label-smoothing', values['label-smoothing'], d.labelSmoothing, 1),
     pool,
+    dropoutAt,
+    beta2,
+    decay,
+    clip: nonNegative('clip', values.clip, d.clip, Infinity),
     resume: values.resume === true,
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
   });

@@ -152,6 +152,9 @@ describe('Adam options', () => {
     expect(() => new AdamW(w(), { weightDecay: -0.01 })).toThrow(
       new ConfigError('AdamW: weightDecay must be a finite number >= 0, got -0.01'),
     );
+    expect(() => new AdamW(w(), { weightDecayFilter: 'matrices' as unknown as () => boolean })).toThrow(
+      new ConfigError('AdamW: weightDecayFilter must be a function (name, param) => boolean, got matrices'),
+    );
   });
 
   test("defaults are PyTorch's", () => {

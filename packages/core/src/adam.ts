@@ -21,6 +21,12 @@ export interface AdamOptions {
   weightDecay?: number;
   /** Use the maximum of past second moments (AMSGrad) (default false). */
   amsgrad?: boolean;
+  /**
+   * Which parameters weight decay applies to (default: all). timm and most ViT recipes decay only the
+   * weight matrices: `weightDecayFilter: (name, p) => p.rank >= 2` leaves biases, norms, position
+   * embeddings and class tokens undecayed (PyTorch does this with two parameter groups).
+   */
+  weightDecayFilter?: (name: string, param: tf.Variable) => boolean;
 }
 
 /** Defaults of {@link AdamOptions} for {@link Adam}, PyTorch's. */
@@ -60,6 +66,8 @@ export class Adam extends Optimizer {
   readonly kind: string = 'Adam';
   #h: AdamHyper;
   readonly #decoupled: boolean;
+  readonly #decayFilter: ((name: string, param: tf.Variable) => boolean) | null;
+  readonly #decayCache = new Map<string, boolean>();
 
   constructor(params: OptimizerParams, options: AdamOptions = {}) {
     super(params, { lr: options.lr ?? DEFAULT_ADAM_OPTIONS.lr });
@@ -78,10 +86,15 @@ export class Adam extends Optimizer {
     checkAdam(where, h as unknown as Record<string, unknown>);
     this.#h = h;
     this.#decoupled = this.decoupledWeightDecay();
+    if (options.weightDecayFilter !== undefined && typeof options.weightDecayFilter !== 'function')
+      throw new ConfigError(
+        `${where}: weightDecayFilter must be a function (name, param) => boolean, got ${String(options.weightDecayFilter)}`,
+      );
+    this.#decayFilter = options.weightDecayFilter ?? null;
   }
 
   /** The defaults this class fills in. */
-  protected defaults(): Required<AdamOptions> {
+  protected defaults(): Required<Omit<AdamOptions, 'weightDecayFilter'>> {
     return DEFAULT_ADAM_OPTIONS;
   }
 
@@ -110,8 +123,17 @@ export class Adam extends Optimizer {
     return this.#h.amsgrad;
   }
 
+  /** Whether weight decay applies to parameter `name` (the filter's answer, asked once per name). */
+  #decaysParam(name: string, param: tf.Variable): boolean {
+    if (this.#decayFilter === null) return true;
+    let d = this.#decayCache.get(name);
+    if (d === undefined) this.#decayCache.set(name, (d = this.#decayFilter(name, param) === true));
+    return d;
+  }
+
   protected updateParameter(name: string, param: tf.Variable, grad: tf.Tensor, step: number): void {
-    const { beta1, beta2, eps, weightDecay, amsgrad } = this.#h;
+    const { beta1, beta2, eps, amsgrad } = this.#h;
+    const weightDecay = this.#decaysParam(name, param) ? this.#h.weightDecay : 0;
     const lr = this.lr;
     const m = this.slot(name, 'exp_avg', () => tf.zerosLike(param));
     const v = this.slot(name, 'exp_avg_sq', () => tf.zerosLike(param));
@@ -121,7 +143,14 @@ export class Adam extends Optimizer {
     const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
     if (jsKernelsActive() && grad.dtype === 'float32' && param.dtype === 'float32') {
       // One kernel instead of ~13 ops, bit-identical to the lines below (internal/kernels/adam-update.ts).
-      const attrs: AdamUpdateAttrs = { ...this.#h, decoupled: this.#decoupled, lr, stepSize, bc2Sqrt };
+      const attrs: AdamUpdateAttrs = {
+        ...this.#h,
+        weightDecay,
+        decoupled: this.#decoupled,
+        lr,
+        stepSize,
+        bc2Sqrt,
+      };
       const out = runJsKernel(adamUpdateKernel, { p: param, g: grad, m, v, vMax }, attrs);
       param.assign(out[0]!);
       m.assign(out[1]!);

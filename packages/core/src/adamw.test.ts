@@ -49,6 +49,34 @@ for (const backend of TEST_BACKENDS) {
       opt.dispose();
       tf.dispose([w, g]);
     });
+
+    test('weightDecayFilter: only the parameters it accepts decay (asked once per name)', () => {
+      const w = tf.variable(tf.tensor2d([1, -2, 4, 8], [2, 2]));
+      const b = tf.variable(tf.tensor1d([1, -2]));
+      const asked: string[] = [];
+      const opt = new AdamW(
+        [
+          ['w', w],
+          ['b', b],
+        ],
+        {
+          lr: 0.1,
+          weightDecay: 0.5,
+          weightDecayFilter: (name, p) => {
+            asked.push(name);
+            return p.rank >= 2;
+          },
+        },
+      );
+      const zeros = { w: tf.zeros([2, 2]), b: tf.zeros([2]) };
+      opt.step(zeros);
+      opt.step(zeros);
+      expectTensorsClose(tf.reshape(w, [4]), [0.9025, -1.805, 3.61, 7.22], 1e-6); // shrunk twice by 0.95
+      expectTensorsClose(b, [1, -2], 0); // untouched: zero gradient, no decay
+      expect(asked).toEqual(['w', 'b']);
+      opt.dispose();
+      tf.dispose([w, b, ...Object.values(zeros)]);
+    });
   });
 }
 

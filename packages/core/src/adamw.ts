@@ -18,7 +18,7 @@ export const DEFAULT_ADAMW_OPTIONS = {
 export class AdamW extends Adam {
   override readonly kind: string = 'AdamW';
 
-  protected override defaults(): Required<AdamOptions> {
+  protected override defaults(): Required<Omit<AdamOptions, 'weightDecayFilter'>> {
     return DEFAULT_ADAMW_OPTIONS;
   }
 

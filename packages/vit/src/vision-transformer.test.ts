@@ -93,6 +93,7 @@ for (const backend of TEST_BACKENDS) {
         seed: 2,
         dropout: 0.1,
         attnDropout: 0.1,
+        headDropout: 0.1,
         dropPath: 0.1,
       });
       const opt = new AdamW(model, { lr: 1e-3 });
@@ -108,6 +109,18 @@ for (const backend of TEST_BACKENDS) {
       model.dispose();
     });
   });
+}
+
+/** Two eval forwards agree exactly; a training forward differs (dropout or drop path at work). */
+function expectRandomOnlyInTraining(model: VisionTransformer, x: tf.Tensor): void {
+  model.eval();
+  const e1 = model.forward(x);
+  const e2 = model.forward(x);
+  expect(absoluteError(e1, e2)).toBe(0);
+  model.train();
+  const t1 = model.forward(x);
+  expect(absoluteError(t1, e1)).toBeGreaterThan(1e-4);
+  tf.dispose([e1, e2, t1]);
 }
 
 describe('VisionTransformer', () => {
@@ -189,14 +202,23 @@ describe('VisionTransformer', () => {
     expect(model.blocks.items.map((b) => b.dropPath1.p)).toEqual([0, 0.5]);
     expect(model.namedGenerators().map(([n]) => n)).toContain('blocks.1.drop_path1.rng');
     const x = tf.randomNormal([8, 8, 12, 3], 0, 1, 'float32', 1);
-    model.eval();
-    const e1 = model.forward(x);
-    const e2 = model.forward(x);
-    expect(absoluteError(e1, e2)).toBe(0);
+    expectRandomOnlyInTraining(model, x);
+    tf.dispose(x);
+    model.dispose();
+  });
+
+  test('head dropout: on the pooled features before the head in training, identity in eval', () => {
+    const model = new VisionTransformer({ ...TINY, headDropout: 0.5, seed: 0 });
+    expect(model.headDrop.p).toBe(0.5);
+    const x = tf.randomNormal([8, 8, 12, 3], 0, 1, 'float32', 1);
+    expectRandomOnlyInTraining(model, x);
+    // the features before the head are untouched by it
     model.train();
-    const t1 = model.forward(x);
-    expect(absoluteError(t1, e1)).toBeGreaterThan(1e-4);
-    tf.dispose([x, e1, e2, t1]);
+    const f1 = model.features(x);
+    model.eval();
+    const f2 = model.features(x);
+    expect(absoluteError(f1, f2)).toBe(0);
+    tf.dispose([x, f1, f2]);
     model.dispose();
   });
 
@@ -229,6 +251,7 @@ describe('VisionTransformer', () => {
     expect(build({ pool: 'max' })).toThrow("VisionTransformer: pool must be 'cls' or 'mean', got 'max'");
     expect(build({ numClasses: -1 })).toThrow('VisionTransformer: numClasses must be an integer ≥ 0, got -1');
     expect(build({ dropPath: 1 })).toThrow('VisionTransformer: dropPath must be in [0, 1), got 1');
+    expect(build({ headDropout: 1.5 })).toThrow('VisionTransformer: headDropout must be in [0, 1), got 1.5');
     expect(build({ layerNormEps: 0 })).toThrow('VisionTransformer: layerNormEps must be > 0, got 0');
   });
 

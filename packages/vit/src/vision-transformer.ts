@@ -48,6 +48,8 @@ export interface VisionTransformerOptions {
   dropout?: number;
   /** Dropout on the attention weights. */
   attnDropout?: number;
+  /** Dropout on the pooled features, before the head (timm's `drop_rate`). */
+  headDropout?: number;
   /** Largest drop-path rate; block i of L gets rate · i / (L − 1) (timm's `linspace(0, rate, depth)`). */
   dropPath?: number;
   /** 'cls' (the [class] token after the final LayerNorm) or 'mean' (mean of the patch tokens, then `fc_norm`). */
@@ -76,6 +78,7 @@ export const DEFAULT_VIT_OPTIONS = {
   qkvBias: true,
   dropout: 0,
   attnDropout: 0,
+  headDropout: 0,
   dropPath: 0,
   pool: 'cls',
   layerNormEps: 1e-6,
@@ -96,6 +99,7 @@ export interface VitConfig {
   qkvBias: boolean;
   dropout: number;
   attnDropout: number;
+  headDropout: number;
   dropPath: number;
   pool: VitPool;
   layerNormEps: number;
@@ -133,6 +137,7 @@ export function resolveVitConfig(options: VisionTransformerOptions = {}): VitCon
     qkvBias: options.qkvBias ?? d.qkvBias,
     dropout: options.dropout ?? d.dropout,
     attnDropout: options.attnDropout ?? d.attnDropout,
+    headDropout: options.headDropout ?? d.headDropout,
     dropPath: options.dropPath ?? d.dropPath,
     pool: options.pool ?? d.pool,
     layerNormEps: options.layerNormEps ?? d.layerNormEps,
@@ -158,6 +163,7 @@ export function resolveVitConfig(options: VisionTransformerOptions = {}): VitCon
     throw new ConfigError(`${where}: mlpRatio must be > 0, got ${c.mlpRatio}`);
   checkProbability(where, 'dropout', c.dropout);
   checkProbability(where, 'attnDropout', c.attnDropout);
+  checkProbability(where, 'headDropout', c.headDropout);
   checkProbability(where, 'dropPath', c.dropPath);
   if (c.pool !== 'cls' && c.pool !== 'mean')
     throw new ConfigError(`${where}: pool must be 'cls' or 'mean', got '${String(c.pool)}'`);
@@ -209,6 +215,7 @@ export class VisionTransformer extends Module {
   /** The final LayerNorm: `norm` for cls pooling, `fc_norm` (after pooling) for mean pooling, as timm. */
   readonly norm: LayerNorm;
   readonly head: Linear | null;
+  readonly headDrop: Dropout;
 
   constructor(options: VisionTransformerOptions = {}) {
     super();
@@ -280,6 +287,7 @@ export class VisionTransformer extends Module {
     } else {
       this.head = null;
     }
+    this.headDrop = this.registerModule('head_drop', new Dropout({ p: c.headDropout, rng: rng.fork() }));
   }
 
   #checkImages(x: tf.Tensor): void {
@@ -339,7 +347,8 @@ export class VisionTransformer extends Module {
         this.config.pool === 'cls'
           ? tf.reshape(tf.slice(tokens, [0, 0, 0], [b, 1, d]), [b, d]) // [B, D]
           : this.norm.forward(tf.mean(tf.slice(tokens, [0, 1, 0], [b, n - 1, d]), 1)); // [B, D]
-      return (this.head === null ? pooled : this.head.forward(pooled)) as tf.Tensor2D; // [B, classes]
+      const out = this.head === null ? pooled : this.head.forward(this.headDrop.forward(pooled));
+      return out as tf.Tensor2D; // [B, classes] (or [B, D])
     });
   }
 

@@ -49,7 +49,8 @@ export const eqz: Code = [0x45];
 export const f32Load = (offset = 0): Code => [0x2a, 2, ...uleb(offset)];
 export const f32Store = (offset = 0): Code => [0x38, 2, ...uleb(offset)];
 export const f32Zero: Code = [0x43, 0, 0, 0, 0];
-const simd = (op: number): Code => [0xfd, ...uleb(op)];
+/** A SIMD instruction (prefix 0xfd, LEB128 opcode). */
+export const simd = (op: number): Code => [0xfd, ...uleb(op)];
 export const vLoad = (offset = 0): Code => [...simd(0x00), 4, ...uleb(offset)];
 export const vStore = (offset = 0): Code => [...simd(0x0b), 4, ...uleb(offset)];
 /** v128.load32_splat: four copies of the f32 at the address. */
@@ -59,6 +60,29 @@ export const vAdd = simd(0xe4); // f32x4.add
 export const vMul = simd(0xe6); // f32x4.mul
 /** f32x4.relaxed_madd (a·b + c; fused or not, as the engine chooses): opcode 0xfd 0x105. */
 export const vMadd = simd(0x105);
+export const vSub = simd(0xe5); // f32x4.sub
+export const vDiv = simd(0xe7); // f32x4.div
+export const vMin = simd(0xe8); // f32x4.min
+export const vMax = simd(0xe9); // f32x4.max
+export const vAbs = simd(0xe0); // f32x4.abs
+export const vSqrt = simd(0xe3); // f32x4.sqrt
+export const vNearest = simd(0x6a); // f32x4.nearest
+export const vSplat = simd(0x13); // f32x4.splat
+export const vGt = simd(0x44); // f32x4.gt
+export const vAnd = simd(0x4e); // v128.and
+export const vOr = simd(0x50); // v128.or
+/** v128.bitselect(a, b, mask): a's bits where mask's are set, else b's. */
+export const vBitselect = simd(0x52);
+/** A v128 constant of four copies of the float `v`. */
+export const f32x4 = (v: number): Code => [
+  ...simd(0x0c),
+  ...new Uint8Array(new Float32Array([v, v, v, v]).buffer),
+];
+/** A v128 constant of four copies of the int `v`. */
+export const i32x4 = (v: number): Code => [
+  ...simd(0x0c),
+  ...new Uint8Array(new Int32Array([v, v, v, v]).buffer),
+];
 
 /** `if (cond) then else otherwise`: cond leaves an i32 on the stack. */
 export const ifElse = (cond: Code, then: Code, otherwise: Code = []): Code => [

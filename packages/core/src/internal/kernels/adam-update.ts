@@ -1,7 +1,5 @@
-import { SHARED_MAX_PAGES } from '../gemm/probe.js';
 import {
   add,
-  encodeModule,
   flat,
   get,
   I32,
@@ -11,16 +9,20 @@ import {
   set,
   V128,
   vAdd,
+  vDiv,
   vLoad,
   vLoadSplat,
+  vMax,
   vMul,
+  vSqrt,
   vStore,
+  vSub,
   whileLoop,
   type Code,
   type FnDef,
 } from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
-import { simd } from './simd-map.js';
+import { cachedModule } from './simd-map.js';
 
 // MlAdamUpdate: one Adam/AdamW parameter update as one kernel (p, grad, m, v[, vMax] → p', m', v'[, vMax'])
 // instead of ~13 tfjs ops, on wasm and cpu. Every operation rounds to float32 in the order the op-level
@@ -95,10 +97,6 @@ const [P_, G_, M_, V_, VMAX, POUT, MOUT, VOUT, VMAXOUT, CONSTS, BYTES] = [0, 1, 
 const I_ = 11;
 const [B1, B2, C1, C2, EPS, SHRINK, WD, SS, BC] = [12, 13, 14, 15, 16, 17, 18, 19, 20];
 const [PV, GV, MV, VV] = [21, 22, 23, 24];
-const vSqrt = simd(0xe3);
-const vMax = simd(0xe9);
-const vDiv = simd(0xe7);
-const vSub = simd(0xe5);
 
 function updateFn(decay: Decay, amsgrad: boolean): FnDef {
   const at = (p: number): Code => flat(get(p), get(I_), add);
@@ -171,24 +169,11 @@ const VARIANTS: [Decay, boolean][] = (['none', 'l2', 'decoupled'] as const).flat
 ]);
 
 type UpdateFn = (...args: number[] & { length: 11 }) => void;
-const modules = new WeakMap<WebAssembly.Memory, Record<string, UpdateFn>>();
 
-function updateModule(memory: WebAssembly.Memory): Record<string, UpdateFn> {
-  let m = modules.get(memory);
-  if (m === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = encodeModule(
-      VARIANTS.map(([d, a]) => updateFn(d, a)),
-      { shared, maxPages: SHARED_MAX_PAGES },
-    );
-    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as Record<
-      string,
-      UpdateFn
-    >;
-    modules.set(memory, m);
-  }
-  return m;
-}
+const updateModule = (memory: WebAssembly.Memory): Record<string, UpdateFn> =>
+  cachedModule<Record<string, UpdateFn>>(memory, 'adam-update', () =>
+    VARIANTS.map(([d, a]) => updateFn(d, a)),
+  );
 
 /** MlAdamUpdate: inputs p, g, m, v[, vMax] → p', m', v'[, vMax']. */
 export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {

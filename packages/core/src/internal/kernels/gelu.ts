@@ -1,7 +1,23 @@
-import { flat, get, set, vAdd, vLoad, vMul, vStore, type Code, type FnDef } from '../gemm/wasm-encoder.js';
+import {
+  f32x4,
+  flat,
+  get,
+  i32x4,
+  set,
+  vAbs,
+  vAdd,
+  vAnd,
+  vDiv,
+  vLoad,
+  vMul,
+  vOr,
+  vStore,
+  vSub,
+  type FnDef,
+} from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
 import { expOf } from './lstm-simd-cells.js';
-import { A, at, B, f32x4, i32x4, mapFloats, mapFn, OUT, simd, simdMaps, V0 } from './simd-map.js';
+import { A, at, B, mapFloats, mapFn, OUT, simdMaps, V0 } from './simd-map.js';
 
 // Exact GELU, y = x·Φ(x) = ½x·(1 + erf(x/√2)), forward and backward as one kernel each (wasm and cpu,
 // through ./js-kernel) instead of ~5 tfjs ops forward and ~12 backward. erf is Abramowitz & Stegun 7.1.26
@@ -26,11 +42,6 @@ function phi(x: number): [number, number] {
 }
 
 // ---- SIMD ----
-const vSub = simd(0xe5);
-const vDiv = simd(0xe7);
-const vAbs = simd(0xe0);
-const vAnd: Code = simd(0x4e);
-const vOr: Code = simd(0x50);
 
 const [X, U, T, E, PHI] = [V0, V0 + 1, V0 + 2, V0 + 3, V0 + 4];
 const EXP = { y: V0 + 5, k: V0 + 6, r: V0 + 7 };

@@ -1,7 +1,5 @@
-import { SHARED_MAX_PAGES } from '../gemm/probe.js';
 import {
   add,
-  encodeModule,
   F32,
   f32Load,
   f32Store,
@@ -12,26 +10,26 @@ import {
   inc,
   ltS,
   set,
+  simd,
   V128,
   vAdd,
   vLoad,
   vMul,
+  vSplat,
   vStore,
+  vSub,
   vZero,
   whileLoop,
   type Code,
   type FnDef,
-  uleb,
 } from '../gemm/wasm-encoder.js';
+import { cachedModule } from './simd-map.js';
 
 // LayerNorm forward and backward as SIMD WebAssembly for the wasm backend (the JS loops of
 // ./layer-norm.ts are latency-bound on their row reductions): f32x4 lanes along each row of N floats (N a
 // multiple of 4), row sums reduced across lanes at the end of each pass. Compiled per (N, eps) so both
 // are immediates. The parameter gradients are accumulated over rows in float32.
 
-const simd = (op: number): Code => [0xfd, ...uleb(op)];
-const vSub = simd(0xe5);
-const vSplat = simd(0x13); // f32x4.splat
 const lane = (l: number): Code => [...simd(0x1f), l]; // f32x4.extract_lane
 const fAdd: Code = [0x92];
 const fDiv: Code = [0x95];
@@ -181,23 +179,9 @@ export interface LayerNormSimd {
   backward: I32Fn<9>;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, Map<string, LayerNormSimd>>();
-
 /** Whether the SIMD module exists for rows of N floats (whole f32x4 lanes). */
 export const layerNormSimdFits = (N: number): boolean => N % 4 === 0;
 
 /** The module for rows of N floats (a multiple of 4) and this eps, instantiated once per memory. */
-export function layerNormSimd(memory: WebAssembly.Memory, N: number, eps: number): LayerNormSimd {
-  let byKey = instances.get(memory);
-  if (byKey === undefined) instances.set(memory, (byKey = new Map<string, LayerNormSimd>()));
-  const key = `${N}:${eps}`;
-  let m = byKey.get(key);
-  if (m === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = encodeModule([forwardFn(N, eps), backwardFn(N)], { shared, maxPages: SHARED_MAX_PAGES });
-    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
-      .exports as unknown as LayerNormSimd;
-    byKey.set(key, m);
-  }
-  return m;
-}
+export const layerNormSimd = (memory: WebAssembly.Memory, N: number, eps: number): LayerNormSimd =>
+  cachedModule<LayerNormSimd>(memory, `layer-norm:${N}:${eps}`, () => [forwardFn(N, eps), backwardFn(N)]);

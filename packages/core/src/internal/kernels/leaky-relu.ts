@@ -1,6 +1,17 @@
-import { flat, get, set, vLoad, vMul, vStore, type Code } from '../gemm/wasm-encoder.js';
+import {
+  f32x4,
+  flat,
+  get,
+  set,
+  vBitselect,
+  vGt,
+  vLoad,
+  vMul,
+  vStore,
+  type Code,
+} from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
-import { A, at, B, f32x4, mapFloats, mapFn, OUT, simd, simdMaps, V0 } from './simd-map.js';
+import { A, at, B, mapFloats, mapFn, OUT, simdMaps, V0 } from './simd-map.js';
 
 // Leaky ReLU, y = x > 0 ? x : α·x, and its gradient dx = x > 0 ? dy : α·dy (PyTorch's, and tfjs': the slope
 // at 0 is α), one kernel each on wasm and cpu (./js-kernel). tfjs-backend-wasm's LeakyRelu is a scalar loop
@@ -12,13 +23,11 @@ export interface LeakyReluAttrs {
   alpha: number;
 }
 
-const gt = simd(0x44); // f32x4.gt
-const bitselect = simd(0x52); // v128.bitselect(a, b, mask): a where mask, else b
 const [X, V] = [V0, V0 + 1];
 
 /** bitselect(v, α·v, x > 0) of locals V (value) and X (sign source), left on the stack. */
 const select = (alpha: number): Code =>
-  flat(get(V), get(V), f32x4(alpha), vMul, get(X), f32x4(0), gt, bitselect);
+  flat(get(V), get(V), f32x4(alpha), vMul, get(X), f32x4(0), vGt, vBitselect);
 
 const fns = (alpha: number) => () => [
   mapFn('forward', flat(at(A), vLoad(), set(X), get(X), set(V), at(OUT), select(alpha), vStore())),

@@ -1,20 +1,30 @@
-import { SHARED_MAX_PAGES } from '../gemm/probe.js';
 import {
   add,
-  encodeModule,
+  f32x4,
   flat,
   get,
   I32,
   i32,
+  i32x4,
   inc,
   ltS,
   set,
+  simd,
   V128,
+  vAdd,
+  vDiv,
+  vLoad,
+  vMax,
+  vMin,
+  vMul,
+  vNearest,
+  vStore,
+  vSub,
   whileLoop,
   type Code,
   type FnDef,
-  uleb,
 } from '../gemm/wasm-encoder.js';
+import { cachedModule } from './simd-map.js';
 
 // One LSTM step's elementwise work as SIMD WebAssembly, for the fused LSTM kernels on wasm: forward, the
 // gate nonlinearities, the cell update and the new hidden state; backward, the gate pre-activation
@@ -23,18 +33,6 @@ import {
 // is an immediate. exp is Cephes' expf (range reduction by ln 2 in two parts, degree-5 polynomial,
 // exponent bits built directly), within a few float32 ulps; inputs are clamped so it never overflows.
 
-const simd = (op: number): Code => [0xfd, ...uleb(op)];
-const f32x4 = (v: number): Code => [...simd(0x0c), ...new Uint8Array(new Float32Array([v, v, v, v]).buffer)];
-const i32x4 = (v: number): Code => [...simd(0x0c), ...new Uint8Array(new Int32Array([v, v, v, v]).buffer)];
-const vLoad = (offset: number): Code => [...simd(0x00), 4, ...uleb(offset)];
-const vStore = (offset: number): Code => [...simd(0x0b), 4, ...uleb(offset)];
-const fAdd = simd(0xe4);
-const fSub = simd(0xe5);
-const fMul = simd(0xe6);
-const fDiv = simd(0xe7);
-const fMin = simd(0xe8);
-const fMax = simd(0xe9);
-const fNearest = simd(0x6a);
 const iTruncSat = simd(0xf8); // i32x4.trunc_sat_f32x4_s
 const iAdd = simd(0xae);
 const iShl = simd(0xab);
@@ -50,75 +48,75 @@ export interface ExpLocals {
 export function expOf(scale: number, { y, k, r }: ExpLocals): Code {
   return flat(
     f32x4(scale),
-    fMul,
+    vMul,
     f32x4(88.3),
-    fMin,
+    vMin,
     f32x4(-87.3),
-    fMax,
+    vMax,
     set(y),
     get(y),
     f32x4(Math.LOG2E),
-    fMul,
-    fNearest,
+    vMul,
+    vNearest,
     set(k),
     get(y),
     get(k),
     f32x4(0.693359375),
-    fMul,
-    fSub,
+    vMul,
+    vSub,
     get(k),
     f32x4(-2.1219444e-4),
-    fMul,
-    fSub,
+    vMul,
+    vSub,
     set(r),
     f32x4(1.98756915e-4),
     get(r),
-    fMul,
+    vMul,
     f32x4(1.3981999507e-3),
-    fAdd,
+    vAdd,
     get(r),
-    fMul,
+    vMul,
     f32x4(8.3334519073e-3),
-    fAdd,
+    vAdd,
     get(r),
-    fMul,
+    vMul,
     f32x4(4.1665795894e-2),
-    fAdd,
+    vAdd,
     get(r),
-    fMul,
+    vMul,
     f32x4(1.6666665459e-1),
-    fAdd,
+    vAdd,
     get(r),
-    fMul,
+    vMul,
     f32x4(5.0000001201e-1),
-    fAdd,
+    vAdd,
     get(r),
-    fMul,
+    vMul,
     get(r),
-    fMul,
+    vMul,
     get(r),
-    fAdd,
+    vAdd,
     f32x4(1),
-    fAdd,
+    vAdd,
     get(k),
     iTruncSat,
     i32x4(127),
     iAdd,
     i32(23),
     iShl,
-    fMul,
+    vMul,
   );
 }
 
 /** σ(x) = 1 / (1 + exp(−x)) of `x` (code leaving a v128). */
-const sigmoid = (x: Code, e: ExpLocals): Code => flat(f32x4(1), x, expOf(-1, e), f32x4(1), fAdd, fDiv);
+const sigmoid = (x: Code, e: ExpLocals): Code => flat(f32x4(1), x, expOf(-1, e), f32x4(1), vAdd, vDiv);
 /** tanh(x) = 2 / (1 + exp(−2x)) − 1 of `x`. */
 const tanh = (x: Code, e: ExpLocals): Code =>
-  flat(f32x4(2), x, expOf(-2, e), f32x4(1), fAdd, fDiv, f32x4(-1), fAdd);
+  flat(f32x4(2), x, expOf(-2, e), f32x4(1), vAdd, vDiv, f32x4(-1), vAdd);
 /** 1 − x·x of local `v`. */
-const oneMinusSquare = (v: number): Code => flat(f32x4(1), get(v), get(v), fMul, fSub);
+const oneMinusSquare = (v: number): Code => flat(f32x4(1), get(v), get(v), vMul, vSub);
 /** 1 − x of local `v`. */
-const oneMinus = (v: number): Code => flat(f32x4(1), get(v), fSub);
+const oneMinus = (v: number): Code => flat(f32x4(1), get(v), vSub);
 
 /**
  * The loops both functions share: rows b < B (param `rows`), lanes j (a byte offset stepping 16 up to
@@ -153,7 +151,7 @@ function forwardFn(H: number): FnDef {
   const [vi, vf, vg, vo, vc, vt] = [10, 11, 12, 13, 14, 15];
   const e = { y: 16, k: 17, r: 18 };
   const at = (p: number): Code => flat(get(p), get(j), add);
-  const pre = (block: number): Code => flat(at(z), vLoad(4 * H * block), at(xp), vLoad(4 * H * block), fAdd);
+  const pre = (block: number): Code => flat(at(z), vLoad(4 * H * block), at(xp), vLoad(4 * H * block), vAdd);
   const lane = flat(
     sigmoid(pre(0), e),
     set(vi),
@@ -165,11 +163,11 @@ function forwardFn(H: number): FnDef {
     set(vo),
     flat(at(gates), get(vi), vStore(0), at(gates), get(vf), vStore(4 * H)),
     flat(at(gates), get(vg), vStore(8 * H), at(gates), get(vo), vStore(12 * H)),
-    flat(get(vf), at(cPrev), vLoad(0), fMul, get(vi), get(vg), fMul, fAdd, set(vc)),
+    flat(get(vf), at(cPrev), vLoad(0), vMul, get(vi), get(vg), vMul, vAdd, set(vc)),
     flat(at(cOut), get(vc), vStore(0)),
     tanh(get(vc), e),
     set(vt),
-    flat(at(tanhC), get(vt), vStore(0), at(hOut), get(vo), get(vt), fMul, vStore(0)),
+    flat(at(tanhC), get(vt), vStore(0), at(hOut), get(vo), get(vt), vMul, vStore(0)),
   );
   const G4 = 16 * H;
   const H4 = 4 * H;
@@ -212,17 +210,17 @@ function backwardFn(H: number): FnDef {
   const [vdh, vdc, vi, vf, vg, vo, vt] = [11, 12, 13, 14, 15, 16, 17];
   const at = (p: number): Code => flat(get(p), get(j), add);
   const lane = flat(
-    flat(at(dyH), vLoad(0), at(dhNext), vLoad(0), fAdd, set(vdh)),
+    flat(at(dyH), vLoad(0), at(dhNext), vLoad(0), vAdd, set(vdh)),
     flat(at(tanhC), vLoad(0), set(vt), at(gates), vLoad(12 * H), set(vo)),
     flat(at(gates), vLoad(0), set(vi), at(gates), vLoad(4 * H), set(vf), at(gates), vLoad(8 * H), set(vg)),
     // dc = dh·o·(1 − tanh²c) + dc_next + dyC
-    flat(get(vdh), get(vo), fMul, oneMinusSquare(vt), fMul, at(dc), vLoad(0), fAdd, at(dyC), vLoad(0), fAdd),
+    flat(get(vdh), get(vo), vMul, oneMinusSquare(vt), vMul, at(dc), vLoad(0), vAdd, at(dyC), vLoad(0), vAdd),
     set(vdc),
-    flat(at(dxp), get(vdc), get(vg), fMul, get(vi), fMul, oneMinus(vi), fMul, vStore(0)),
-    flat(at(dxp), get(vdc), at(cPrev), vLoad(0), fMul, get(vf), fMul, oneMinus(vf), fMul, vStore(4 * H)),
-    flat(at(dxp), get(vdc), get(vi), fMul, oneMinusSquare(vg), fMul, vStore(8 * H)),
-    flat(at(dxp), get(vdh), get(vt), fMul, get(vo), fMul, oneMinus(vo), fMul, vStore(12 * H)),
-    flat(at(dc), get(vdc), get(vf), fMul, vStore(0)),
+    flat(at(dxp), get(vdc), get(vg), vMul, get(vi), vMul, oneMinus(vi), vMul, vStore(0)),
+    flat(at(dxp), get(vdc), at(cPrev), vLoad(0), vMul, get(vf), vMul, oneMinus(vf), vMul, vStore(4 * H)),
+    flat(at(dxp), get(vdc), get(vi), vMul, oneMinusSquare(vg), vMul, vStore(8 * H)),
+    flat(at(dxp), get(vdh), get(vt), vMul, get(vo), vMul, oneMinus(vo), vMul, vStore(12 * H)),
+    flat(at(dc), get(vdc), get(vf), vMul, vStore(0)),
   );
   const G4 = 16 * H;
   const H4 = 4 * H;
@@ -261,22 +259,9 @@ export interface LstmSimdCells {
   backward: I32Fn<9>;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, Map<number, LstmSimdCells>>();
-
 /** Whether the SIMD cells exist for hidden size H (whole f32x4 lanes). */
 export const simdCellsFit = (H: number): boolean => H % 4 === 0;
 
 /** The cell module for hidden size H (a multiple of 4), instantiated once per memory and H. */
-export function lstmSimdCells(memory: WebAssembly.Memory, H: number): LstmSimdCells {
-  let byH = instances.get(memory);
-  if (byH === undefined) instances.set(memory, (byH = new Map<number, LstmSimdCells>()));
-  let cells = byH.get(H);
-  if (cells === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = encodeModule([forwardFn(H), backwardFn(H)], { shared, maxPages: SHARED_MAX_PAGES });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    cells = instance.exports as unknown as LstmSimdCells;
-    byH.set(H, cells);
-  }
-  return cells;
-}
+export const lstmSimdCells = (memory: WebAssembly.Memory, H: number): LstmSimdCells =>
+  cachedModule<LstmSimdCells>(memory, `lstm-cells:${H}`, () => [forwardFn(H), backwardFn(H)]);

@@ -13,7 +13,6 @@ import {
   whileLoop,
   type Code,
   type FnDef,
-  uleb,
 } from '../gemm/wasm-encoder.js';
 import type { WasmHeap } from './js-kernel.js';
 
@@ -21,16 +20,6 @@ import type { WasmHeap } from './js-kernel.js';
 // fn(a, b, out, bytes) running `lane` for every 16-byte group (a multiple of 16 bytes from each pointer),
 // with local I the byte offset and v128 locals from V0 on. A module of such functions is compiled once
 // per memory and key (a key names the constants compiled in).
-
-export const simd = (op: number): Code => [0xfd, ...uleb(op)];
-export const f32x4 = (v: number): Code => [
-  ...simd(0x0c),
-  ...new Uint8Array(new Float32Array([v, v, v, v]).buffer),
-];
-export const i32x4 = (v: number): Code => [
-  ...simd(0x0c),
-  ...new Uint8Array(new Int32Array([v, v, v, v]).buffer),
-];
 
 /** Param indices of a map function, and its byte-offset local. */
 export const [A, B, OUT, BYTES, I] = [0, 1, 2, 3, 4];
@@ -57,24 +46,31 @@ export function mapFn(name: string, lane: Code): FnDef {
 /** A map function as called: (a, b, out, bytes). */
 export type MapFn = (a: number, b: number, out: number, bytes: number) => void;
 
-const modules = new WeakMap<WebAssembly.Memory, Map<string, Record<string, MapFn>>>();
+const modules = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
 
-/** The module of `fns()` for `key`, instantiated once per memory. */
-export function simdMaps(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): Record<string, MapFn> {
+/**
+ * The module of `fns()` (all i32-parameter functions, importing `memory`) as its exports, compiled and
+ * instantiated once per memory and `key` (a key names the constants compiled in).
+ */
+export function cachedModule<T>(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): T {
   let byKey = modules.get(memory);
-  if (byKey === undefined) modules.set(memory, (byKey = new Map<string, Record<string, MapFn>>()));
+  if (byKey === undefined) modules.set(memory, (byKey = new Map<string, unknown>()));
   let m = byKey.get(key);
   if (m === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const bytes = encodeModule(fns(), { shared, maxPages: SHARED_MAX_PAGES });
-    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as Record<
-      string,
-      MapFn
-    >;
+    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
     byKey.set(key, m);
   }
-  return m;
+  return m as T;
 }
+
+/** The map-function module of `fns()` for `key`, once per memory. */
+export const simdMaps = (
+  memory: WebAssembly.Memory,
+  key: string,
+  fns: () => FnDef[],
+): Record<string, MapFn> => cachedModule<Record<string, MapFn>>(memory, key, fns);
 
 /**
  * Runs a map over n floats: `run(bytes)` over the whole f32x4 groups, then `tail(k)` (JS, float index k,
