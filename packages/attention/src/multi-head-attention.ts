@@ -172,11 +172,10 @@ export class MultiHeadAttention extends Module {
       const kpm = keyPaddingMask == null ? null : tf.reshape(keyPaddingMask, [b, 1, 1, tk]);
       const combined = kpm === null ? (mask ?? null) : combineMasks(mask, kpm);
       const prepared = combined === null ? null : prepareMask(where, 'mask', combined, [b, heads, tq, tk]);
-      const [wq, wk, wv] = this.#projectionWeights();
-      const [bq, bk, bv] = this.#projectionBiases();
-      const q = tf.reshape<tf.Rank.R4>(project(query, wq, bq), [b, tq, heads, headDim]); // [B, Tq, H, d]
-      const k = tf.reshape<tf.Rank.R4>(project(key, wk, bk), [b, tk, heads, headDim]); // [B, Tk, H, d]
-      const v = tf.reshape<tf.Rank.R4>(project(value, wv, bv), [b, tk, heads, headDim]); // [B, Tk, H, d]
+      const [pq, pk, pv] = this.#project(query, key, value); // [B·Tq, D], [B·Tk, D], [B·Tk, D]
+      const q = tf.reshape<tf.Rank.R4>(pq, [b, tq, heads, headDim]); // [B, Tq, H, d]
+      const k = tf.reshape<tf.Rank.R4>(pk, [b, tk, heads, headDim]); // [B, Tk, H, d]
+      const v = tf.reshape<tf.Rank.R4>(pv, [b, tk, heads, headDim]); // [B, Tk, H, d]
       const dropout = this.training ? this.dropout : 0;
       const { output, weights } = attend(q, k, v, 'BTHD', {
         scale: 1 / Math.sqrt(headDim),
@@ -209,6 +208,18 @@ export class MultiHeadAttention extends Module {
       throw new ShapeError(`${where}: key and value must have the same length Tk, got ${all}`);
   }
 
+  // q, k, v projected: self-attention with packed weights is one product with in_proj_weight [3D, D],
+  // split after; otherwise one product each.
+  #project(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+    if (this.inProjWeight !== null && query === key && key === value) {
+      const qkv = project(query, this.inProjWeight as tf.Tensor2D, this.inProjBias as tf.Tensor1D | null); // [B·T, 3D]
+      return tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    }
+    const [wq, wk, wv] = this.#projectionWeights();
+    const [bq, bk, bv] = this.#projectionBiases();
+    return [project(query, wq, bq), project(key, wk, bk), project(value, wv, bv)];
+  }
+
   // The q, k, v projection weights, each [D, in] (slices of in_proj_weight when packed).
   #projectionWeights(): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
     if (this.inProjWeight !== null) {
@@ -223,9 +234,9 @@ export class MultiHeadAttention extends Module {
   }
 }
 
-// x [B, T, in]·wᵀ + b → [B·T, out], as one 2-D product (wasm's fast path).
+// x [B, T, in]·wᵀ + b → [B·T, out], as one 2-D product (wᵀ read in place by @ml's GEMM).
 function project(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   const x2 = tf.reshape(x, [-1, w.shape[1]]); // [B·T, in]
-  const y = tf.matMul(x2, tf.transpose(w)); // [B·T, out]
+  const y = tf.matMul(x2, w, false, true); // [B·T, out]
   return (b === null ? y : tf.add(y, b)) as tf.Tensor2D;
 }
