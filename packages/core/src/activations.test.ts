@@ -70,6 +70,24 @@ for (const backend of TEST_BACKENDS) {
       tf.dispose([x, dy]);
     });
 
+    test('the fused ReLU (slope 0) equals tf.relu bit for bit: output and gradient, zeros and ±∞', () => {
+      const x = tf.concat([tf.linspace(-3, 3, 4 * 32 + 1), tf.tensor1d([0, -0, Infinity, -Infinity, 0.5])]);
+      const dy = tf.cos(tf.mul(tf.linspace(0, 9, x.size), 5));
+      const layer = new ReLU();
+      const f = (v: tf.Tensor) => tf.sum(tf.mul(layer.forward(v), dy));
+      const ref = (v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), dy));
+      const [y, g, yRef, gRef] = tf.tidy(() => [
+        layer.forward(x),
+        tf.grad(f)(x),
+        tf.relu(x),
+        tf.grad(ref)(x),
+      ]);
+      expect(Array.from(y.dataSync()), 'relu').toEqual(Array.from(yRef.dataSync()));
+      const unsigned = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v + 0); // tfjs' dy·0 can be −0
+      expect(unsigned(g), 'relu gradient').toEqual(unsigned(gRef));
+      tf.dispose([x, dy, y, g, yRef, gRef]);
+    });
+
     test('every activation leaks no tensors, forward or gradient', async () => {
       const x = tf.tensor1d([-2, -0.5, 0.5, 2]);
       for (const layer of [

@@ -23,8 +23,9 @@ export interface AdamOptions {
   amsgrad?: boolean;
   /**
    * Which parameters weight decay applies to (default: all). timm and most ViT recipes decay only the
-   * weight matrices: `weightDecayFilter: (name, p) => p.rank >= 2` leaves biases, norms, position
-   * embeddings and class tokens undecayed (PyTorch does this with two parameter groups).
+   * weight matrices: `weightDecayFilter: (_, p) => p.rank === 2 || p.rank === 4` (linear and
+   * convolution weights) leaves biases, norms, position embeddings and class tokens undecayed (PyTorch
+   * does this with two parameter groups).
    */
   weightDecayFilter?: (name: string, param: tf.Variable) => boolean;
 }

@@ -3,6 +3,7 @@ import {
   flat,
   get,
   set,
+  vAnd,
   vBitselect,
   vGt,
   vLoad,
@@ -16,7 +17,8 @@ import { A, at, B, mapFloats, mapFn, OUT, simdMaps, V0 } from './simd-map.js';
 // Leaky ReLU, y = x > 0 ? x : α·x, and its gradient dx = x > 0 ? dy : α·dy (PyTorch's, and tfjs': the slope
 // at 0 is α), one kernel each on wasm and cpu (./js-kernel). tfjs-backend-wasm's LeakyRelu is a scalar loop
 // and its gradient takes three more kernels (Greater, Multiply, Select); here both are one SIMD pass
-// (compare, then bit-select), compiled per α.
+// (compare, then bit-select), compiled per α. ReLU is α = 0 (x > 0 ? x : 0, gradient 0 at 0, as tfjs and
+// PyTorch).
 
 /** Attributes: the negative slope α. */
 export interface LeakyReluAttrs {
@@ -25,9 +27,14 @@ export interface LeakyReluAttrs {
 
 const [X, V] = [V0, V0 + 1];
 
-/** bitselect(v, α·v, x > 0) of locals V (value) and X (sign source), left on the stack. */
+/** bitselect(v, α·v, x > 0) of locals V (value) and X (sign source), left on the stack; α = 0 (ReLU) masks to +0. */
 const select = (alpha: number): Code =>
-  flat(get(V), get(V), f32x4(alpha), vMul, get(X), f32x4(0), vGt, vBitselect);
+  alpha === 0
+    ? flat(get(V), get(X), f32x4(0), vGt, vAnd)
+    : flat(get(V), get(V), f32x4(alpha), vMul, get(X), f32x4(0), vGt, vBitselect);
+
+/** The scalar form: v where x > 0, else α·v (0 for ReLU, also for v = ±∞). */
+const pick = (x: number, v: number, alpha: number): number => (x > 0 ? v : alpha === 0 ? 0 : alpha * v);
 
 const fns = (alpha: number) => () => [
   mapFn('forward', flat(at(A), vLoad(), set(X), get(X), set(V), at(OUT), select(alpha), vStore())),
@@ -46,7 +53,7 @@ export const leakyReluKernel: JsKernel<LeakyReluAttrs> = {
   outputShapes: ([x]) => [x!.shape],
   compute: ([x], [y], attrs) => {
     const alpha = Math.fround(attrs.alpha); // α as a float32, as tfjs' ops use it
-    for (let k = 0; k < x!.length; k++) y![k] = x![k]! > 0 ? x![k]! : alpha * x![k]!;
+    for (let k = 0; k < x!.length; k++) y![k] = pick(x![k]!, x![k]!, alpha);
   },
   wasm: (heap, [x], [y], { alpha }, [shape]) =>
     mapFloats(
@@ -55,7 +62,7 @@ export const leakyReluKernel: JsKernel<LeakyReluAttrs> = {
       (bytes) => maps(heap.memory, alpha).forward!(x!, 0, y!, bytes),
       (k) => {
         const v = heap.f32[(x! >> 2) + k]!;
-        heap.f32[(y! >> 2) + k] = v > 0 ? v : Math.fround(alpha) * v;
+        heap.f32[(y! >> 2) + k] = pick(v, v, Math.fround(alpha));
       },
     ),
 };
@@ -67,7 +74,7 @@ export const leakyReluGradKernel: JsKernel<LeakyReluAttrs> = {
   outputShapes: ([x]) => [x!.shape],
   compute: ([x, dy], [dx], attrs) => {
     const alpha = Math.fround(attrs.alpha);
-    for (let k = 0; k < x!.length; k++) dx![k] = x![k]! > 0 ? dy![k]! : alpha * dy![k]!;
+    for (let k = 0; k < x!.length; k++) dx![k] = pick(x![k]!, dy![k]!, alpha);
   },
   wasm: (heap, [x, dy], [dx], { alpha }, [shape]) =>
     mapFloats(
@@ -76,7 +83,7 @@ export const leakyReluGradKernel: JsKernel<LeakyReluAttrs> = {
       (bytes) => maps(heap.memory, alpha).backward!(x!, dy!, dx!, bytes),
       (k) => {
         const d = heap.f32[(dy! >> 2) + k]!;
-        heap.f32[(dx! >> 2) + k] = heap.f32[(x! >> 2) + k]! > 0 ? d : Math.fround(alpha) * d;
+        heap.f32[(dx! >> 2) + k] = pick(heap.f32[(x! >> 2) + k]!, d, Math.fround(alpha));
       },
     ),
 };
