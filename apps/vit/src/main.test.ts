@@ -75,6 +75,16 @@ describe('vit demo', () => {
     await expect(main(['--out', out, '--epochs', '0'])).rejects.toThrow(
       '--epochs must be an integer ≥ 1, got 0',
     );
+    await expect(main(['--out', out, '--dropout-at', 'mlp'])).rejects.toThrow(
+      "--dropout-at must be 'head' or 'blocks', got 'mlp'",
+    );
+    await expect(main(['--out', out, '--decay', 'none'])).rejects.toThrow(
+      "--decay must be 'matrices' or 'all', got 'none'",
+    );
+    await expect(main(['--out', out, '--beta2', '1'])).rejects.toThrow('--beta2 must be in [0, 1), got 1');
+    await expect(main(['--out', out, '--clip=-1'])).rejects.toThrow(
+      '--clip must be a number in [0, Infinity], got -1',
+    );
   });
 
   it('draws one column per image with its labels', () => {
