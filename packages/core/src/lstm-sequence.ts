@@ -1,33 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ShapeError, formatShape } from './errors.js';
-import { lstmSequenceCpuConfigs } from './internal/kernels/lstm-sequence-cpu.js';
-import {
-  LSTM_SEQUENCE,
-  LSTM_SEQUENCE_GRAD,
-  lstmSequenceWasmConfigs,
-  type MultiOutputKernel,
-} from './internal/kernels/lstm-sequence.js';
+import { JS_KERNEL_BACKENDS, runJsKernel } from './internal/kernels/js-kernel.js';
+import { lstmSequenceGradKernel, lstmSequenceKernel } from './internal/kernels/lstm-sequence.js';
 
 // A whole LSTM sequence as one kernel call forward and one backward (@ml's MlLstmSequence kernels on the
 // wasm and cpu backends), instead of ~20 tfjs ops per step: on wasm tfjs' per-op dispatch, not the
 // arithmetic, is most of a small recurrent network's training step.
 
 /** The backends @ml's fused LSTM sequence kernels exist for. */
-export const LSTM_SEQUENCE_BACKENDS: readonly string[] = ['wasm', 'cpu'];
-
-function registerOnce(configs: readonly MultiOutputKernel[], backendName: string): void {
-  for (const { kernelName, kernelFunc } of configs) {
-    if (tf.getKernel(kernelName, backendName) !== undefined) continue;
-    tf.registerKernel({ kernelName, backendName, kernelFunc });
-  }
-}
-
-/** Registers the fused kernels on wasm and cpu (idempotent; they are new kernel names, nothing is replaced). */
-function registerLstmSequenceKernels(): void {
-  registerOnce(lstmSequenceWasmConfigs, 'wasm');
-  registerOnce(lstmSequenceCpuConfigs, 'cpu');
-}
+export const LSTM_SEQUENCE_BACKENDS: readonly string[] = JS_KERNEL_BACKENDS;
 
 /** Whether {@link lstmSequence} can run on the active tfjs backend (wasm or cpu). */
 export function lstmSequenceSupported(): boolean {
@@ -92,16 +74,17 @@ export function lstmSequence(
   c0: tf.Tensor2D,
 ): LstmSequenceResult {
   check(xp, whh, h0, c0);
-  registerLstmSequenceKernels();
   const [T, B, G] = xp.shape;
   const H = G / 4;
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xpIn, w, hInit, cInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const save = args[4] as tf.GradSaveFunc;
     // states [2, T, B, H] (every h_t, then every c_t), gates [T, B, 4H], tanhC [T, B, H]
-    const [states, gates, tanhC] = tf
-      .engine()
-      .runKernel<tf.Tensor[]>(LSTM_SEQUENCE, { xp: xpIn, whh: w, h0: hInit, c0: cInit });
+    const [states, gates, tanhC] = runJsKernel(
+      lstmSequenceKernel,
+      { xp: xpIn, whh: w, h0: hInit, c0: cInit },
+      {},
+    );
     save([w, hInit, cInit, states as tf.Tensor, gates as tf.Tensor, tanhC as tf.Tensor]);
     return {
       value: states as tf.Tensor4D,
@@ -114,14 +97,11 @@ export function lstmSequence(
           tf.Tensor3D,
           tf.Tensor3D,
         ];
-        const [dxp, dh0, dc0] = tf.engine().runKernel<tf.Tensor[]>(LSTM_SEQUENCE_GRAD, {
-          dy,
-          whh: ws,
-          c0: cs0,
-          states: st,
-          gates: gt,
-          tanhC: tc,
-        });
+        const [dxp, dh0, dc0] = runJsKernel(
+          lstmSequenceGradKernel,
+          { dy, whh: ws, c0: cs0, states: st, gates: gt, tanhC: tc },
+          {},
+        );
         // h_{t−1} for every step, stacked: [T·B, H]
         const hPrev =
           T > 1

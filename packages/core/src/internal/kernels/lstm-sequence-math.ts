@@ -134,7 +134,7 @@ export function backwardCellJs(
   }
 }
 
-/** C[m, n] (row stride ldc, from c[cOff]) = A[m, k] (from a[aOff])·B[k, n] (row-major, from b[0]). */
+/** C[m, n] (from c[cOff]) = A[m, k] (from a[aOff])·B[k, n], all row-major (B from b[0]). */
 export function jsGemm(
   a: Float32Array,
   aOff: number,
@@ -144,10 +144,9 @@ export function jsGemm(
   m: number,
   n: number,
   k: number,
-  ldc = n,
 ): void {
   for (let r = 0; r < m; r++) {
-    const cr = cOff + r * ldc;
+    const cr = cOff + r * n;
     c.fill(0, cr, cr + n);
     const ar = aOff + r * k;
     for (let p = 0; p < k; p++) {
