@@ -5,20 +5,14 @@ with one median per round.
 """
 import json
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../tooling/bench'))
-import blas_arch  # noqa: E402,F401  pins OpenBLAS to the real CPU; must precede torch/numpy
+from torch_bench import one_thread, rounds  # noqa: E402  (pins OpenBLAS before torch loads)
 
-from threadpoolctl import threadpool_limits
 import torch
 
-torch.set_num_threads(1)
-# Debian's torch runs its products on OpenBLAS, whose own thread pool torch.set_num_threads does not
-# reach: without this limit "1 thread" used every core for the matrix products.
-threadpool_limits(1)
+one_thread()
 cfg = json.loads(sys.argv[1])
 torch.manual_seed(0)
 B, T, F, H = cfg['batch'], cfg['steps'], cfg['inputSize'], cfg['hiddenSize']
@@ -36,21 +30,9 @@ def train_step():
     opt.step()
 
 
-def rounds(fn):
-    out = {'wallMs': [], 'cpuMs': []}
-    for _ in range(cfg['rounds']):
-        wall, cpu = [], []
-        for _ in range(cfg['iters']):
-            c0, t0 = time.process_time(), time.perf_counter()
-            fn()
-            wall.append((time.perf_counter() - t0) * 1e3)
-            cpu.append((time.process_time() - c0) * 1e3)
-        out['wallMs'].append(statistics.median(wall))
-        out['cpuMs'].append(statistics.median(cpu))
-    return out
 
 
 for _ in range(cfg['warmup']):
     train_step()
-train = rounds(train_step)
+train = rounds(train_step, cfg['rounds'], cfg['iters'])
 print(json.dumps({'train': train, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
