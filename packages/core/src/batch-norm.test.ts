@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 
 import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '../test/helpers.js';
-import { BatchNorm1d, BatchNorm2d } from './batch-norm.js';
+import { BatchNorm1d, BatchNorm2d, type BatchNorm } from './batch-norm.js';
 import { ConfigError, ShapeError } from './errors.js';
 import { init } from './init.js';
+import { enableJsKernelsForTest } from './internal/kernels/js-kernel.js';
 import { Rng } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
 
@@ -61,6 +62,87 @@ for (const backend of TEST_BACKENDS) {
       f.dispose();
     });
 
+    // C = 3: the JS path everywhere; C = 4, 8, 64 (and 72: two trips of the SIMD channel loop): SIMD on
+    // wasm. 105 rows (3·5·7) cover whole and partial blocks of the SIMD column sums.
+    test('the fused kernels (MlBatchNorm, MlBatchNormGrad) equal the op-level form: output, all gradients, running stats', async () => {
+      const cases: { shape: number[]; affine: boolean }[] = [];
+      for (const c of [3, 4, 8, 64])
+        for (const affine of [true, false])
+          for (const lead of [[6], [3, 5], [3, 5, 7]]) cases.push({ shape: [...lead, c], affine });
+      cases.push({ shape: [40, 72], affine: true });
+      for (const { shape, affine } of cases) {
+        const c = shape[shape.length - 1]!;
+        const where = `[${shape.join(', ')}], affine ${affine}`;
+        const x = init.normal(new Rng(c), shape, 2, 3); // off-centre: the mean matters
+        const dy = init.normal(new Rng(c + 1), shape);
+        const state = {
+          weight: init.normal(new Rng(c + 2), [c], 1, 0.5),
+          bias: init.normal(new Rng(c + 3), [c]),
+        };
+        const run = (fused: boolean) => {
+          const opts = { numFeatures: c, affine, momentum: 0.3 };
+          const bn: BatchNorm = shape.length === 4 ? new BatchNorm2d(opts) : new BatchNorm1d(opts);
+          bn.loadStateDict(affine ? state : {}, { strict: false });
+          enableJsKernelsForTest(fused);
+          try {
+            return { bn, ...forwardAndGrads(bn, x, dy, (v) => bn.forward(v)) };
+          } finally {
+            enableJsKernelsForTest(true);
+          }
+        };
+        const fused = run(true);
+        const ops = run(false);
+        const close = { atol: 1e-5, rtol: 1e-5 };
+        expectTensorsClose(fused.out, ops.out, { ...close, label: `${where}: out` });
+        for (const k of affine ? ['input', 'weight', 'bias'] : ['input'])
+          expectTensorsClose(fused.grads[k] as tf.Tensor, ops.grads[k] as tf.Tensor, {
+            ...close,
+            label: `${where}: grad ${k}`,
+          });
+        expect(Object.keys(fused.grads).sort()).toEqual(Object.keys(ops.grads).sort());
+        for (const k of ['runningMean', 'runningVar'] as const)
+          expectTensorsClose(fused.bn[k] as tf.Variable, ops.bn[k] as tf.Variable, {
+            ...close,
+            label: `${where}: ${k}`,
+          });
+        tf.dispose([x, dy, fused.out, ops.out, ...Object.values(fused.grads), ...Object.values(ops.grads)]);
+        tf.dispose(Object.values(state));
+        fused.bn.dispose();
+        ops.bn.dispose();
+      }
+      // Control: training mode runs the fused kernels (eval mode, with running stats, does not).
+      const bn = new BatchNorm2d({ numFeatures: 8 });
+      const x = init.normal(new Rng(1), [2, 3, 3, 8]);
+      const kernels = async () => (await tf.profile(() => bn.forward(x))).kernelNames;
+      expect(await kernels()).toContain('MlBatchNorm');
+      bn.eval();
+      expect(await kernels()).not.toContain('MlBatchNorm');
+      tf.dispose(x);
+      bn.dispose();
+    });
+
+    test('fused forward + backward leak no tensors (affine, not affine; JS and SIMD channel counts)', async () => {
+      for (const [c, affine] of [
+        [3, true],
+        [8, true],
+        [8, false],
+      ] as const) {
+        const bn = new BatchNorm2d({ numFeatures: c, affine });
+        const x = tf.variable(init.normal(new Rng(2), [2, 3, 3, c]));
+        const dy = init.normal(new Rng(3), [2, 3, 3, c]);
+        await expectNoTensorLeak(() => {
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum<tf.Scalar>(tf.mul(bn.forward(x), dy)),
+            [x, ...bn.trainableParameters()],
+          );
+          expect(Object.keys(grads)).toHaveLength(affine ? 3 : 1);
+          tf.dispose([value, ...Object.values(grads)]);
+        });
+        tf.dispose([x, dy]);
+        bn.dispose();
+      }
+    });
+
     test('forward (train and eval) and a training step leak no tensors; the step lowers the loss', async () => {
       const bn = new BatchNorm2d({ numFeatures: 2 });
       const x = init.normal(new Rng(3), [4, 3, 3, 2], 1, 2);
@@ -105,23 +187,35 @@ describe('BatchNorm', () => {
     expect(Array.from((bn.numBatchesTracked as tf.Variable).dataSync())).toEqual([3]);
   });
 
-  test('the running-stat update is not recorded on the gradient tape', () => {
-    const bn = new BatchNorm2d({ numFeatures: 2 });
-    const x = tf.variable(init.normal(new Rng(1), [2, 2, 2, 2]));
-    let taped: tf.Tensor[] = [];
-    tf.variableGrads(() => {
-      const y = bn.forward(x);
-      const tape = tf.engine().state.activeTape;
-      taped = tape.flatMap((node) => node.outputs);
-      return tf.sum(y);
-    }, [x]);
-    const ids = taped.map((t) => t.dataId);
-    for (const buffer of [bn.runningMean, bn.runningVar, bn.numBatchesTracked] as tf.Variable[]) {
-      expect(ids).not.toContain(buffer.dataId);
-    }
-    // Control: the output path itself is on the tape.
-    expect(taped.length).toBeGreaterThan(3);
-  });
+  for (const fused of [true, false]) {
+    test(`the running-stat update is not recorded on the gradient tape (${fused ? 'fused kernels' : 'op level'})`, () => {
+      const bn = new BatchNorm2d({ numFeatures: 2 });
+      const x = tf.variable(init.normal(new Rng(1), [2, 2, 2, 2]));
+      let taped: tf.Tensor[] = [];
+      let y: tf.Tensor | null = null;
+      enableJsKernelsForTest(fused);
+      try {
+        const { value, grads } = tf.variableGrads(() => {
+          y = bn.forward(x);
+          const tape = tf.engine().state.activeTape;
+          taped = tape.flatMap((node) => node.outputs);
+          return tf.sum(y);
+        }, [x]);
+        tf.dispose([value, ...Object.values(grads)]);
+      } finally {
+        enableJsKernelsForTest(true);
+      }
+      const ids = taped.map((t) => t.dataId);
+      for (const buffer of [bn.runningMean, bn.runningVar, bn.numBatchesTracked] as tf.Variable[]) {
+        expect(ids).not.toContain(buffer.dataId);
+      }
+      // Control: the output itself is on the tape.
+      expect(ids).toContain((y as unknown as tf.Tensor).dataId);
+      expect(Array.from((bn.numBatchesTracked as tf.Variable).dataSync())).toEqual([1]);
+      tf.dispose([x, y as unknown as tf.Tensor]);
+      bn.dispose();
+    });
+  }
 
   test('state dict names match PyTorch; affine and trackRunningStats can be turned off', () => {
     expect(Object.keys(new BatchNorm2d({ numFeatures: 3 }).stateDict())).toEqual([

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError, ShapeError, formatShape } from './errors.js';
 import { checkPositiveInt } from './checks.js';
+import { batchNormGradKernel, batchNormKernel } from './internal/kernels/batch-norm.js';
+import { jsKernelsActive, runJsKernel } from './internal/kernels/js-kernel.js';
 import { Module } from './module.js';
 import { noGrad } from './no-grad.js';
 
@@ -87,6 +89,15 @@ export abstract class BatchNorm extends Module {
         `${this.constructor.name}: training needs more than 1 value per channel, got input ${formatShape(x.shape)}`,
       );
     }
+    if (useBatchStats && x.dtype === 'float32' && jsKernelsActive()) {
+      const { y, mean, variance } = fusedBatchNorm(x, this.weight, this.bias, this.eps);
+      try {
+        if (this.training) tf.tidy(() => this.#updateRunningStats(mean, variance, count));
+      } finally {
+        tf.dispose([mean, variance]);
+      }
+      return y;
+    }
     return tf.tidy(() => {
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
       let y: tf.Tensor;
@@ -120,6 +131,50 @@ export abstract class BatchNorm extends Module {
       rv.assign(tf.add(tf.mul(rv, tf.sub(1, m)), tf.mul(unbiased, m)));
     });
   }
+}
+
+/**
+ * Batch normalisation with batch statistics as one kernel forward and one backward (wasm and cpu): the
+ * op-level form runs ~50 tfjs kernels forward and backward together, and on wasm their dispatch and their
+ * passes over x were most of BatchNorm's time. Returns y (x's shape) and the batch mean and biased variance [C],
+ * which are off the gradient tape and kept out of every tidy scope: the caller disposes them.
+ */
+function fusedBatchNorm(
+  x: tf.Tensor,
+  weight: tf.Variable | null,
+  bias: tf.Variable | null,
+  eps: number,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const channels = x.shape[x.rank - 1] as number;
+  let stats: tf.Tensor[] = [];
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xIn, w = null, b = null] = args as tf.Tensor[];
+    const [y, mean, variance, rstd] = runJsKernel(
+      batchNormKernel,
+      { x: xIn as tf.Tensor, weight: w, bias: b },
+      { channels, eps },
+    ) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    stats = [tf.keep(mean), tf.keep(variance)];
+    save(w === null ? [xIn as tf.Tensor, mean, rstd] : [xIn as tf.Tensor, mean, rstd, w]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, m, r, ws = null] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
+        const [dx, dw, db] = runJsKernel(
+          batchNormGradKernel,
+          { dy, x: xs, mean: m, rstd: r, weight: ws },
+          { channels },
+        ) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        if (ws !== null) return [dx, dw, db];
+        tf.dispose([dw, db]);
+        return [dx];
+      },
+    };
+  });
+  const y = weight !== null && bias !== null ? run(x, weight, bias) : run(x);
+  const [mean, variance] = stats as [tf.Tensor, tf.Tensor];
+  return { y, mean, variance };
 }
 
 /**

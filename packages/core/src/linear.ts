@@ -56,8 +56,19 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(x2, this.weight, false, true); // [N, out]
-      if (this.bias !== null) y = tf.add(y, this.bias);
+      // x·Wᵀ + b as one kernel (on wasm the bias starts the GEMM's accumulators: no separate Add), run
+      // directly rather than through tf.fused.matMul, whose custom gradient would also compute the
+      // gradient of an input that needs none (@ml registers a lazy one).
+      const y =
+        this.bias === null
+          ? tf.matMul(x2, this.weight, false, true)
+          : tf
+              .engine()
+              .runKernel<tf.Tensor>(
+                '_FusedMatMul',
+                { a: x2, b: this.weight, bias: this.bias },
+                { transposeA: false, transposeB: true, activation: 'linear', leakyreluAlpha: 0.2 },
+              ); // [N, out]
       return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }

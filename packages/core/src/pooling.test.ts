@@ -134,6 +134,108 @@ describe('pooling', () => {
   });
 });
 
+// @ml's wasm MaxPoolGrad against the first-maximum rule it implements, written out plainly below: bit for
+// bit (dx accumulates float32 sums in output-position order, so overlapping windows are exact too). The
+// reference itself is checked against tfjs-cpu's MaxPoolGrad, which sums overlaps in another order.
+describe('MaxPoolGrad on wasm', () => {
+  interface PoolCase {
+    shape: [number, number, number, number];
+    filter: number | [number, number];
+    stride: number | [number, number];
+    pad: 'valid' | 'same';
+  }
+  const CASES: Record<string, PoolCase> = {
+    '2x2/2 valid, 4 channels': { shape: [2, 6, 6, 4], filter: 2, stride: 2, pad: 'valid' },
+    '2x2/2 valid, odd sizes, 6 channels': { shape: [2, 5, 7, 6], filter: 2, stride: 2, pad: 'valid' },
+    '3x3/2 same, 8 channels': { shape: [2, 7, 8, 8], filter: 3, stride: 2, pad: 'same' },
+    '3x3/2 same, 3 channels': { shape: [2, 6, 5, 3], filter: 3, stride: 2, pad: 'same' },
+    '3x3/1 same, 6 channels': { shape: [2, 5, 6, 6], filter: 3, stride: 1, pad: 'same' },
+    '3x3/1 same, 4 channels': { shape: [2, 4, 4, 4], filter: 3, stride: 1, pad: 'same' },
+    '2x3/(2,1) same, 7 channels': { shape: [2, 5, 6, 7], filter: [2, 3], stride: [2, 1], pad: 'same' },
+  };
+
+  /** The gradient to the first tap (in (i, j) order) strictly above all before it, from −∞; float32 sums. */
+  function reference(c: PoolCase, x: Float32Array, dy: Float32Array): Float32Array {
+    const info = tf.backend_util.computePool2DInfo(c.shape, c.filter, c.stride, 1, c.pad);
+    const { batchSize, inHeight, inWidth, inChannels: ch, outHeight, outWidth } = info;
+    const dx = new Float32Array(x.length);
+    let g = 0;
+    for (let n = 0; n < batchSize; n++)
+      for (let oh = 0; oh < outHeight; oh++)
+        for (let ow = 0; ow < outWidth; ow++)
+          for (let k = 0; k < ch; k++, g++) {
+            let best = -Infinity;
+            let arg = -1;
+            for (let i = 0; i < info.filterHeight; i++) {
+              const ih = oh * info.strideHeight - info.padInfo.top + i;
+              for (let j = 0; j < info.filterWidth; j++) {
+                const iw = ow * info.strideWidth - info.padInfo.left + j;
+                if (ih < 0 || ih >= inHeight || iw < 0 || iw >= inWidth) continue;
+                const at = ((n * inHeight + ih) * inWidth + iw) * ch + k;
+                if (x[at]! > best) [best, arg] = [x[at]!, at];
+              }
+            }
+            if (arg >= 0) dx[arg] = dx[arg]! + dy[g]!;
+          }
+    return dx;
+  }
+
+  /** MaxPoolGrad's dx on the active backend, asserting it leaves no tensor behind. */
+  async function maxPoolGrad(c: PoolCase, x: Float32Array, dy: Float32Array): Promise<Float32Array> {
+    return expectNoTensorLeak(async () => {
+      const xt = tf.tensor4d(x, c.shape);
+      const y = tf.maxPool(xt, c.filter, c.stride, c.pad);
+      const dyt = tf.tensor(dy, y.shape);
+      const dx = tf
+        .engine()
+        .runKernel<tf.Tensor>(
+          'MaxPoolGrad',
+          { dy: dyt, input: xt, output: y },
+          { filterSize: c.filter, strides: c.stride, pad: c.pad },
+        );
+      const out = await dx.data<'float32'>();
+      tf.dispose([xt, y, dyt, dx]);
+      return out;
+    });
+  }
+
+  const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+  for (const [name, c] of Object.entries(CASES)) {
+    test(`${name}: equals the first-maximum rule bit for bit, with ties`, async () => {
+      const rng = new Rng(7);
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      // Four levels: most windows hold equal maxima, so the first one must get the gradient.
+      const x = Float32Array.from({ length: n }, () => rng.int(4) - 1);
+      const outShape = tf.backend_util.computePool2DInfo(c.shape, c.filter, c.stride, 1, c.pad).outShape;
+      const dy = rng.normalArray(outShape.reduce((a, b) => a * b, 1));
+      const expected = reference(c, x, dy);
+      await onBackend('cpu');
+      expectTensorsClose(await maxPoolGrad(c, x, dy), expected, { atol: 1e-6, rtol: 1e-6, label: 'cpu' });
+      await onBackend('wasm');
+      expect(bits(await maxPoolGrad(c, x, dy))).toEqual(bits(expected));
+    });
+  }
+
+  test('-Infinity never wins, NaN never wins, a window without a winner sends nothing', async () => {
+    await onBackend('wasm');
+    // One 2x2 window, taps in (i, j) order per channel; channels 0-3 take the SIMD path, 4 the scalar one.
+    const taps = [
+      [1, 3, 3, 2], // a tie: the first 3 wins
+      [-Infinity, -Infinity, -Infinity, -Infinity], // no winner
+      [NaN, 1, NaN, 5],
+      [NaN, NaN, NaN, NaN], // no winner
+      [-Infinity, NaN, 0, -0], // +0 wins; −0 is not greater
+    ];
+    const c: PoolCase = { shape: [1, 2, 2, 5], filter: 2, stride: 2, pad: 'valid' };
+    const x = Float32Array.from({ length: 20 }, (_, k) => taps[k % 5]![Math.floor(k / 5)]!);
+    const dy = new Float32Array([10, 20, 30, 40, 50]);
+    const dx = await maxPoolGrad(c, x, dy);
+    expect(Array.from(dx)).toEqual([0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 30, 0, 0]);
+    expect(bits(dx)).toEqual(bits(reference(c, x, dy)));
+  });
+});
+
 /** The first element of an NHWC output, as a [1] tensor. */
 function corner(t: tf.Tensor): tf.Tensor {
   return tf.reshape(tf.slice(t, [0, 0, 0, 0], [1, 1, 1, 1]), [1]);

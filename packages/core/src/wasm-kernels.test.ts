@@ -11,7 +11,9 @@ import {
   uninstallWasmKernels,
   wasmKernelsInstalled,
 } from './internal/wasm-kernels.js';
+import { setPatchChunkFloatsForTest } from './internal/kernels/conv-gemm.js';
 import { LayerNorm } from './layer-norm.js';
+import { Linear } from './linear.js';
 import { expectTensorsClose } from './testing/index.js';
 
 // Every kernel and gradient the @ml suite trains with, run on wasm (with @ml's kernels) and on cpu,
@@ -157,6 +159,74 @@ describe('matMul on wasm equals cpu', () => {
   }
 });
 
+describe('fused matMul (bias, activation) on wasm equals cpu', () => {
+  // [label, a, b, transposeA, transposeB, bias shape or null, activation]
+  const cases: [string, number[], number[], boolean, boolean, number[] | null, tf.fused.Activation][] = [
+    ['row bias (Linear)', [13, 7], [9, 7], false, true, [9], 'linear'],
+    ['row bias, batched, transposed A', [2, 7, 5], [2, 7, 6], true, false, [1, 6], 'linear'],
+    ['column bias (added after)', [5, 7], [7, 4], false, false, [5, 1], 'linear'],
+    ['no bias, relu', [5, 7], [7, 4], false, false, null, 'relu'],
+    ['bias + relu6', [6, 7], [7, 8], false, false, [8], 'relu6'],
+    ['bias + leakyrelu', [6, 7], [7, 8], false, false, [8], 'leakyrelu'],
+    ['bias + sigmoid', [6, 7], [7, 8], false, false, [8], 'sigmoid'],
+    ['bias + elu', [6, 7], [7, 8], false, false, [8], 'elu'],
+  ];
+  for (const [label, as, bs, ta, tb, biasShape, activation] of cases) {
+    test(`${label}: value (and gradients when linear)`, () => {
+      const f = (a: tf.Tensor, b: tf.Tensor, ...rest: tf.Tensor[]) =>
+        tf.fused.matMul({
+          a,
+          b,
+          transposeA: ta,
+          transposeB: tb,
+          bias: rest[0],
+          activation,
+          leakyreluAlpha: 0.1,
+        });
+      const xs = [rand(as, 1), rand(bs, 2), ...(biasShape === null ? [] : [rand(biasShape, 3)])];
+      // tfjs differentiates fused activations other than 'linear' through the unfused ops.
+      expectSameOnBoth(() =>
+        activation === 'linear' ? withGrads(f, xs) : [f(...(xs as [tf.Tensor, tf.Tensor]))],
+      );
+    });
+  }
+
+  test('prelu', () => {
+    expectSameOnBoth(() => [
+      tf.fused.matMul({
+        a: rand([6, 7], 1),
+        b: rand([7, 8], 2),
+        bias: rand([8], 3),
+        activation: 'prelu',
+        preluActivationWeights: rand([8], 4),
+      }),
+    ]);
+  });
+
+  test('Linear runs as one _FusedMatMul on wasm, without an Add', async () => {
+    await tf.setBackend('wasm');
+    const layer = new Linear({ inFeatures: 7, outFeatures: 5, seed: 1 });
+    const x = rand([3, 7], 1);
+    const info = await tf.profile(() => layer.forward(x));
+    expect(info.kernelNames).toContain('_FusedMatMul');
+    expect(info.kernelNames).not.toContain('Add');
+    expect(info.kernelNames).not.toContain('BatchMatMul');
+    tf.dispose([x, info.result]);
+    layer.dispose();
+  });
+
+  test("Linear's gradient is lazy: asked for W and b only, it runs one product (dW), not dx too", async () => {
+    await tf.setBackend('wasm');
+    const layer = new Linear({ inFeatures: 7, outFeatures: 5, seed: 1 });
+    const x = rand([3, 7], 1);
+    const weights = [layer.weight, layer.bias!];
+    const info = await tf.profile(() => tf.variableGrads(() => tf.sum(layer.forward(x)), weights).grads);
+    expect(info.kernels.filter((k) => k.name === 'BatchMatMul')).toHaveLength(1);
+    tf.dispose([x, info.result]);
+    layer.dispose();
+  });
+});
+
 describe('convolutions on wasm equal cpu', () => {
   const convs: [
     string,
@@ -170,6 +240,10 @@ describe('convolutions on wasm equal cpu', () => {
     ['stride 2 valid', [2, 9, 8, 3], [3, 3, 3, 4], 2, 'valid'],
     ['5×5 valid', [2, 9, 8, 3], [5, 5, 3, 4], 1, 'valid'],
     ['stride 3 > kernel 2, same', [1, 9, 8, 2], [2, 2, 2, 3], 3, 'same'],
+    // Channel counts that are multiples of 4 take the GEMM's vector gathers (4×4 transposes of pixel
+    // rows; whole f32x4 of channel rows in the filter gradient).
+    ['8 channels, stride 2 same', [2, 9, 8, 8], [3, 3, 8, 4], 2, 'same'],
+    ['8 → 16 channels, 5×5 same', [2, 7, 7, 8], [5, 5, 8, 16], 1, 'same'],
     [
       'stride [2, 1], explicit pads',
       [2, 7, 8, 3],
@@ -189,6 +263,26 @@ describe('convolutions on wasm equal cpu', () => {
       expectSameOnBoth(() => withGrads(f, [rand(xs, 3), rand(fs, 4)]));
     });
   }
+
+  test('large convolutions run in chunks of pixels: the same numbers (forward and both gradients)', () => {
+    // A budget of 256 floats of packed patches: 64-pixel chunks (the minimum) over 2·9·8 = 144 pixels.
+    setPatchChunkFloatsForTest(256);
+    try {
+      const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+      expectSameOnBoth(() => withGrads(f, [rand([2, 9, 8, 8], 3), rand([3, 3, 8, 4], 4)]));
+    } finally {
+      setPatchChunkFloatsForTest(null);
+    }
+  });
+
+  test('an empty batch: conv2d gives [0, …] and a zero filter gradient', () => {
+    expectSameOnBoth(() => {
+      const x = tf.zeros<tf.Rank.R4>([0, 5, 5, 2]);
+      const w = rand([3, 3, 2, 4], 4) as tf.Tensor4D;
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.conv2d(x, v as tf.Tensor4D, 1, 'same')))(w);
+      return [tf.conv2d(x, w, 1, 'same'), g];
+    });
+  });
 
   test('dilated conv2d: gradients (tfjs has none) equal those of the explicitly spread filter', () => {
     const dilated = (x: tf.Tensor, w: tf.Tensor) =>

@@ -3,6 +3,37 @@ import * as tf from '@tensorflow/tfjs-core';
 import { replaceGradient } from './tfjs-seam.js';
 
 /**
+ * d(A·B) with tfjs' transpose flags, lazily per operand, each summed back to its operand's shape (a
+ * weight broadcast over a batch gets the sum). Transposes stay flags: @ml's wasm GEMM reads transposed
+ * operands in place.
+ */
+function matMulGrads(
+  dy: tf.Tensor,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  attrs: tf.NamedAttrMap,
+): { a: () => tf.Tensor; b: () => tf.Tensor } {
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const mm = (x: tf.Tensor, y: tf.Tensor, tx = false, ty = false) => tf.matMul(x, y, tx, ty);
+  let da: () => tf.Tensor;
+  let db: () => tf.Tensor;
+  if (!transposeA && !transposeB) {
+    da = () => mm(dy, b, false, true);
+    db = () => mm(a, dy, true, false);
+  } else if (!transposeA && transposeB) {
+    da = () => mm(dy, b);
+    db = () => mm(dy, a, true, false);
+  } else if (transposeA && !transposeB) {
+    da = () => mm(b, dy, false, true);
+    db = () => mm(a, dy);
+  } else {
+    da = () => mm(b, dy, true, true);
+    db = () => mm(dy, a, true, true);
+  }
+  return { a: () => sumToShape(da(), a.shape), b: () => sumToShape(db(), b.shape) };
+}
+
+/**
  * BatchMatMul's stock gradient ignores broadcasting: an operand broadcast over batch dimensions (a
  * weight shared by a batch) got a gradient of the broadcast shape. This one sums those dimensions away.
  */
@@ -12,27 +43,31 @@ function matMulGradient(): tf.GradConfig {
     inputsToSave: ['a', 'b'],
     gradFunc: (dy, saved, attrs) => {
       const [a, b] = saved as [tf.Tensor, tf.Tensor];
-      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      return matMulGrads(dy as tf.Tensor, a, b, attrs);
+    },
+  };
+}
+
+/**
+ * `_FusedMatMul` (A·B + bias) with the linear activation, the kernel `Linear` runs: tfjs registers no
+ * gradient for it (tf.fused.matMul differentiates through a custom gradient that computes every
+ * operand's gradient, needed or not); this one is lazy per operand like BatchMatMul's.
+ */
+function fusedMatMulGradient(): tf.GradConfig {
+  return {
+    kernelName: '_FusedMatMul',
+    inputsToSave: ['a', 'b', 'bias'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b, bias] = saved as [tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+      const { activation } = attrs as unknown as { activation: string };
+      if (activation !== 'linear')
+        throw new Error(
+          `_FusedMatMul gradient: only the 'linear' activation, got '${activation}' (use tf.fused.matMul)`,
+        );
       const g = dy as tf.Tensor;
-      const mm = (x: tf.Tensor, y: tf.Tensor, tx = false, ty = false) => tf.matMul(x, y, tx, ty);
-      // Each branch is d(A·B) with transpose flags (@ml's wasm GEMM reads transposed operands in place);
-      // sumToShape sums broadcast batch dims.
-      let da: () => tf.Tensor;
-      let db: () => tf.Tensor;
-      if (!transposeA && !transposeB) {
-        da = () => mm(g, b, false, true);
-        db = () => mm(a, g, true, false);
-      } else if (!transposeA && transposeB) {
-        da = () => mm(g, b);
-        db = () => mm(g, a, true, false);
-      } else if (transposeA && !transposeB) {
-        da = () => mm(b, g, false, true);
-        db = () => mm(a, g);
-      } else {
-        da = () => mm(b, g, true, true);
-        db = () => mm(g, a, true, true);
-      }
-      return { a: () => sumToShape(da(), a.shape), b: () => sumToShape(db(), b.shape) };
+      const grads: Record<string, () => tf.Tensor> = matMulGrads(g, a, b, attrs);
+      if (bias !== undefined) grads.bias = () => sumToShape(g, bias.shape);
+      return grads;
     },
   };
 }
@@ -206,8 +241,12 @@ function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
 
 const originals = new Map<string, tf.GradConfig | undefined>();
 
-/** Registers @ml's gradient replacements once; safe to call many times. */
+/**
+ * Registers @ml's gradient replacements once; safe to call many times. The `_FusedMatMul` gradient,
+ * which tfjs lacks and `Linear` needs, stays registered through {@link uninstallGradientFixes}.
+ */
 export function installGradientFixes(): void {
+  if (tf.getGradient('_FusedMatMul') === undefined) replaceGradient(fusedMatMulGradient());
   if (originals.size > 0) return;
   const stockConv = tf.getGradient('Conv2D');
   const fixes = [matMulGradient(), squaredDifferenceGradient(), stridedSliceGradient()];

@@ -7,6 +7,7 @@ import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './kernels/depthwise-conv2d-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './kernels/depthwise-conv2d-backprop-input.js';
 import { einsumConfig } from './kernels/einsum.js';
+import { fusedMatMulConfig } from './kernels/fused-mat-mul.js';
 import { identityConfig } from './kernels/identity.js';
 import { setStockKernel, type WasmKernel } from './kernels/kernel-utils.js';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.js';
@@ -19,11 +20,12 @@ import { replaceKernel, restoreKernel } from './tfjs-seam.js';
 // Kernels registered on tfjs-backend-wasm 4.22 so that training runs there with nothing falling back
 // or failing: the backprops it lacks (Conv2DBackpropFilter, depthwise backprops, UnsortedSegmentSum for
 // gather's gradient, Einsum), and faster or corrected versions of ones it has (BatchMatMul with transposes
-// or a batch, Conv2DBackpropInput, Transpose, Sum, Mean, Identity, MaxPoolGrad, Conv2D with 'same' padding, Slice/Unpack/SplitV).
+// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV).
 // One kernel per file in ./kernels; every access to the backend's private state goes through ../tfjs-seam.
 
 const KERNELS: readonly WasmKernel[] = [
   batchMatMulConfig,
+  fusedMatMulConfig,
   transposeConfig,
   conv2DConfig,
   identityConfig,

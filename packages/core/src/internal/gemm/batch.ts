@@ -1,7 +1,7 @@
 import {
   computeRows,
   copyOut,
-  packA,
+  packLeft,
   packB,
   packedASize,
   packedBSize,
@@ -9,12 +9,13 @@ import {
   rowBlocks,
   tilesFit,
   type GemmMemory,
+  type LeftOperand,
   type Operand,
   type PackedProduct,
 } from './gemm.js';
 import { NR, type GemmExports } from './gemm-module.js';
 
-// A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]] (the broadcast batches BatchMatMul emits):
+// A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]] (+ a bias row) (the broadcast batches BatchMatMul emits):
 // each distinct A and B is packed once (a weight shared by the whole batch is packed once), then the
 // products run on one thread here, or split across threads by ./pool.
 
@@ -23,11 +24,13 @@ export interface BatchProduct {
   m: number;
   n: number;
   k: number;
-  a: Operand;
+  a: LeftOperand;
   b: Operand;
   aOffsets: readonly number[];
   bOffsets: readonly number[];
   c: number;
+  /** When set: n floats added to every row of C (C = A·B + bias, accumulated onto the bias). */
+  bias?: number;
 }
 
 /** Packed operands of a batch, ready to compute; `finish` writes C (when padded) and frees scratch. */
@@ -36,8 +39,11 @@ export interface PackedBatch {
   finish(): void;
 }
 
-/** Packs every distinct operand of `p` once, into scratch from `mem`. */
-export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBatch {
+/**
+ * Packs every distinct operand of `p` once, into scratch from `mem`. With `deferA` (one product only)
+ * A's scratch is allocated but left for the threads to pack, each its own row blocks.
+ */
+export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct, deferA = false): PackedBatch {
   const { m, n, k } = p;
   const scratch: number[] = [];
   const alloc = (floats: number): number => {
@@ -59,7 +65,7 @@ export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): Pa
       let pa = packedA.get(ao);
       if (pa === undefined) {
         pa = alloc(packedASize(m, k));
-        packA(ex, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
+        if (!deferA) packLeft(ex, mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
         packedA.set(ao, pa);
       }
       let pb = packedB.get(bo);
@@ -69,7 +75,9 @@ export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): Pa
         packedB.set(bo, pb);
       }
       const pc = fit ? p.c + 4 * t * m * n : padded + 4 * t * paddedCSize(m, n);
-      products.push({ pa, pb, pc, ldc: fit ? n : ldp, m, n, k });
+      const ldc = fit ? n : ldp;
+      if (p.bias !== undefined) fillRows(mem, p.bias, pc, ldc, m, n);
+      products.push({ pa, pb, pc, ldc, m, n, k, accumulate: p.bias !== undefined });
     }
     return {
       products,
@@ -89,12 +97,21 @@ export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): Pa
   }
 }
 
+/** Copies the n floats at `src` into each of the m rows (stride ldc) of C at `dst`. */
+function fillRows(mem: GemmMemory, src: number, dst: number, ldc: number, m: number, n: number): void {
+  const f = mem.f32();
+  const row = f.slice(src / 4, src / 4 + n);
+  for (let i = 0; i < m; i++) f.set(row, dst / 4 + i * ldc);
+}
+
 /** Runs a batch of products on this thread. */
 export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): void {
   const { m, n, k } = p;
   if (m === 0 || n === 0 || p.aOffsets.length === 0) return;
   if (k === 0) {
-    mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * p.aOffsets.length);
+    const batches = p.aOffsets.length;
+    if (p.bias === undefined) mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * batches);
+    else fillRows(mem, p.bias, p.c, n, m * batches, n);
     return;
   }
   const packed = packBatch(ex, mem, p);

@@ -3,6 +3,7 @@ import {
   encodeModule,
   F32,
   f32Load,
+  i32Load,
   f32Store,
   f32Zero,
   flat,
@@ -21,6 +22,7 @@ import {
   vLoadSplat,
   vMadd,
   vMul,
+  vShuffle32,
   vStore,
   vZero,
   whileLoop,
@@ -144,6 +146,109 @@ function packA(): FnDef {
 }
 
 /**
+ * packAGather(src, dst, rows, k, rowOffPtr, colOffPtr): dst[kk·MR + r] = A[r, kk] for r < rows, 0 for
+ * the padding rows up to MR, where A[r, kk] is at src + rowOff[r] + colOff[kk] (two i32 tables of byte
+ * offsets): an operand no pair of strides describes, such as the patches of an image a convolution reads
+ * (im2col, gathered while packing instead of materialized). Rows whose offsets are 4 bytes apart (the
+ * channels of one pixel) load one f32x4 per k; otherwise runs of 4 k whose offsets are 4 bytes apart
+ * load one f32x4 per row and transpose the 4×4 block in registers.
+ */
+function packAGather(): FnDef {
+  const [src, dst, rows, k, rowOff, colOff] = [0, 1, 2, 3, 4, 5];
+  const [kk, d, co] = [6, 7, 8];
+  const ro = 9; // ro + r: row r's offset
+  const f = ro + MR;
+  const v = 0; // v + r: row r's 4 values; t + r: the transpose's halfway point
+  const t = MR;
+  const vLocal = (i: number): number => f + 1 + i; // v128 locals follow the i32 and f32 ones
+  const colAt = (j: number): Code => flat(get(colOff), get(kk), i32(4), mul, add, i32Load(4 * j));
+  const loadRows: Code[] = [];
+  const lanes: Code[] = [];
+  for (let r = 0; r < MR; r++) {
+    loadRows.push(
+      ifElse(
+        flat(i32(r), get(rows), ltS),
+        flat(get(rowOff), i32Load(4 * r), set(ro + r)),
+        flat(i32(0), set(ro + r)),
+      ),
+    );
+    lanes.push(
+      flat(
+        get(d),
+        ifElse(
+          flat(i32(r), get(rows), ltS),
+          flat(get(src), get(ro + r), add, get(co), add, f32Load(0), set(f)),
+          flat(f32Zero, set(f)),
+        ),
+        get(f),
+        f32Store(4 * r),
+      ),
+    );
+  }
+  // One k, any rows.
+  const scalarStep = flat(colAt(0), set(co), ...lanes, inc(d, i32(MR * 4)), inc(kk, i32(1)));
+  // Four k 4 bytes apart, MR = 4 rows: a 4×4 transpose in registers.
+  const shuffle = (a: number, b: number, lanesOf: [number, number, number, number], out: number): Code =>
+    flat(get(vLocal(a)), get(vLocal(b)), vShuffle32(lanesOf), set(vLocal(out)));
+  const vectorStep = flat(
+    ...Array.from({ length: MR }, (_, r) =>
+      flat(get(src), get(ro + r), add, get(co), add, vLoad(0), set(vLocal(v + r))),
+    ),
+    shuffle(v, v + 1, [0, 4, 1, 5], t),
+    shuffle(v, v + 1, [2, 6, 3, 7], t + 1),
+    shuffle(v + 2, v + 3, [0, 4, 1, 5], t + 2),
+    shuffle(v + 2, v + 3, [2, 6, 3, 7], t + 3),
+    shuffle(t, t + 2, [0, 1, 4, 5], v),
+    shuffle(t, t + 2, [2, 3, 6, 7], v + 1),
+    shuffle(t + 1, t + 3, [0, 1, 4, 5], v + 2),
+    shuffle(t + 1, t + 3, [2, 3, 6, 7], v + 3),
+    ...Array.from({ length: MR }, (_, j) => flat(get(d), get(vLocal(v + j)), vStore(16 * j))),
+    inc(d, i32(MR * 16)),
+    inc(kk, i32(4)),
+  );
+  let runOf4: Code = flat(colAt(1), get(co), i32(4), add, eq);
+  for (let j = 2; j < 4; j++) runOf4 = flat(runOf4, colAt(j), get(co), i32(4 * j), add, eq, mul);
+  let contiguousRows: Code = flat(get(rows), i32(MR), eq);
+  for (let r = 1; r < MR; r++)
+    contiguousRows = flat(contiguousRows, get(ro + r), get(ro), i32(4 * r), add, eq, mul);
+  const body = flat(
+    ...loadRows,
+    get(dst),
+    set(d),
+    i32(0),
+    set(kk),
+    ifElse(
+      contiguousRows,
+      whileLoop(
+        flat(get(kk), get(k), ltS),
+        flat(colAt(0), set(co), get(d), get(src), get(ro), add, get(co), add, vLoad(0), vStore(0)),
+        inc(d, i32(MR * 4)),
+        inc(kk, i32(1)),
+      ),
+      ifElse(
+        flat(get(rows), i32(MR), eq),
+        whileLoop(
+          flat(get(kk), i32(4), add, get(k), ltS, get(kk), i32(4), add, get(k), eq, add),
+          flat(colAt(0), set(co)),
+          ifElse(runOf4, vectorStep, flat(scalarStep, scalarStep, scalarStep, scalarStep)),
+        ),
+      ),
+    ),
+    whileLoop(flat(get(kk), get(k), ltS), scalarStep),
+  );
+  return {
+    name: 'packAGather',
+    params: 6,
+    locals: [
+      [3 + MR, I32],
+      [1, F32],
+      [2 * MR, V128],
+    ],
+    body,
+  };
+}
+
+/**
  * packB(src, dst, cols, k, sbkBytes, sbnBytes): one panel, dst[kk·8 + c] = B[kk, c] for c < cols, 0 for
  * the padding columns up to 8; B[kk, c] is at src + kk·sbk + c·sbn. Contiguous full panels (sbn = 4)
  * copy two f32x4 per k.
@@ -195,7 +300,7 @@ export function gemmModuleBytes(
   path: GemmPath,
   memory: { shared: boolean; maxPages?: number },
 ): Uint8Array<ArrayBuffer> {
-  return encodeModule([kernel(path), packA(), packB()], memory);
+  return encodeModule([kernel(path), packA(), packB(), packAGather()], memory);
 }
 
 type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
@@ -205,4 +310,5 @@ export interface GemmExports {
   kernel: I32Fn<8>;
   packA: I32Fn<6>;
   packB: I32Fn<6>;
+  packAGather: I32Fn<6>;
 }

@@ -5,6 +5,7 @@ import { useBackend } from '../../backend.js';
 import { wasmBackend } from '../tfjs-seam.js';
 
 import { batchGemm, type BatchProduct } from './batch.js';
+import type { GatherOperand } from './gemm.js';
 import type { GemmPath } from './gemm-module.js';
 import { GemmPool } from './pool.js';
 import { gemmExports, gemmPath } from './probe.js';
@@ -153,6 +154,99 @@ describe.each<GemmPath>(['relaxed-simd-fma', 'simd128'])('GEMM on the %s path ma
   });
 });
 
+// A gathered left operand (a convolution's patches): element (i, j) at rowOffsets[i] + colOffsets[j].
+// 'pixel rows': rows 12 floats apart, runs of 4 contiguous columns (the 4×4 transposing path) mixed
+// with scattered ones and a tail; 'channel rows': rows 1 float apart (one f32x4 per k) except a last
+// partial block.
+interface GatherCase {
+  name: string;
+  rows: number[];
+  cols: number[];
+  n: number;
+}
+const runs = (starts: number[], len: number): number[] =>
+  starts.flatMap((s) => Array.from({ length: len }, (_, i) => s + i));
+const GATHER_CASES: GatherCase[] = [
+  {
+    name: 'pixel rows',
+    rows: Array.from({ length: 13 }, (_, i) => 12 * i),
+    cols: [...runs([0, 40, 80], 4), 7, 3, 99, ...runs([20], 4), 5, 6],
+    n: 11,
+  },
+  {
+    name: 'channel rows',
+    rows: [...runs([0, 30], 4), 60, 61, 62, 70, 71],
+    cols: runs([0, 100, 200], 7),
+    n: 9,
+  },
+];
+
+function gatherReference(c: GatherCase, src: Float32Array, b: Float32Array): Float32Array {
+  const a = new Float32Array(c.rows.length * c.cols.length);
+  c.rows.forEach((r, i) => c.cols.forEach((o, j) => (a[i * c.cols.length + j] = src[r + o]!)));
+  return tf.tidy(() => {
+    void tf.setBackend('cpu');
+    return tf
+      .matMul(tf.tensor2d(a, [c.rows.length, c.cols.length]), tf.tensor2d(b, [c.cols.length, c.n]))
+      .dataSync() as Float32Array;
+  });
+}
+
+function gatherOurs(
+  c: GatherCase,
+  src: Float32Array,
+  b: Float32Array,
+  path: GemmPath,
+  pool?: GemmPool,
+): Float32Array {
+  void tf.setBackend('wasm');
+  const be = wasmBackend(tf.backend());
+  const [m, k] = [c.rows.length, c.cols.length];
+  const st = tf.tensor1d(src);
+  const bt = tf.tensor1d(b);
+  const out = tf.tensor1d(new Float32Array(m * c.n));
+  try {
+    const a: GatherOperand = {
+      ptr: be.ptr(st),
+      rowOffsets: Int32Array.from(c.rows),
+      colOffsets: Int32Array.from(c.cols),
+    };
+    const p: BatchProduct = {
+      m,
+      n: c.n,
+      k,
+      a,
+      b: { ptr: be.ptr(bt), rowStride: c.n, colStride: 1 },
+      aOffsets: [0],
+      bOffsets: [0],
+      c: be.ptr(out),
+    };
+    const memory = be.memory();
+    if (pool !== undefined) pool.run(memory.buffer, p, src.length, b.length);
+    else
+      batchGemm(
+        gemmExports(memory, path),
+        { malloc: (q) => be.malloc(q), free: (q) => be.free(q), f32: () => new Float32Array(memory.buffer) },
+        p,
+      );
+    return out.dataSync() as Float32Array;
+  } finally {
+    tf.dispose([st, bt, out]);
+  }
+}
+
+describe.each<GemmPath>(['relaxed-simd-fma', 'simd128'])(
+  'gathered A on the %s path matches tfjs-cpu',
+  (path) => {
+    test.each(GATHER_CASES.map((c) => [c.name, c] as const))('%s', (_, c) => {
+      if (path === 'relaxed-simd-fma' && gemmPath() !== path) return;
+      const src = values(400, 5);
+      const b = values(c.cols.length * c.n, 6);
+      expectClose(gatherOurs(c, src, b, path), gatherReference(c, src, b));
+    });
+  },
+);
+
 describe('GemmPool', () => {
   let pool: GemmPool;
   beforeAll(async () => {
@@ -168,6 +262,16 @@ describe('GemmPool', () => {
     expect(Array.from(three)).toEqual(Array.from(one));
     expectClose(three, reference(c));
   });
+
+  test.each(GATHER_CASES.map((c) => [c.name, c] as const))(
+    'gathered A, %s: 3 threads give the bits of 1 thread',
+    (_, c) => {
+      const src = values(400, 7);
+      const b = values(c.cols.length * c.n, 8);
+      const one = gatherOurs(c, src, b, gemmPath());
+      expect(Array.from(gatherOurs(c, src, b, gemmPath(), pool))).toEqual(Array.from(one));
+    },
+  );
 
   test('refuses work after dispose()', async () => {
     const p = await GemmPool.create(2, gemmPath());

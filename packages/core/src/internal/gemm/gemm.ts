@@ -24,22 +24,104 @@ export interface Operand {
   colStride: number;
 }
 
+/**
+ * An operand no pair of strides describes, such as the patches a convolution reads from an image:
+ * element (i, j) lies at byte ptr + 4·(rowOffsets[i] + colOffsets[j]). Gathered while packing.
+ */
+export interface GatherOperand {
+  ptr: number;
+  rowOffsets: Int32Array;
+  colOffsets: Int32Array;
+}
+
+/** The left operand of a product: strided, or gathered through offset tables. */
+export type LeftOperand = Operand | GatherOperand;
+
+export const isGather = (a: LeftOperand): a is GatherOperand => 'rowOffsets' in a;
+
 /** Floats a packed A of m×k takes. */
 export const packedASize = (m: number, k: number): number => Math.ceil(m / MR) * MR * k;
 /** Floats a packed B of k×n takes. */
 export const packedBSize = (k: number, n: number): number => Math.ceil(n / NR) * NR * k;
 
-/** Packs the m×k operand `a` into `dst` (MR-row blocks, rows past m zero). */
+/** Row blocks (MR rows each) of a product with m rows. */
+export const rowBlocks = (m: number): number => Math.ceil(m / MR);
+
+/**
+ * How the rows of an m×k A are packed: from a strided source (x, y: the row and column strides in
+ * bytes) or gathered (x, y: byte addresses of the row and column offset tables, i32 bytes, in the
+ * memory the GEMM runs in). Plain numbers so that a worker can be handed them.
+ */
+export interface RowPacking {
+  kind: 'strided' | 'gathered';
+  m: number;
+  src: number;
+  x: number;
+  y: number;
+}
+
+/** Packs row blocks [rb0, rb1) of A into the packed A at `pa` (MR-row blocks of k, rows past m zero). */
+export function packRows(
+  ex: GemmExports,
+  r: RowPacking,
+  pa: number,
+  k: number,
+  rb0: number,
+  rb1: number,
+): void {
+  for (let rb = rb0; rb < rb1; rb++) {
+    const i = rb * MR;
+    const rows = Math.min(MR, r.m - i);
+    if (r.kind === 'strided') ex.packA(r.src + i * r.x, pa + 4 * i * k, rows, k, r.x, r.y);
+    else ex.packAGather(r.src, pa + 4 * i * k, rows, k, r.x + 4 * i, r.y);
+  }
+}
+
+/**
+ * The packing of `a` (m×k): strided as is; gathered with its offset tables written into `mem` (the
+ * caller frees `tables` when given).
+ */
+export function rowPacking(
+  mem: GemmMemory,
+  a: LeftOperand,
+  m: number,
+  k: number,
+): RowPacking & { tables?: number } {
+  if (!isGather(a)) return { kind: 'strided', m, src: a.ptr, x: 4 * a.rowStride, y: 4 * a.colStride };
+  const tables = mem.malloc((m + k) * 4);
+  const t = new Int32Array(mem.f32().buffer, tables, m + k);
+  for (let i = 0; i < m; i++) t[i] = 4 * a.rowOffsets[i]!;
+  for (let j = 0; j < k; j++) t[m + j] = 4 * a.colOffsets[j]!;
+  return { kind: 'gathered', m, src: a.ptr, x: tables, y: tables + 4 * m, tables };
+}
+
+/** Packs the m×k strided operand `a` into `dst`. */
 export function packA(ex: GemmExports, a: Operand, dst: number, m: number, k: number): void {
-  for (let i = 0; i < m; i += MR) {
-    ex.packA(
-      a.ptr + 4 * i * a.rowStride,
-      dst + 4 * i * k,
-      Math.min(MR, m - i),
-      k,
-      4 * a.rowStride,
-      4 * a.colStride,
-    );
+  packRows(
+    ex,
+    { kind: 'strided', m, src: a.ptr, x: 4 * a.rowStride, y: 4 * a.colStride },
+    dst,
+    k,
+    0,
+    rowBlocks(m),
+  );
+}
+
+/** Packs the m×k operand `a` (strided or gathered) into `dst`. */
+export function packLeft(
+  ex: GemmExports,
+  mem: GemmMemory,
+  a: LeftOperand,
+  dst: number,
+  m: number,
+  k: number,
+): void {
+  if (!isGather(a)) return packA(ex, a, dst, m, k);
+  const r = rowPacking(mem, a, m, k);
+  try {
+    packRows(ex, r, dst, k, 0, rowBlocks(m));
+  } finally {
+    if (r.tables !== undefined) mem.free(r.tables);
   }
 }
 
@@ -57,7 +139,10 @@ export function packB(ex: GemmExports, b: Operand, dst: number, k: number, n: nu
   }
 }
 
-/** A product whose operands are packed: C (row stride ldc, padded to whole tiles) = A·B. */
+/**
+ * A product whose operands are packed: C (row stride ldc, padded to whole tiles) = A·B, or
+ * C += A·B when `accumulate` (C then holds a bias, say).
+ */
 export interface PackedProduct {
   pa: number;
   pb: number;
@@ -66,10 +151,8 @@ export interface PackedProduct {
   m: number;
   n: number;
   k: number;
+  accumulate?: boolean;
 }
-
-/** Row blocks (MR rows each) of a product with m rows. */
-export const rowBlocks = (m: number): number => Math.ceil(m / MR);
 
 /** Column panels (8 columns each) of a product with n columns. */
 export const panels = (n: number): number => Math.ceil(n / NR);
@@ -101,7 +184,7 @@ export function computeRows(
           npb,
           panelBytes,
           p.ldc * 4,
-          kb > 0 ? 1 : 0,
+          kb > 0 || p.accumulate === true ? 1 : 0,
         );
       }
     }
@@ -129,13 +212,13 @@ export function copyOut(
 }
 
 /**
- * C = A·B on one thread: A is m×k, B is k×n (any strides), C is m×n row-major at `c` (row stride n).
+ * C = A·B on one thread: A is m×k (strided or gathered), B is k×n (any strides), C is m×n row-major at `c` (row stride n).
  * Packed copies and a padded C (when tiles do not fit) are allocated in `mem` and freed.
  */
 export function gemm(
   ex: GemmExports,
   mem: GemmMemory,
-  a: Operand,
+  a: LeftOperand,
   b: Operand,
   c: number,
   m: number,
@@ -153,7 +236,7 @@ export function gemm(
   const ldp = Math.ceil(n / NR) * NR;
   const pc = fit ? c : mem.malloc(paddedCSize(m, n) * 4);
   try {
-    packA(ex, a, pa, m, k);
+    packLeft(ex, mem, a, pa, m, k);
     packB(ex, b, pb, k, n);
     computeRows(ex, { pa, pb, pc, ldc: fit ? n : ldp, m, n, k }, 0, rowBlocks(m));
     if (!fit) copyOut(mem, pc, ldp, c, n, m, n);

@@ -1,6 +1,9 @@
 import { packBatch, type BatchProduct } from './batch.js';
 import {
   computeRows,
+  packRows,
+  rowPacking,
+  type RowPacking,
   KC,
   PANELS_PER_BLOCK,
   panels,
@@ -14,8 +17,9 @@ import { gemmExports, nodeBuiltin, SHARED_MAX_PAGES } from './probe.js';
 // Worker threads for large products: worker_threads in Node, Web Workers in cross-origin isolated
 // browser workers (Atomics.wait cannot block a browser's main thread, so there the pool is never made).
 // tfjs' wasm heap is not shared, so a product's operands are copied into one shared WebAssembly.Memory,
-// packed there by the calling thread, and the row blocks of C are split between the caller and the
-// workers; then C is copied back. Rows are computed whole (never a split of k), so any thread count
+// B is packed there by the calling thread, and the row blocks of C are split between the caller and
+// the workers, each packing the rows of A it computes (a single product; a batch's distinct A are packed
+// by the caller); then C is copied back. Rows are computed whole (never a split of k), so any thread count
 // gives the same bits. Workers block in Atomics.wait between products, are unref'd (they never keep a
 // process alive) and are terminated by dispose().
 
@@ -29,8 +33,15 @@ const STARTS = 8; // STARTS + t: first job of thread t (STARTS + threads: the en
 const CONTROL_BYTES = 1024;
 /** Most threads a pool runs (callers cap lower). */
 export const MAX_THREADS = 64;
-/** Ints per job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1. */
-const JOB_INTS = 10;
+/**
+ * Ints per job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, accumulate (1: C holds a bias to add to), then how the job packs its rows of A first:
+ * kind (0: A is packed already, 1: strided, 2: gathered), m, src, and the byte strides (row, column) or
+ * the byte addresses of the offset tables (rows, columns).
+ */
+const JOB_INTS = 16;
+const A_PACKED = 0;
+const A_STRIDED = 1;
+const A_GATHERED = 2;
 
 // The worker: instantiates the GEMM module on the shared memory, says 'ready', then runs its jobs
 // every round. Plain JavaScript (no imports) so the same text runs as a Node eval worker or a Blob worker.
@@ -49,7 +60,13 @@ const start = (data, post) => {
     if (Atomics.load(ctrl, ${STOP}) === 1) return;
     const jobs = new Int32Array(data.memory.buffer, Atomics.load(ctrl, ${JOBS}));
     for (let j = ctrl[${STARTS} + index]; j < ctrl[${STARTS} + index + 1]; j++) {
-      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1] = jobs.subarray(j * ${JOB_INTS}, j * ${JOB_INTS} + ${JOB_INTS});
+      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, acc, kind, m, src, x, y] = jobs.subarray(j * ${JOB_INTS}, j * ${JOB_INTS} + ${JOB_INTS});
+      for (let rb = rb0; rb < rb1 && kind !== ${A_PACKED}; rb++) {
+        const i = rb * ${MR};
+        const rows = Math.min(${MR}, m - i);
+        if (kind === ${A_STRIDED}) ex.packA(src + i * x, pa + i * k * 4, rows, k, x, y);
+        else ex.packAGather(src, pa + i * k * 4, rows, k, x + 4 * i, y);
+      }
       const panelBytes = k * ${NR * 4};
       for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
         const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
@@ -57,7 +74,7 @@ const start = (data, post) => {
           const kc = Math.min(${KC}, k - kb);
           const b = pb + jb * panelBytes + kb * ${NR * 4};
           for (let rb = rb0; rb < rb1; rb++)
-            ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 ? 1 : 0);
+            ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || acc === 1 ? 1 : 0);
         }
       }
     }
@@ -72,8 +89,15 @@ if (typeof require === 'function') {
 }
 `;
 
-/** Row blocks [rb0, rb1) × column panels [pn0, pn1) of one product. */
-type Job = [product: PackedProduct, rb0: number, rb1: number, pn0: number, pn1: number];
+/** Row blocks [rb0, rb1) × column panels [pn0, pn1) of one product, and how to pack those rows of A first. */
+type Job = [
+  product: PackedProduct,
+  rb0: number,
+  rb1: number,
+  pn0: number,
+  pn1: number,
+  rows: RowPacking | null,
+];
 
 /** The parts of a Node or browser worker the pool uses. */
 interface AnyWorker {
@@ -182,12 +206,18 @@ export class GemmPool {
     const sa = this.mem.malloc(aFloats * 4);
     const sb = this.mem.malloc(bFloats * 4);
     const sc = this.mem.malloc(m * n * batches * 4);
+    const sbias = p.bias === undefined ? undefined : this.mem.malloc(n * 4);
     let f = this.mem.f32();
     f.set(new Float32Array(heap, p.a.ptr, aFloats), sa / 4);
     f.set(new Float32Array(heap, p.b.ptr, bFloats), sb / 4);
+    if (p.bias !== undefined && sbias !== undefined) f.set(new Float32Array(heap, p.bias, n), sbias / 4);
     const ex = gemmExports(this.memory, this.path);
-    const packed = packBatch(ex, this.mem, { ...p, a: { ...p.a, ptr: sa }, b: { ...p.b, ptr: sb }, c: sc });
-    const jobs = this.split(packed.products);
+    const shared: BatchProduct = { ...p, a: { ...p.a, ptr: sa }, b: { ...p.b, ptr: sb }, c: sc, bias: sbias };
+    // One product split by rows: each thread packs the rows of A it computes.
+    const byRows = batches === 1 && rowBlocks(m) >= panels(n);
+    const rows = byRows ? rowPacking(this.mem, shared.a, m, p.k) : null;
+    const packed = packBatch(ex, this.mem, shared, byRows);
+    const jobs = this.split(packed.products, rows);
     this.dispatch(jobs);
     packed.finish();
     f = this.mem.f32();
@@ -199,14 +229,14 @@ export class GemmPool {
    * blocks than column panels is split by columns (each thread then reads only its part of B);
    * otherwise the row blocks of all products are split.
    */
-  private split(products: PackedProduct[]): Job[][] {
+  private split(products: PackedProduct[], rows: RowPacking | null): Job[][] {
     if (products.length === 1 && rowBlocks(products[0]!.m) < panels(products[0]!.n)) {
       const p = products[0]!;
       const np = panels(p.n);
       return Array.from({ length: this.threads }, (_, t) => {
         const pn0 = Math.floor((np * t) / this.threads);
         const pn1 = Math.floor((np * (t + 1)) / this.threads);
-        return pn1 > pn0 ? [[p, 0, rowBlocks(p.m), pn0, pn1] as Job] : [];
+        return pn1 > pn0 ? [[p, 0, rowBlocks(p.m), pn0, pn1, null] as Job] : [];
       });
     }
     const total = products.reduce((s, p) => s + rowBlocks(p.m), 0);
@@ -219,7 +249,7 @@ export class GemmPool {
       while (left > 0) {
         const p = products[prod]!;
         const take = Math.min(left, rowBlocks(p.m) - rb);
-        list.push([p, rb, rb + take, 0, panels(p.n)]);
+        list.push([p, rb, rb + take, 0, panels(p.n), rows]);
         left -= take;
         rb += take;
         if (rb === rowBlocks(p.m)) {
@@ -239,8 +269,16 @@ export class GemmPool {
     let j = 0;
     for (let t = 0; t < lists.length; t++) {
       this.ctrl[STARTS + t] = j;
-      for (const [p, rb0, rb1, pn0, pn1] of lists[t]!)
-        jobs.set([p.pa, p.pb, p.pc, p.ldc, p.n, p.k, rb0, rb1, pn0, pn1], JOB_INTS * j++);
+      for (const [p, rb0, rb1, pn0, pn1, r] of lists[t]!) {
+        const a =
+          r === null
+            ? [A_PACKED, 0, 0, 0, 0]
+            : [r.kind === 'strided' ? A_STRIDED : A_GATHERED, r.m, r.src, r.x, r.y];
+        jobs.set(
+          [p.pa, p.pb, p.pc, p.ldc, p.n, p.k, rb0, rb1, pn0, pn1, p.accumulate === true ? 1 : 0, ...a],
+          JOB_INTS * j++,
+        );
+      }
     }
     this.ctrl[STARTS + lists.length] = j;
     Atomics.store(this.ctrl, JOBS, table);
@@ -248,7 +286,10 @@ export class GemmPool {
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
     const ex = gemmExports(this.memory, this.path);
-    for (const [p, rb0, rb1, pn0, pn1] of lists[0]!) computeRows(ex, p, rb0, rb1, pn0, pn1);
+    for (const [p, rb0, rb1, pn0, pn1, r] of lists[0]!) {
+      if (r !== null) packRows(ex, r, p.pa, p.k, rb0, rb1);
+      computeRows(ex, p, rb0, rb1, pn0, pn1);
+    }
     for (;;) {
       const left = Atomics.load(this.ctrl, REMAINING);
       if (left === 0) break;

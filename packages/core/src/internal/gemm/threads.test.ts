@@ -4,6 +4,8 @@ import { afterAll, expect, test } from 'vitest';
 import { Adam } from '../../adam.js';
 import { backendInfo, useBackend } from '../../backend.js';
 import { BackendError } from '../../errors.js';
+import { Conv2d } from '../../conv2d.js';
+import { Flatten } from '../../flatten.js';
 import { Linear } from '../../linear.js';
 import { ReLU } from '../../activations.js';
 import { Sequential } from '../../sequential.js';
@@ -17,22 +19,54 @@ afterAll(async () => {
   await useBackend('wasm', { threads: 1 });
 });
 
-/** Weights after `steps` Adam steps of a small MLP whose first product is large enough for the pool. */
-async function train(threads: number, steps: number): Promise<Float32Array[]> {
-  await useBackend('wasm', { threads });
+interface Task {
+  lr: number;
+  model: Sequential;
+  x: tf.Tensor;
+  y: tf.Tensor;
+}
+
+/** A small MLP whose first product (128·256·256 multiply-adds) is large enough for the pool. */
+function mlp(): Task {
+  expect(128 * 256 * 256).toBeGreaterThanOrEqual(THREADED_MIN_MACS);
   const model = new Sequential([
     new Linear({ inFeatures: 256, outFeatures: 256, seed: 1 }),
     new ReLU(),
     new Linear({ inFeatures: 256, outFeatures: 16, seed: 2 }),
   ]);
-  // 128·256·256 multiply-adds per product: above the threshold, so 2 threads split it.
-  expect(128 * 256 * 256).toBeGreaterThanOrEqual(THREADED_MIN_MACS);
   const x = tf.tensor(
     Array.from({ length: 128 * 256 }, (_, i) => Math.sin(i * 0.37)),
     [128, 256],
   );
-  const y = tf.tidy(() => tf.tanh(tf.slice(x, [0, 0], [128, 16]))); // a learnable target
-  const opt = new Adam(model, { lr: 1e-2 });
+  return { lr: 1e-2, model, x, y: tf.tidy(() => tf.tanh(tf.slice(x, [0, 0], [128, 16]))) }; // a learnable target
+}
+
+/** A small CNN whose convolution and its filter gradient (8192 pixels · 72 taps · 32 channels) use the pool. */
+function cnn(): Task {
+  expect(8192 * 72 * 32).toBeGreaterThanOrEqual(THREADED_MIN_MACS);
+  const model = new Sequential([
+    new Conv2d({ inChannels: 8, outChannels: 32, kernelSize: 3, padding: 1, seed: 1 }),
+    new ReLU(),
+    new Flatten(),
+    new Linear({ inFeatures: 16 * 16 * 32, outFeatures: 4, seed: 2 }),
+  ]);
+  const x = tf.tensor(
+    Array.from({ length: 32 * 16 * 16 * 8 }, (_, i) => Math.sin(i * 0.37)),
+    [32, 16, 16, 8],
+  );
+  return {
+    lr: 1e-3,
+    model,
+    x,
+    y: tf.tidy(() => tf.tanh(tf.reshape(tf.slice(x, [0, 0, 0, 0], [32, 1, 1, 4]), [32, 4]))),
+  };
+}
+
+/** Weights after `steps` Adam steps of `task` with `threads`. */
+async function train(threads: number, steps: number, task: () => Task): Promise<Float32Array[]> {
+  await useBackend('wasm', { threads });
+  const { lr, model, x, y } = task();
+  const opt = new Adam(model, { lr });
   let before = 0; // counted after two steps: the first creates Adam's state
   let first = 0;
   let last = 0;
@@ -53,14 +87,20 @@ async function train(threads: number, steps: number): Promise<Float32Array[]> {
   return weights;
 }
 
-test('20 training steps with 2 threads give exactly the weights of 1 thread, using the pool', async () => {
-  const one = await train(1, 20);
-  const used = threadedProducts();
-  const two = await train(2, 20);
-  expect(threadedProducts()).toBeGreaterThan(used);
-  expect(two.length).toBe(one.length);
-  two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
-});
+test.each([
+  ['an MLP', mlp],
+  ['a CNN', cnn],
+] as const)(
+  '20 training steps of %s with 2 threads give exactly the weights of 1 thread, using the pool',
+  async (_, task) => {
+    const one = await train(1, 20, task);
+    const used = threadedProducts();
+    const two = await train(2, 20, task);
+    expect(threadedProducts()).toBeGreaterThan(used);
+    expect(two.length).toBe(one.length);
+    two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
+  },
+);
 
 test('backendInfo reports the GEMM path and the threads in effect', async () => {
   await useBackend('wasm', { threads: 2 });

@@ -47,6 +47,7 @@ export const geS: Code = [0x4e];
 export const eq: Code = [0x46];
 export const eqz: Code = [0x45];
 export const f32Load = (offset = 0): Code => [0x2a, 2, ...uleb(offset)];
+export const i32Load = (offset = 0): Code => [0x28, 2, ...uleb(offset)];
 export const f32Store = (offset = 0): Code => [0x38, 2, ...uleb(offset)];
 export const f32Zero: Code = [0x43, 0, 0, 0, 0];
 /** A SIMD instruction (prefix 0xfd, LEB128 opcode). */
@@ -55,6 +56,11 @@ export const vLoad = (offset = 0): Code => [...simd(0x00), 4, ...uleb(offset)];
 export const vStore = (offset = 0): Code => [...simd(0x0b), 4, ...uleb(offset)];
 /** v128.load32_splat: four copies of the f32 at the address. */
 export const vLoadSplat = (offset = 0): Code => [...simd(0x09), 2, ...uleb(offset)];
+/** i8x16.shuffle picking the f32 lanes `lanes` (0–3: the first operand's, 4–7: the second's). */
+export const vShuffle32 = (lanes: [number, number, number, number]): Code => [
+  ...simd(0x0d),
+  ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+];
 export const vZero: Code = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 export const vAdd = simd(0xe4); // f32x4.add
 export const vMul = simd(0xe6); // f32x4.mul

@@ -7,6 +7,7 @@ import {
   runStock,
   wasmBackend,
   type KernelArgs,
+  type WasmBackend,
   type TensorInfo,
   type WasmKernel,
 } from './kernel-utils.js';
@@ -35,12 +36,18 @@ function batchOffsets(outBatch: number[], shape: number[]): number[] {
   return out;
 }
 
-function batchMatMul(args: KernelArgs): TensorInfo {
-  const be = wasmBackend(args.backend);
-  const a = input(args, 'a');
-  const b = input(args, 'b');
-  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return runStock('BatchMatMul', args); // its dtype error
+/**
+ * A·B (with tfjs' transpose flags and broadcast batches) on @ml's GEMM into a new tensor, plus `bias`
+ * (n floats, added to every row) when given.
+ */
+export function gemmMatMul(
+  be: WasmBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias?: TensorInfo,
+): TensorInfo {
   const ar = a.shape.length;
   const br = b.shape.length;
   const aBatch = a.shape.slice(0, -2);
@@ -71,11 +78,21 @@ function batchMatMul(args: KernelArgs): TensorInfo {
       aOffsets: rows > 1 ? [0] : batchOffsets(outBatch, aBatch).map((o) => o * m * k),
       bOffsets: rows > 1 ? [0] : batchOffsets(outBatch, bBatch).map((o) => o * k * n),
       c: be.ptr(out),
+      bias: bias === undefined ? undefined : be.ptr(bias),
     },
     size(a.shape),
     size(b.shape),
   );
   return out;
+}
+
+function batchMatMul(args: KernelArgs): TensorInfo {
+  const be = wasmBackend(args.backend);
+  const a = input(args, 'a');
+  const b = input(args, 'b');
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return runStock('BatchMatMul', args); // its dtype error
+  return gemmMatMul(be, a, b, transposeA, transposeB);
 }
 
 /** @ml's wasm `BatchMatMul` kernel. */

@@ -1,11 +1,11 @@
+import { convFilterGradient, convPatches } from './conv-gemm.js';
 import {
   input,
-  run,
   scoped,
+  size,
   wasmBackend,
   convInfo,
   checkNhwc,
-  padOrCrop,
   type ConvAttrs,
   type KernelArgs,
   type TensorInfo,
@@ -13,8 +13,8 @@ import {
 } from './kernel-utils.js';
 
 /**
- * dW of a stride-s convolution: a convolution whose batch is the input channels and whose filter is dy,
- * with dilation s: dW[kh,kw,ci,co] = Σ_{n,oh,ow} xpad[n, oh·s+kh, ow·s+kw, ci]·dy[n,oh,ow,co].
+ * dW of a convolution: dW[kh, kw, ci, co] = Σ_{n, oh, ow} xpad[n, oh·sh + kh, ow·sw + kw, ci]·dy[n, oh, ow, co],
+ * one product of the transposed patches (gathered while packing) and dy on @ml's GEMM.
  */
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const be = wasmBackend(args.backend);
@@ -23,39 +23,11 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   checkNhwc('Conv2DBackpropFilter', attrs.dataFormat);
   const info = convInfo(x.shape, attrs.filterShape, attrs, 1);
-  const {
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-    inHeight: h,
-    inWidth: w,
-    outHeight: oh,
-    outWidth: ow,
-  } = info;
   return scoped(be, (keep) => {
-    const xt = keep(run(be, 'Transpose', { x }, { perm: [3, 1, 2, 0] })); // [CI, H, W, N]
-    const top = info.padInfo.top;
-    const left = info.padInfo.left;
-    const xp = padOrCrop(
-      be,
-      keep,
-      xt,
-      top,
-      kh + (oh - 1) * sh - h - top,
-      left,
-      kw + (ow - 1) * sw - w - left,
-    );
-    const f = keep(run(be, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [OH, OW, N, CO]
-    const g = keep(
-      run(
-        be,
-        'Conv2D',
-        { x: xp, filter: f },
-        { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] },
-      ),
-    ); // [CI, KH, KW, CO]
-    return run(be, 'Transpose', { x: g }, { perm: [1, 2, 0, 3] });
+    const out = keep(be.makeOutput(attrs.filterShape, 'float32'));
+    if (size(attrs.filterShape) === 0) return out;
+    convFilterGradient(be, convPatches(be, keep, x, info), dy, be.ptr(out));
+    return out;
   });
 }
 

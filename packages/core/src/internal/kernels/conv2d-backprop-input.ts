@@ -50,9 +50,6 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   });
 }
 
-/**
- * dW of a stride-s convolution: a convolution whose batch is the input channels and whose filter is dy,
-
 /** @ml's wasm `Conv2DBackpropInput` kernel. */
 export const conv2DBackpropInputConfig: WasmKernel = {
   kernelName: 'Conv2DBackpropInput',

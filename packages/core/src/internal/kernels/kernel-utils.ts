@@ -212,11 +212,6 @@ export function dilate(
   );
 }
 
-/**
- * The stock Conv2D hands 'same' padding to XNNPACK as a flag, which silently writes nothing when the
- * stride exceeds the filter size; explicit pads (the same numbers tfjs computes) always work.
- */
-
 export interface DepthwiseGeometry {
   info: tf.backend_util.Conv2DInfo;
   mult: number;

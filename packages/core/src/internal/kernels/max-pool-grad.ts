@@ -1,6 +1,37 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {
+  add,
+  F32,
+  f32Load,
+  f32Store,
+  f32x4,
+  flat,
+  geS,
+  get,
+  gtS,
+  I32,
+  i32,
+  i32x4,
+  ifElse,
+  inc,
+  ltS,
+  mul,
+  set,
+  simd,
+  sub,
+  V128,
+  vAdd,
+  vAnd,
+  vBitselect,
+  vGt,
+  vLoad,
+  vStore,
+  whileLoop,
+  type Code,
+  type FnDef,
+} from '../gemm/wasm-encoder.js';
+import {
   input,
   size,
   wasmBackend,
@@ -9,8 +40,154 @@ import {
   type TensorInfo,
   type WasmKernel,
 } from './kernel-utils.js';
+import { cachedModule } from './simd-map.js';
 
-// MaxPoolGrad: the stock kernel loses gradients (at padded borders, among others).
+// MaxPoolGrad (NHWC) as SIMD WebAssembly: the stock kernel loses gradients (at padded borders, among
+// others), and a JS loop with a data-dependent branch per element was the CNN's slowest kernel. Per
+// output position and group of 4 channels, one pass over the window's taps (those inside the input, in
+// (i, j) order) keeps the best value and the winning tap's offset per lane: a tap wins only if strictly
+// greater than the best so far, from −∞, so the first maximum wins (as the stock forward's argmax), NaN
+// never wins, and a window with no winner sends nothing. A second pass adds dy, masked to the lanes
+// each tap won, into dx: windows may overlap, so gradients accumulate, in output-position order (adding
+// the +0 of a lost lane leaves dx unchanged, and dx, starting at +0, is never −0). Channels past the last
+// multiple of 4 take the same steps one float at a time. The geometry is passed as parameters: one
+// module serves every pool.
+
+// Instructions the shared encoder does not have.
+const select: Code = [0x1b]; // (a, b, cond) → cond ? a : b
+const iAnd: Code = [0x71]; // i32.and
+const fGt: Code = [0x5e]; // f32.gt
+const fAdd: Code = [0x92]; // f32.add
+const fNegInf: Code = [0x43, ...new Uint8Array(new Float32Array([-Infinity]).buffer)];
+const vI32Splat = simd(0x11); // i32x4.splat
+const vI32Eq = simd(0x37); // i32x4.eq
+
+// Parameters: byte addresses of x, dy, dx (dx zeroed), then the geometry.
+const [X, DY, DX] = [0, 1, 2];
+const [BATCH, IN_H, IN_W, C, OUT_H, OUT_W] = [3, 4, 5, 6, 7, 8];
+const [FH, FW, SH, SW, TOP, LEFT] = [9, 10, 11, 12, 13, 14];
+// i32 locals. Bytes per pixel, per its whole channel groups, per input row, per image:
+const [PIX, PIX4, ROW, IMG] = [15, 16, 17, 18];
+// Loop counters (batch, output row, output column; W0: the window's first column, maybe negative):
+const [B, OH, OW, W0] = [19, 20, 21, 22];
+// The window's rows inside the input as byte offsets into the image (RLO..RHI), and its taps (LO: the
+// first tap, HI: the end of its rows, SPAN: the length of a row's taps), also in bytes:
+const [RLO, RHI, LO, HI, SPAN] = [23, 24, 25, 26, 27];
+// The current image of x and dx, dy's current pixel; the channel's byte offset G and x, dx at it:
+const [XI, DXI, DYP, G, XG, DXG] = [28, 29, 30, 31, 32, 33];
+// The current row's first tap (first, h0 = oh·sh − top) and end, the current tap, the scalar path's winner:
+const [R, END, OFF, ARG] = [34, 35, 36, 37];
+const [BEST, ARGV, V, M] = [38, 39, 40, 41]; // v128 locals
+const [BEST_S, V_S] = [42, 43]; // f32 locals
+
+/** max(a, b) and min(a, b) of two signed i32 expressions, each evaluated twice (keep them cheap). */
+const max = (a: Code, b: Code): Code => flat(a, b, a, b, gtS, select);
+const min = (a: Code, b: Code): Code => flat(a, b, a, b, ltS, select);
+
+/** Runs `body` with local OFF at each tap's byte offset into the image, in (i, j) order. */
+const taps = (...body: Code[]): Code =>
+  flat(
+    get(LO),
+    set(R),
+    whileLoop(
+      flat(get(R), get(HI), ltS),
+      flat(get(R), set(OFF), get(R), get(SPAN), add, set(END)),
+      whileLoop(flat(get(OFF), get(END), ltS), ...body, inc(OFF, get(PIX))),
+      inc(R, get(ROW)),
+    ),
+  );
+
+/** Four channels at byte offset G: best and winning offset per lane, then dy into dx at the winners. */
+const group = flat(
+  f32x4(-Infinity),
+  set(BEST),
+  i32x4(-1),
+  set(ARGV),
+  taps(
+    flat(get(XG), get(OFF), add, vLoad(), set(V)),
+    flat(get(V), get(BEST), vGt, set(M)),
+    flat(get(V), get(BEST), get(M), vBitselect, set(BEST)),
+    flat(get(OFF), vI32Splat, get(ARGV), get(M), vBitselect, set(ARGV)),
+  ),
+  flat(get(DYP), get(G), add, vLoad(), set(V)),
+  taps(
+    flat(get(DXG), get(OFF), add, get(DXG), get(OFF), add, vLoad()),
+    flat(get(V), get(ARGV), get(OFF), vI32Splat, vI32Eq, vAnd, vAdd, vStore()),
+  ),
+);
+
+/** One channel at byte offset G (past the whole groups), the same steps as `group` on scalars. */
+const single = flat(
+  fNegInf,
+  set(BEST_S),
+  i32(-1),
+  set(ARG),
+  taps(
+    flat(get(XG), get(OFF), add, f32Load(), set(V_S)),
+    ifElse(flat(get(V_S), get(BEST_S), fGt), flat(get(V_S), set(BEST_S), get(OFF), set(ARG))),
+  ),
+  ifElse(
+    flat(get(ARG), i32(0), geS),
+    flat(
+      flat(get(DXG), get(ARG), add),
+      flat(get(DXG), get(ARG), add, f32Load(), get(DYP), get(G), add, f32Load(), fAdd),
+      f32Store(),
+    ),
+  ),
+);
+
+/** Points XG and DXG at channel byte offset G of the current images. */
+const atChannel = flat(get(XI), get(G), add, set(XG), get(DXI), get(G), add, set(DXG));
+
+const backwardFn: FnDef = {
+  name: 'backward',
+  params: 15,
+  locals: [
+    [23, I32],
+    [4, V128],
+    [2, F32],
+  ],
+  body: flat(
+    flat(get(C), i32(4), mul, set(PIX), get(PIX), i32(-16), iAnd, set(PIX4)),
+    flat(get(IN_W), get(PIX), mul, set(ROW), get(IN_H), get(ROW), mul, set(IMG)),
+    flat(get(X), set(XI), get(DX), set(DXI), get(DY), set(DYP), i32(0), set(B)),
+    whileLoop(
+      flat(get(B), get(BATCH), ltS),
+      flat(i32(0), set(OH)),
+      whileLoop(
+        flat(get(OH), get(OUT_H), ltS),
+        // Rows [max(h0, 0), min(h0 + fh, inH)) with h0 = oh·sh − top.
+        flat(get(OH), get(SH), mul, get(TOP), sub, set(R)),
+        flat(max(get(R), i32(0)), get(ROW), mul, set(RLO)),
+        flat(min(flat(get(R), get(FH), add), get(IN_H)), get(ROW), mul, set(RHI)),
+        flat(i32(0), set(OW)),
+        whileLoop(
+          flat(get(OW), get(OUT_W), ltS),
+          // Columns [max(w0, 0), min(w0 + fw, inW)) with w0 = ow·sw − left.
+          flat(get(OW), get(SW), mul, get(LEFT), sub, set(W0)),
+          flat(max(get(W0), i32(0)), get(PIX), mul, set(END)),
+          flat(get(RLO), get(END), add, set(LO), get(RHI), get(END), add, set(HI)),
+          flat(min(flat(get(W0), get(FW), add), get(IN_W)), get(PIX), mul, get(END), sub, set(SPAN)),
+          flat(i32(0), set(G)),
+          whileLoop(flat(get(G), get(PIX4), ltS), atChannel, group, inc(G, i32(16))),
+          whileLoop(flat(get(G), get(PIX), ltS), atChannel, single, inc(G, i32(4))),
+          inc(DYP, get(PIX)),
+          inc(OW, i32(1)),
+        ),
+        inc(OH, i32(1)),
+      ),
+      inc(XI, get(IMG)),
+      inc(DXI, get(IMG)),
+      inc(B, i32(1)),
+    ),
+  ),
+};
+
+type BackwardFn = (...args: number[] & { length: 15 }) => void;
+
+const poolModule = (memory: WebAssembly.Memory): { backward: BackwardFn } =>
+  cachedModule<{ backward: BackwardFn }>(memory, 'max-pool-grad', () => [backwardFn]);
+
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const be = wasmBackend(args.backend);
   const dy = input(args, 'dy');
@@ -29,59 +206,26 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const { top, left } = info.padInfo;
   const out = be.makeOutput(x.shape, 'float32');
-  const heap = be.heapF32();
-  const dx = be.ptr(out) >> 2;
-  const g = be.ptr(dy) >> 2;
-  const xs = be.ptr(x) >> 2;
-  heap.fill(0, dx, dx + size(x.shape));
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels: c,
-    outHeight,
-    outWidth,
-    filterHeight,
-    filterWidth,
-    strideHeight,
-    strideWidth,
-  } = info;
-  // Per output position, the taps outer and the channels inner: contiguous reads, and the window's
-  // bounds checked once per tap instead of once per tap and channel. The first maximum wins (as the
-  // stock forward's argmax), so ties send the gradient to the earliest tap.
-  const best = new Float32Array(c);
-  const arg = new Int32Array(c);
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        best.fill(-Infinity);
-        arg.fill(-1);
-        for (let i = 0; i < filterHeight; i++) {
-          const ih = oh * strideHeight - top + i;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let j = 0; j < filterWidth; j++) {
-            const iw = ow * strideWidth - left + j;
-            if (iw < 0 || iw >= inWidth) continue;
-            const base = ((n * inHeight + ih) * inWidth + iw) * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = heap[xs + base + ch]!;
-              if (v > best[ch]!) {
-                best[ch] = v;
-                arg[ch] = base + ch;
-              }
-            }
-          }
-        }
-        const gBase = g + ((n * outHeight + oh) * outWidth + ow) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const a = arg[ch]!;
-          if (a >= 0) heap[dx + a] = heap[dx + a]! + heap[gBase + ch]!;
-        }
-      }
-    }
-  }
+  const dx = be.ptr(out);
+  be.heapF32().fill(0, dx >> 2, (dx >> 2) + size(x.shape)); // after makeOutput: the heap may have grown
+  poolModule(be.memory()).backward(
+    be.ptr(x),
+    be.ptr(dy),
+    dx,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
   return out;
 }
 
