@@ -11,6 +11,7 @@ import {
   uninstallWasmKernels,
   wasmKernelsInstalled,
 } from './internal/wasm-kernels.js';
+import { overrideGemmPathForTest } from './internal/gemm/probe.js';
 import { setPatchChunkFloatsForTest } from './internal/kernels/conv-gemm.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
@@ -263,6 +264,19 @@ describe('convolutions on wasm equal cpu', () => {
       expectSameOnBoth(() => withGrads(f, [rand(xs, 3), rand(fs, 4)]));
     });
   }
+
+  test('on the plain SIMD128 path too (no FMA): convolution, filter and input gradients, fused matMul', () => {
+    overrideGemmPathForTest('simd128');
+    try {
+      const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+      expectSameOnBoth(() => withGrads(f, [rand([2, 7, 7, 8], 3), rand([5, 5, 8, 16], 4)]));
+      expectSameOnBoth(() => [
+        tf.fused.matMul({ a: rand([13, 7], 1), b: rand([9, 7], 2), transposeB: true, bias: rand([9], 3) }),
+      ]);
+    } finally {
+      overrideGemmPathForTest(null);
+    }
+  });
 
   test('large convolutions run in chunks of pixels: the same numbers (forward and both gradients)', () => {
     // A budget of 256 floats of packed patches: 64-pixel chunks (the minimum) over 2·9·8 = 144 pixels.

@@ -15,7 +15,8 @@ import {
 } from './gemm.js';
 import { NR, type GemmExports } from './gemm-module.js';
 
-// A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]] (+ a bias row) (the broadcast batches BatchMatMul emits):
+// A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]], plus a bias row when given (the broadcast
+// batches BatchMatMul emits):
 // each distinct A and B is packed once (a weight shared by the whole batch is packed once), then the
 // products run on one thread here, or split across threads by ./pool.
 

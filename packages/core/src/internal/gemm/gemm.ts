@@ -212,7 +212,8 @@ export function copyOut(
 }
 
 /**
- * C = A·B on one thread: A is m×k (strided or gathered), B is k×n (any strides), C is m×n row-major at `c` (row stride n).
+ * C = A·B on one thread: A is m×k (strided or gathered), B is k×n (any strides), C is m×n row-major at
+ * `c` (row stride n).
  * Packed copies and a padded C (when tiles do not fit) are allocated in `mem` and freed.
  */
 export function gemm(

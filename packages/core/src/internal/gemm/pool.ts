@@ -34,9 +34,9 @@ const CONTROL_BYTES = 1024;
 /** Most threads a pool runs (callers cap lower). */
 export const MAX_THREADS = 64;
 /**
- * Ints per job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, accumulate (1: C holds a bias to add to), then how the job packs its rows of A first:
- * kind (0: A is packed already, 1: strided, 2: gathered), m, src, and the byte strides (row, column) or
- * the byte addresses of the offset tables (rows, columns).
+ * Ints per job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, accumulate (1: C holds a bias to add to), then
+ * how the job packs its rows of A first: kind (0: A is packed already, 1: strided, 2: gathered), m, src,
+ * and the byte strides (row, column) or the byte addresses of the offset tables (rows, columns).
  */
 const JOB_INTS = 16;
 const A_PACKED = 0;

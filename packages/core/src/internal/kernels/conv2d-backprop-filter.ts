@@ -13,7 +13,8 @@ import {
 } from './kernel-utils.js';
 
 /**
- * dW of a convolution: dW[kh, kw, ci, co] = Σ_{n, oh, ow} xpad[n, oh·sh + kh, ow·sw + kw, ci]·dy[n, oh, ow, co],
+ * dW of a convolution:
+ * dW[kh, kw, ci, co] = Σ_{n, oh, ow} xpad[n, oh·sh + kh, ow·sw + kw, ci]·dy[n, oh, ow, co],
  * one product of the transposed patches (gathered while packing) and dy on @ml's GEMM.
  */
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
