@@ -61,11 +61,11 @@ def trunc_normal_(t, std):
 
 
 class Attention(nn.Module):
-    def __init__(self, dim, heads, attn_drop, proj_drop):
+    def __init__(self, dim, heads, attn_drop, proj_drop, qkv_bias=True):
         super().__init__()
         self.heads, self.hd = heads, dim // heads
         self.scale = self.hd ** -0.5
-        self.qkv = nn.Linear(dim, 3 * dim, bias=not NO_QKV_BIAS[0])
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.attn_drop = Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = Dropout(proj_drop)
@@ -85,7 +85,6 @@ class Attention(nn.Module):
 
 
 _NPRNG = [np.random.default_rng(0)]
-NO_QKV_BIAS = [False]
 
 
 class Dropout(nn.Module):
@@ -117,10 +116,10 @@ class DropPath(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, dim, heads, mlp, drop, attn_drop, dp, eps, proj_drop=None):
+    def __init__(self, dim, heads, mlp, drop, attn_drop, dp, eps, proj_drop=None, qkv_bias=True):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=eps)
-        self.attn = Attention(dim, heads, attn_drop, drop if proj_drop is None else proj_drop)
+        self.attn = Attention(dim, heads, attn_drop, drop if proj_drop is None else proj_drop, qkv_bias)
         self.dp1 = DropPath(dp)
         self.norm2 = nn.LayerNorm(dim, eps=eps)
         self.fc1 = nn.Linear(dim, mlp)
@@ -147,7 +146,8 @@ class ViT(nn.Module):
         self.pos_drop = Dropout(a.pos_drop)
         rates = [a.drop_path * i / 3 for i in range(4)]
         self.blocks = nn.ModuleList(
-            [Block(dim, 4, 128, a.mlp_drop, a.attn_drop, r, 1e-6, a.proj_drop) for r in rates])
+            [Block(dim, 4, 128, a.mlp_drop, a.attn_drop, r, 1e-6, a.proj_drop, not a.no_qkv_bias)
+             for r in rates])
         self.norm = nn.LayerNorm(dim, eps=1e-6)  # 'norm' (cls) or 'fc_norm' (mean)
         self.head_drop = Dropout(a.head_drop)
         self.head = nn.Linear(dim, 10)
@@ -247,7 +247,6 @@ def main():
         if getattr(a, k) is None:
             setattr(a, k, a.dropout)
 
-    NO_QKV_BIAS[0] = a.no_qkv_bias
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
     _NPRNG[0] = np.random.default_rng(a.seed + 777)
