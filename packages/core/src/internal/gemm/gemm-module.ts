@@ -113,18 +113,21 @@ function kernel(path: GemmPath): FnDef {
 function packA(): FnDef {
   const [src, dst, rows, k, sam, sak] = [0, 1, 2, 3, 4, 5];
   const [kk, s, d] = [6, 7, 8];
+  const f = 9;
+  const [v, t] = [10, 10 + MR]; // v128 locals: four rows, and the transpose's halfway point
   const lanes: Code[] = [];
   for (let r = 0; r < MR; r++) {
     const addr = r === 0 ? get(s) : flat(get(s), get(sam), i32(r), mul, add);
     lanes.push(
       flat(
         get(d),
-        ifElse(flat(i32(r), get(rows), ltS), flat(addr, f32Load(0), set(9)), flat(f32Zero, set(9))),
-        get(9),
+        ifElse(flat(i32(r), get(rows), ltS), flat(addr, f32Load(0), set(f)), flat(f32Zero, set(f))),
+        get(f),
         f32Store(4 * r),
       ),
     );
   }
+  const full = flat(get(rows), i32(MR), eq);
   const body = flat(
     get(src),
     set(s),
@@ -132,6 +135,33 @@ function packA(): FnDef {
     set(d),
     i32(0),
     set(kk),
+    ifElse(
+      flat(full, get(sam), i32(4), eq, mul),
+      // The MR rows are adjacent floats (a transposed operand): one f32x4 per k.
+      whileLoop(
+        flat(get(kk), get(k), ltS),
+        flat(get(d), get(s), vLoad(0), vStore(0)),
+        inc(s, get(sak)),
+        inc(d, i32(MR * 4)),
+        inc(kk, i32(1)),
+      ),
+      ifElse(
+        flat(full, get(sak), i32(4), eq, mul),
+        // k runs along each row: 4×4 blocks, one f32x4 per row, transposed in registers.
+        whileLoop(
+          flat(get(kk), i32(4), add, get(k), ltS, get(kk), i32(4), add, get(k), eq, add),
+          ...Array.from({ length: MR }, (_, r) =>
+            flat(r === 0 ? get(s) : flat(get(s), get(sam), i32(r), mul, add), vLoad(0), set(v + r)),
+          ),
+          transpose4(v, t),
+          ...Array.from({ length: MR }, (_, j) => flat(get(d), get(v + j), vStore(16 * j))),
+          inc(s, i32(16)),
+          inc(d, i32(MR * 16)),
+          inc(kk, i32(4)),
+        ),
+      ),
+    ),
+    // Partial row blocks, other strides, and the last k % 4 of the blocked path.
     whileLoop(flat(get(kk), get(k), ltS), ...lanes, inc(s, get(sak)), inc(d, i32(MR * 4)), inc(kk, i32(1))),
   );
   return {
@@ -140,9 +170,26 @@ function packA(): FnDef {
     locals: [
       [3, I32],
       [1, F32],
+      [2 * MR, V128],
     ],
     body,
   };
+}
+
+/** Transposes the 4×4 block in v128 locals v … v+3 (one row each) in place, through locals t … t+3. */
+function transpose4(v: number, t: number): Code {
+  const shuffle = (a: number, b: number, lanesOf: [number, number, number, number], out: number): Code =>
+    flat(get(a), get(b), vShuffle32(lanesOf), set(out));
+  return flat(
+    shuffle(v, v + 1, [0, 4, 1, 5], t),
+    shuffle(v, v + 1, [2, 6, 3, 7], t + 1),
+    shuffle(v + 2, v + 3, [0, 4, 1, 5], t + 2),
+    shuffle(v + 2, v + 3, [2, 6, 3, 7], t + 3),
+    shuffle(t, t + 2, [0, 1, 4, 5], v),
+    shuffle(t, t + 2, [2, 3, 6, 7], v + 1),
+    shuffle(t + 1, t + 3, [0, 1, 4, 5], v + 2),
+    shuffle(t + 1, t + 3, [2, 3, 6, 7], v + 3),
+  );
 }
 
 /**
@@ -188,20 +235,11 @@ function packAGather(): FnDef {
   // One k, any rows.
   const scalarStep = flat(colAt(0), set(co), ...lanes, inc(d, i32(MR * 4)), inc(kk, i32(1)));
   // Four k 4 bytes apart, MR = 4 rows: a 4×4 transpose in registers.
-  const shuffle = (a: number, b: number, lanesOf: [number, number, number, number], out: number): Code =>
-    flat(get(vLocal(a)), get(vLocal(b)), vShuffle32(lanesOf), set(vLocal(out)));
   const vectorStep = flat(
     ...Array.from({ length: MR }, (_, r) =>
       flat(get(src), get(ro + r), add, get(co), add, vLoad(0), set(vLocal(v + r))),
     ),
-    shuffle(v, v + 1, [0, 4, 1, 5], t),
-    shuffle(v, v + 1, [2, 6, 3, 7], t + 1),
-    shuffle(v + 2, v + 3, [0, 4, 1, 5], t + 2),
-    shuffle(v + 2, v + 3, [2, 6, 3, 7], t + 3),
-    shuffle(t, t + 2, [0, 1, 4, 5], v),
-    shuffle(t, t + 2, [2, 3, 6, 7], v + 1),
-    shuffle(t + 1, t + 3, [0, 1, 4, 5], v + 2),
-    shuffle(t + 1, t + 3, [2, 3, 6, 7], v + 3),
+    transpose4(vLocal(v), vLocal(t)),
     ...Array.from({ length: MR }, (_, j) => flat(get(d), get(vLocal(v + j)), vStore(16 * j))),
     inc(d, i32(MR * 16)),
     inc(kk, i32(4)),
