@@ -50,6 +50,15 @@ export const f32Load = (offset = 0): Code => [0x2a, 2, ...uleb(offset)];
 export const i32Load = (offset = 0): Code => [0x28, 2, ...uleb(offset)];
 export const f32Store = (offset = 0): Code => [0x38, 2, ...uleb(offset)];
 export const f32Zero: Code = [0x43, 0, 0, 0, 0];
+/** An f32 constant. */
+export const fConst = (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
+export const fAdd: Code = [0x92]; // f32.add
+export const fDiv: Code = [0x95]; // f32.div
+export const fSqrt: Code = [0x91]; // f32.sqrt
+export const fGt: Code = [0x5e]; // f32.gt
+export const iAnd: Code = [0x71]; // i32.and
+/** select: (a, b, cond) → cond ? a : b. */
+export const select: Code = [0x1b];
 /** A SIMD instruction (prefix 0xfd, LEB128 opcode). */
 export const simd = (op: number): Code => [0xfd, ...uleb(op)];
 export const vLoad = (offset = 0): Code => [...simd(0x00), 4, ...uleb(offset)];
@@ -79,6 +88,15 @@ export const vAnd = simd(0x4e); // v128.and
 export const vOr = simd(0x50); // v128.or
 /** v128.bitselect(a, b, mask): a's bits where mask's are set, else b's. */
 export const vBitselect = simd(0x52);
+/** f32x4.extract_lane `l`. */
+export const vLane = (l: number): Code => [...simd(0x1f), l];
+export const vI32Splat = simd(0x11); // i32x4.splat
+export const vI32Eq = simd(0x37); // i32x4.eq
+export const vI32Add = simd(0xae); // i32x4.add
+export const vI32Shl = simd(0xab); // i32x4.shl
+export const vI32TruncSat = simd(0xf8); // i32x4.trunc_sat_f32x4_s
+export const vF64PromoteLow = simd(0x5f); // f64x2.promote_low_f32x4
+export const vF64Add = simd(0xf0); // f64x2.add
 /** A v128 constant of four copies of the float `v`. */
 export const f32x4 = (v: number): Code => [
   ...simd(0x0c),

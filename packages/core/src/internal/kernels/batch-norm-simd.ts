@@ -6,13 +6,16 @@ import {
   i32,
   inc,
   ltS,
+  select,
   set,
-  simd,
   tee,
   V128,
   vAdd,
+  vF64Add,
+  vF64PromoteLow,
   vLoad,
   vMul,
+  vShuffle32,
   vStore,
   vSub,
   vZero,
@@ -29,12 +32,6 @@ import { cachedModule } from './simd-map.js';
 // rows in float32, each block then added into float64 sums, so a sum over 10⁵ rows keeps ~7 digits.
 
 const BLOCK = 32;
-
-const select: Code = [0x1b];
-const f64x2PromoteLow = simd(0x5f); // f64x2.promote_low_f32x4
-const f64x2Add = simd(0xf0); // f64x2.add
-/** i8x16.shuffle of (v, v): f32 lanes 2, 3 moved to 0, 1 (for the second promote). */
-const highHalf: Code = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 
 /** The address of pointer param `p` at byte offset local `j`. */
 const at = (p: number, j: number): Code => flat(get(p), get(j), add);
@@ -82,7 +79,7 @@ function sumsFn(
   const accOff = (off: number, k: number) => 2 * off + 8 * C * k;
   const acc2 = flat(get(acc), get(j), get(j), add, add); // acc + 2j: doubles
   const addInto = (o: number, lanes: Code) =>
-    flat(acc2, acc2, vLoad(o), lanes, f64x2PromoteLow, f64x2Add, vStore(o));
+    flat(acc2, acc2, vLoad(o), lanes, vF64PromoteLow, vF64Add, vStore(o));
   const ks = Array.from({ length: n }, (_, k) => k);
   return {
     name,
@@ -126,7 +123,7 @@ function sumsFn(
               flat(
                 flat(at(blk, j), vLoad(blkOff(off, k)), set(v)),
                 addInto(accOff(off, k), get(v)),
-                addInto(accOff(off, k) + 16, flat(get(v), get(v), highHalf)),
+                addInto(accOff(off, k) + 16, flat(get(v), get(v), vShuffle32([2, 3, 0, 1]))),
                 flat(at(blk, j), vZero, vStore(blkOff(off, k))),
               ),
             ),

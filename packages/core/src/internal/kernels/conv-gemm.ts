@@ -79,7 +79,8 @@ function pixelSpan(
   p1: number,
 ): { ptr: number; pixels: Int32Array; floats: number } {
   const base = p.pixels[p0]!;
-  const pixels = p.pixels.subarray(p0, p1).map((v) => v - base);
+  const pixels =
+    base === 0 && p1 === p.pixels.length ? p.pixels : p.pixels.subarray(p0, p1).map((v) => v - base);
   return {
     ptr: be.ptr(p.xp) + 4 * base,
     pixels,

@@ -3,16 +3,20 @@ import {
   F32,
   f32Load,
   f32Store,
+  fAdd,
+  fConst,
+  fDiv,
   flat,
+  fSqrt,
   get,
   I32,
   i32,
   inc,
   ltS,
   set,
-  simd,
   V128,
   vAdd,
+  vLane,
   vLoad,
   vMul,
   vSplat,
@@ -30,15 +34,9 @@ import { cachedModule } from './simd-map.js';
 // multiple of 4), row sums reduced across lanes at the end of each pass. Compiled per (N, eps) so both
 // are immediates. The parameter gradients are accumulated over rows in float32.
 
-const lane = (l: number): Code => [...simd(0x1f), l]; // f32x4.extract_lane
-const fAdd: Code = [0x92];
-const fDiv: Code = [0x95];
-const fSqrt: Code = [0x91];
-const fConst = (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
-
 /** The f32 sum of the four lanes of local `v` (lanes 0 + 1 + 2 + 3, in order). */
 const hsum = (v: number): Code =>
-  flat(get(v), lane(0), get(v), lane(1), fAdd, get(v), lane(2), fAdd, get(v), lane(3), fAdd);
+  flat(get(v), vLane(0), get(v), vLane(1), fAdd, get(v), vLane(2), fAdd, get(v), vLane(3), fAdd);
 
 /** `while (j < 4N) { body; j += 16 }` from j = 0. */
 const lanes = (j: number, N: number, ...body: Code[]): Code =>

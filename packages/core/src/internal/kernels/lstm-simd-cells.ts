@@ -9,10 +9,12 @@ import {
   inc,
   ltS,
   set,
-  simd,
   V128,
   vAdd,
   vDiv,
+  vI32Add,
+  vI32Shl,
+  vI32TruncSat,
   vLoad,
   vMax,
   vMin,
@@ -32,10 +34,6 @@ import { cachedModule } from './simd-map.js';
 // f32x4 lanes along the hidden units, compiled per hidden size H (a multiple of 4) so every block offset
 // is an immediate. exp is Cephes' expf (range reduction by ln 2 in two parts, degree-5 polynomial,
 // exponent bits built directly), within a few float32 ulps; inputs are clamped so it never overflows.
-
-const iTruncSat = simd(0xf8); // i32x4.trunc_sat_f32x4_s
-const iAdd = simd(0xae);
-const iShl = simd(0xab);
 
 /** Scratch v128 locals of {@link expOf}. */
 export interface ExpLocals {
@@ -99,11 +97,11 @@ export function expOf(scale: number, { y, k, r }: ExpLocals): Code {
     f32x4(1),
     vAdd,
     get(k),
-    iTruncSat,
+    vI32TruncSat,
     i32x4(127),
-    iAdd,
+    vI32Add,
     i32(23),
-    iShl,
+    vI32Shl,
     vMul,
   );
 }

@@ -6,6 +6,9 @@ import {
   f32Load,
   f32Store,
   f32x4,
+  fAdd,
+  fConst,
+  fGt,
   flat,
   geS,
   get,
@@ -13,18 +16,21 @@ import {
   I32,
   i32,
   i32x4,
+  iAnd,
   ifElse,
   inc,
   ltS,
   mul,
+  select,
   set,
-  simd,
   sub,
   V128,
   vAdd,
   vAnd,
   vBitselect,
   vGt,
+  vI32Eq,
+  vI32Splat,
   vLoad,
   vStore,
   whileLoop,
@@ -52,15 +58,6 @@ import { cachedModule } from './simd-map.js';
 // the +0 of a lost lane leaves dx unchanged, and dx, starting at +0, is never −0). Channels past the last
 // multiple of 4 take the same steps one float at a time. The geometry is passed as parameters: one
 // module serves every pool.
-
-// Instructions the shared encoder does not have.
-const select: Code = [0x1b]; // (a, b, cond) → cond ? a : b
-const iAnd: Code = [0x71]; // i32.and
-const fGt: Code = [0x5e]; // f32.gt
-const fAdd: Code = [0x92]; // f32.add
-const fNegInf: Code = [0x43, ...new Uint8Array(new Float32Array([-Infinity]).buffer)];
-const vI32Splat = simd(0x11); // i32x4.splat
-const vI32Eq = simd(0x37); // i32x4.eq
 
 // Parameters: byte addresses of x, dy, dx (dx zeroed), then the geometry.
 const [X, DY, DX] = [0, 1, 2];
@@ -118,7 +115,7 @@ const group = flat(
 
 /** One channel at byte offset G (past the whole groups), the same steps as `group` on scalars. */
 const single = flat(
-  fNegInf,
+  fConst(-Infinity),
   set(BEST_S),
   i32(-1),
   set(ARG),
