@@ -52,7 +52,7 @@ for (const [m, k, n] of shapes) {
     return best;
   };
   const t1 = time(() => batchGemm(ex, mem, prod(be.ptr(C1))));
-  const tn = time(() => pool.run(be.memory().buffer, prod(be.ptr(C2)), m * k, k * n));
+  const tn = time(() => pool.run(be, prod(be.ptr(C2)), m * k, k * n));
   const a = C1.dataSync();
   const b = C2.dataSync();
   const same = a.every((v, i) => Object.is(v, b[i]));

@@ -1,17 +1,20 @@
 // Which wasm kernels dominate one training step? Wraps every registered wasm kernel with a timer and
 // prints the top ones (self time: a kernel that calls others is charged without them).
-//   node --conditions=@ml/source --import tsx bench/profile-kernels.ts [transformer|cnn|mlp] [steps]
+//   THREADS=n node --conditions=@ml/source --import tsx bench/profile-kernels.ts [transformer|cnn|mlp|lstm|vit] [steps]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { Adam, useBackend } from '../src/index.js';
 
-import { BUILDERS } from './models.js';
+import { BUILDERS, packageBuilders } from './models.js';
 
 const name = process.argv[2] ?? 'transformer';
 const steps = Number(process.argv[3] ?? 5);
-await useBackend('wasm', { threads: 1 });
-const model = BUILDERS[name]!();
+await useBackend('wasm', { threads: Number(process.env.THREADS ?? 1) });
+const builders = { ...BUILDERS, ...(await packageBuilders()).builders };
+const build = builders[name];
+if (build === undefined) throw new Error(`no model '${name}': one of ${Object.keys(builders).join(', ')}`);
+const model = build();
 const opt = new Adam(model.module, { lr: 1e-3 });
 const step = async () => {
   const loss = opt.minimize(model.loss);

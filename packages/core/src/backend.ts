@@ -10,13 +10,18 @@ import {
   hasWasmSimd,
   keepProcessHandlers,
   quietCpuBanner,
+  servePlatformFiles,
   versionMismatch,
+  wasmBackend,
 } from './internal/tfjs-seam.js';
+import { sharedHeapBinaries } from './internal/shared-heap.js';
+import { canUseThreads, isSharedMemory } from './internal/gemm/pool.js';
 import {
   defaultWasmPrefix,
   missingWasmBinaryError,
   normalizeWasmPaths,
   probeWasmBinary,
+  WASM_BINARIES,
   wasmBinaryName,
   wasmBinaryUrl,
   type WasmPaths,
@@ -80,6 +85,11 @@ export interface BackendInfo {
     gemm: GemmPath;
     /** Threads @ml's GEMM uses for large products (the `threads` option, where the engine allows it). */
     gemmThreads: number;
+    /**
+     * Whether tfjs' heap is a shared memory, so that the GEMM's threads work on tensors in place (Node,
+     * the default binaries); otherwise threaded products copy their operands into the pool's memory.
+     */
+    sharedHeap: boolean;
   };
 }
 
@@ -201,10 +211,10 @@ function prepareWebGl(explicit: boolean, options: UseBackendOptions): void {
 }
 
 interface WasmModule {
-  setWasmPaths(paths: WasmPaths): void;
+  setWasmPaths(paths: WasmPaths, usePlatformFetch?: boolean): void;
 }
 
-type WasmBinaryInfo = Omit<NonNullable<BackendInfo['wasm']>, 'gemm' | 'gemmThreads'>;
+type WasmBinaryInfo = Omit<NonNullable<BackendInfo['wasm']>, 'gemm' | 'gemmThreads' | 'sharedHeap'>;
 
 async function prepareWasm(module: unknown, options: UseBackendOptions): Promise<WasmBinaryInfo> {
   if (!hasWasmSimd()) {
@@ -216,8 +226,16 @@ async function prepareWasm(module: unknown, options: UseBackendOptions): Promise
   const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   const binary = wasmBinaryName(threads);
   if (inNode()) {
-    // Node reads the binaries from the installed package, unless told otherwise.
-    if (options.wasmPaths === undefined) return { paths: null, binary, threads };
+    // Node reads the binaries from the installed package, unless told otherwise: the SIMD one with its
+    // memory made shared, so that @ml's GEMM threads work on tensors in place (tfjs itself stays
+    // single-threaded; nothing else changes), or as shipped where that is unavailable.
+    if (options.wasmPaths === undefined) {
+      const shared = canUseThreads()
+        ? sharedHeapBinaries(servePlatformFiles, WASM_BINARIES, binary)
+        : 'threads unavailable';
+      if (typeof shared !== 'string') (module as WasmModule).setWasmPaths(shared, true);
+      return { paths: null, binary, threads };
+    }
     const paths = normalizeWasmPaths(options.wasmPaths);
     (module as WasmModule).setWasmPaths(paths);
     return { paths, binary, threads };
@@ -244,6 +262,7 @@ async function activate(
   options: UseBackendOptions,
 ): Promise<Activation> {
   const found: Activation = {};
+  let wasmBinary: WasmBinaryInfo | undefined;
   if (name === 'tensorflow') {
     await importNodeBinding();
     checkVersions(name, undefined);
@@ -254,11 +273,9 @@ async function activate(
     const module = await importBackendPackage(name);
     checkVersions(name, module);
     if (name === 'wasm') {
-      const binary = await prepareWasm(module, options);
+      wasmBinary = await prepareWasm(module, options);
       // The kernels wasm lacks for training (and faster matMul/conv backprops); idempotent.
       installWasmKernels();
-      const gemmThreads = await setGemmThreads(options.threads ?? defaultThreads());
-      found.wasm = { ...binary, gemm: gemmPath(), gemmThreads };
     }
   }
   installTfjsPatches();
@@ -280,6 +297,13 @@ async function activate(
   }
   await tf.ready();
   if (name === 'cpu') quietCpuBanner();
+  if (wasmBinary !== undefined) {
+    // The pool works in the heap of the backend now active (in place where that heap is shared).
+    const be = wasmBackend(tf.backend());
+    const gemmThreads = await setGemmThreads(options.threads ?? defaultThreads(), be);
+    const sharedHeap = isSharedMemory(be.memory());
+    found.wasm = { ...wasmBinary, gemm: gemmPath(), gemmThreads, sharedHeap };
+  }
   return found;
 }
 

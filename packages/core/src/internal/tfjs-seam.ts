@@ -325,3 +325,29 @@ export function wasmBackend(backend: unknown): WasmBackend {
   views.set(be, view);
   return view;
 }
+
+const SERVED = Symbol.for('@ml/core served platform files');
+type FetchingPlatform = {
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  [SERVED]?: Map<string, Uint8Array<ArrayBuffer>>;
+};
+
+/**
+ * Serves `files` (URL → bytes) through tfjs' platform fetch, which tfjs-backend-wasm loads its binary
+ * with after `setWasmPaths(…, true)`; other URLs go to the platform's own fetch. Wraps the current
+ * platform's fetch once.
+ */
+export function servePlatformFiles(files: ReadonlyMap<string, Uint8Array<ArrayBuffer>>): void {
+  const platform = tf.env().platform as unknown as FetchingPlatform;
+  let served = platform[SERVED];
+  if (served === undefined) {
+    const own = platform.fetch.bind(platform);
+    const table = new Map<string, Uint8Array<ArrayBuffer>>();
+    platform.fetch = (path, init) => {
+      const bytes = table.get(path);
+      return bytes !== undefined ? Promise.resolve(new Response(bytes)) : own(path, init);
+    };
+    platform[SERVED] = served = table;
+  }
+  for (const [url, bytes] of files) served.set(url, bytes);
+}

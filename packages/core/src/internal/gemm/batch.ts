@@ -18,7 +18,7 @@ import { NR, type GemmExports } from './gemm-module.js';
 // A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]], plus a bias row when given (the broadcast
 // batches BatchMatMul emits):
 // each distinct A and B is packed once (a weight shared by the whole batch is packed once), then the
-// products run on one thread here, or split across threads by ./pool.
+// products run on one thread here (./pool splits them across threads).
 
 /** A batched product in one memory: batch t reads A at a.ptr + 4·aOffsets[t] (likewise B) and writes C at c + 4·t·m·n. */
 export interface BatchProduct {
@@ -35,16 +35,13 @@ export interface BatchProduct {
 }
 
 /** Packed operands of a batch, ready to compute; `finish` writes C (when padded) and frees scratch. */
-export interface PackedBatch {
+interface PackedBatch {
   products: PackedProduct[];
   finish(): void;
 }
 
-/**
- * Packs every distinct operand of `p` once, into scratch from `mem`. With `deferA` (one product only)
- * A's scratch is allocated but left for the threads to pack, each its own row blocks.
- */
-export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct, deferA = false): PackedBatch {
+/** Packs every distinct operand of `p` once, into scratch from `mem`. */
+function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBatch {
   const { m, n, k } = p;
   const scratch: number[] = [];
   const alloc = (floats: number): number => {
@@ -66,7 +63,7 @@ export function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct, def
       let pa = packedA.get(ao);
       if (pa === undefined) {
         pa = alloc(packedASize(m, k));
-        if (!deferA) packLeft(ex, mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
+        packLeft(ex, mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
         packedA.set(ao, pa);
       }
       let pb = packedB.get(bo);

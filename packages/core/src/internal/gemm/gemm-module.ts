@@ -333,11 +333,8 @@ function packB(): FnDef {
   };
 }
 
-/** The GEMM module's bytes for `path`, importing an unshared memory or a shared one of `maxPages`. */
-export function gemmModuleBytes(
-  path: GemmPath,
-  memory: { shared: boolean; maxPages?: number },
-): Uint8Array<ArrayBuffer> {
+/** The GEMM module's bytes for `path`, importing an unshared memory or a shared one. */
+export function gemmModuleBytes(path: GemmPath, memory: { shared: boolean }): Uint8Array<ArrayBuffer> {
   return encodeModule([kernel(path), packA(), packB(), packAGather()], memory);
 }
 

@@ -113,7 +113,7 @@ function ours(c: Case, path: GemmPath, pool?: GemmPool): Float32Array {
       c: be.ptr(out),
     };
     const memory = be.memory();
-    if (pool !== undefined) pool.run(memory.buffer, p, size(s.a), size(s.b));
+    if (pool !== undefined) pool.run(be, p, size(s.a), size(s.b));
     else
       batchGemm(
         gemmExports(memory, path),
@@ -222,7 +222,7 @@ function gatherOurs(
       c: be.ptr(out),
     };
     const memory = be.memory();
-    if (pool !== undefined) pool.run(memory.buffer, p, src.length, b.length);
+    if (pool !== undefined) pool.run(be, p, src.length, b.length);
     else
       batchGemm(
         gemmExports(memory, path),
@@ -247,32 +247,41 @@ describe.each<GemmPath>(['relaxed-simd-fma', 'simd128'])(
   },
 );
 
+describe.each(['copying into its own memory', 'in place in the shared heap'] as const)(
+  'GemmPool %s',
+  (mode) => {
+    let pool: GemmPool;
+    beforeAll(async () => {
+      const be = wasmBackend(tf.findBackend('wasm'));
+      // useBackend in Node loads tfjs' binary with a shared memory: the heap a pool can compute in.
+      expect(be.memory().buffer).toBeInstanceOf(SharedArrayBuffer);
+      pool = await GemmPool.create(3, gemmPath(), mode === 'in place in the shared heap' ? be : undefined);
+      expect(pool.inPlace(be.memory())).toBe(mode === 'in place in the shared heap');
+    });
+    afterAll(async () => {
+      await pool.dispose();
+    });
+
+    test.each(CASES.map((c) => [label(c), c] as const))('%s: 3 threads give the bits of 1 thread', (_, c) => {
+      const one = ours(c, gemmPath());
+      const three = ours(c, gemmPath(), pool);
+      expect(Array.from(three)).toEqual(Array.from(one));
+      expectClose(three, reference(c));
+    });
+
+    test.each(GATHER_CASES.map((c) => [c.name, c] as const))(
+      'gathered A, %s: 3 threads give the bits of 1 thread',
+      (_, c) => {
+        const src = values(400, 7);
+        const b = values(c.cols.length * c.n, 8);
+        const one = gatherOurs(c, src, b, gemmPath());
+        expect(Array.from(gatherOurs(c, src, b, gemmPath(), pool))).toEqual(Array.from(one));
+      },
+    );
+  },
+);
+
 describe('GemmPool', () => {
-  let pool: GemmPool;
-  beforeAll(async () => {
-    pool = await GemmPool.create(3, gemmPath());
-  });
-  afterAll(async () => {
-    await pool.dispose();
-  });
-
-  test.each(CASES.map((c) => [label(c), c] as const))('%s: 3 threads give the bits of 1 thread', (_, c) => {
-    const one = ours(c, gemmPath());
-    const three = ours(c, gemmPath(), pool);
-    expect(Array.from(three)).toEqual(Array.from(one));
-    expectClose(three, reference(c));
-  });
-
-  test.each(GATHER_CASES.map((c) => [c.name, c] as const))(
-    'gathered A, %s: 3 threads give the bits of 1 thread',
-    (_, c) => {
-      const src = values(400, 7);
-      const b = values(c.cols.length * c.n, 8);
-      const one = gatherOurs(c, src, b, gemmPath());
-      expect(Array.from(gatherOurs(c, src, b, gemmPath(), pool))).toEqual(Array.from(one));
-    },
-  );
-
   test('refuses work after dispose()', async () => {
     const p = await GemmPool.create(2, gemmPath());
     await p.dispose();

@@ -1,83 +1,149 @@
-import { packBatch, type BatchProduct } from './batch.js';
+import { type BatchProduct } from './batch.js';
 import {
   computeRows,
-  packRows,
-  rowPacking,
-  type RowPacking,
   KC,
   PANELS_PER_BLOCK,
+  packedASize,
+  packedBSize,
+  paddedCSize,
   panels,
   rowBlocks,
+  rowPacking,
+  tilesFit,
   type GemmMemory,
-  type PackedProduct,
 } from './gemm.js';
-import { gemmModuleBytes, MR, NR, type GemmPath } from './gemm-module.js';
+import { gemmModuleBytes, MR, NR, type GemmExports, type GemmPath } from './gemm-module.js';
 import { gemmExports, nodeBuiltin, SHARED_MAX_PAGES } from './probe.js';
 
 // Worker threads for large products: worker_threads in Node, Web Workers in cross-origin isolated
 // browser workers (Atomics.wait cannot block a browser's main thread, so there the pool is never made).
-// tfjs' wasm heap is not shared, so a product's operands are copied into one shared WebAssembly.Memory,
-// B is packed there by the calling thread, and the row blocks of C are split between the caller and
-// the workers, each packing the rows of A it computes (a single product; a batch's distinct A are packed
-// by the caller); then C is copied back. Rows are computed whole (never a split of k), so any thread count
-// gives the same bits. Workers block in Atomics.wait between products, are unref'd (they never keep a
-// process alive) and are terminated by dispose().
+// Where the tensors' heap is a shared memory (tfjs' binary made shared, ../shared-heap.ts) the workers
+// instantiate the GEMM on it and work on tensors in place; otherwise a product's operands are copied into
+// the pool's own shared memory and C is copied back.
+// A round has two phases. First every thread packs its share of the operands (row blocks of each
+// distinct A, column panels of each distinct B); a barrier; then every thread computes its share of C:
+// whole row blocks (or, for a product with fewer row blocks than column panels, whole column panels),
+// starting from the bias where there is one and copying a padded C out. Rows are computed whole (never a
+// split of k), so any thread count gives the same bits. Workers block in Atomics.wait between rounds
+// (after a short spin: products come in bursts), are unref'd (they never keep a process alive) and are
+// terminated by dispose().
 
-// Control words (Int32 indices) at the start of the shared memory.
+// Control words (Int32 indices) at the start of the pool's control block.
 const GEN = 0; // bumped by the caller to start a round
 const REMAINING = 1; // workers still busy in this round
-const JOBS = 2; // byte address of the job table
+const TASKS = 2; // byte address of the packing task table
 const STOP = 3; // 1 = workers exit
-const STARTS = 8; // STARTS + t: first job of thread t (STARTS + threads: the end)
-/** Bytes reserved for the control words; scratch starts after them. */
-const CONTROL_BYTES = 1024;
+const PACKED = 4; // threads done packing in this round (the barrier)
+const JOBS = 5; // byte address of the compute job table
 /** Most threads a pool runs (callers cap lower). */
 export const MAX_THREADS = 64;
+const STARTS = 8; // STARTS + t: first job of thread t (STARTS + threads: the end)
+const TASK_STARTS = STARTS + MAX_THREADS + 1; // likewise for packing tasks
+/** Bytes of the control block. */
+const CONTROL_BYTES = 1024;
+/** Spins on a control word before blocking: about the gap between a training step's products. */
+const SPINS = 20000;
 /**
- * Ints per job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, accumulate (1: C holds a bias to add to), then
- * how the job packs its rows of A first: kind (0: A is packed already, 1: strided, 2: gathered), m, src,
- * and the byte strides (row, column) or the byte addresses of the offset tables (rows, columns).
+ * Ints per packing task: which export (1 packA, 2 packAGather, 3 packB) and its six arguments, then a
+ * pad. Every packing routine takes six i32s.
+ */
+const TASK_INTS = 8;
+const PACK_A = 1;
+const PACK_A_GATHER = 2;
+const PACK_B = 3;
+/**
+ * Ints per compute job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1 (row blocks × column panels of C),
+ * bias (byte address of n floats C starts from, 0: none), dst, ldd, m (dst ≠ 0: C is padded scratch,
+ * copy the job's part of its m×n corner to dst, row stride ldd).
  */
 const JOB_INTS = 16;
-const A_PACKED = 0;
-const A_STRIDED = 1;
-const A_GATHERED = 2;
+/** The fields of a compute job, in order. */
+type JobFields = [
+  pa: number,
+  pb: number,
+  pc: number,
+  ldc: number,
+  n: number,
+  k: number,
+  rb0: number,
+  rb1: number,
+  pn0: number,
+  pn1: number,
+  bias: number,
+  dst: number,
+  ldd: number,
+  m: number,
+];
 
-// The worker: instantiates the GEMM module on the shared memory, says 'ready', then runs its jobs
-// every round. Plain JavaScript (no imports) so the same text runs as a Node eval worker or a Blob worker.
+/** The tensors' heap: its memory and allocator (main thread only). */
+export interface Heap {
+  memory(): WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+// One round for thread `index`: its packing tasks, the barrier, its compute jobs. Plain JavaScript
+// shared by the worker text below and (through the same text's semantics) GemmPool.work: keep in step.
 const WORKER_SOURCE = `
+const spinWait = (ctrl, i, until) => {
+  for (let s = 0; ; s++) {
+    const v = Atomics.load(ctrl, i);
+    if (until(v)) return;
+    if (s > ${SPINS}) Atomics.wait(ctrl, i, v);
+  }
+};
+const round = (ex, memory, ctrl, index, threads) => {
+  const i32 = new Int32Array(memory.buffer);
+  const f32 = new Float32Array(memory.buffer);
+  const fns = [null, ex.packA, ex.packAGather, ex.packB];
+  const tasks = Atomics.load(ctrl, ${TASKS}) >> 2;
+  for (let t = ctrl[${TASK_STARTS} + index]; t < ctrl[${TASK_STARTS} + index + 1]; t++) {
+    const q = tasks + t * ${TASK_INTS};
+    fns[i32[q]](i32[q + 1], i32[q + 2], i32[q + 3], i32[q + 4], i32[q + 5], i32[q + 6]);
+  }
+  if (Atomics.add(ctrl, ${PACKED}, 1) === threads - 1) Atomics.notify(ctrl, ${PACKED});
+  else spinWait(ctrl, ${PACKED}, (v) => v === threads);
+  const jobs = ctrl[${JOBS}] >> 2;
+  for (let j = ctrl[${STARTS} + index]; j < ctrl[${STARTS} + index + 1]; j++) {
+    const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = i32.subarray(jobs + j * ${JOB_INTS}, jobs + j * ${JOB_INTS} + 14);
+    const c0 = pn0 * ${NR};
+    const c1 = Math.min(pn1 * ${NR}, n);
+    if (bias !== 0) {
+      const row = f32.subarray((bias >> 2) + c0, (bias >> 2) + c1);
+      for (let r = rb0 * ${MR}; r < rb1 * ${MR}; r++) f32.set(row, (pc >> 2) + r * ldc + c0);
+    }
+    const panelBytes = k * ${NR * 4};
+    for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
+      const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
+      for (let kb = 0; kb < k; kb += ${KC}) {
+        const kc = Math.min(${KC}, k - kb);
+        const b = pb + jb * panelBytes + kb * ${NR * 4};
+        for (let rb = rb0; rb < rb1; rb++)
+          ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || bias !== 0 ? 1 : 0);
+      }
+    }
+    if (dst !== 0)
+      for (let r = rb0 * ${MR}; r < Math.min(rb1 * ${MR}, m); r++) {
+        const from = (pc >> 2) + r * ldc;
+        f32.copyWithin((dst >> 2) + r * ldd + c0, from + c0, from + c1);
+      }
+  }
+};
+`;
+
+// The worker: instantiates the GEMM module on the shared memory, says 'ready', then runs a round every
+// time GEN moves. Plain JavaScript (no imports) so the same text runs as a Node eval worker or a Blob worker.
+const WORKER_MAIN = `${WORKER_SOURCE}
 const start = (data, post) => {
   const ex = new WebAssembly.Instance(new WebAssembly.Module(data.bytes), { env: { memory: data.memory } }).exports;
-  const ctrl = new Int32Array(data.memory.buffer, 0, ${CONTROL_BYTES / 4});
-  const index = data.index;
+  const ctrl = new Int32Array(data.memory.buffer, data.ctrl, ${CONTROL_BYTES / 4});
   post('ready');
   let gen = 0;
   for (;;) {
-    Atomics.wait(ctrl, ${GEN}, gen);
-    const g = Atomics.load(ctrl, ${GEN});
-    if (g === gen) continue;
-    gen = g;
+    spinWait(ctrl, ${GEN}, (v) => v !== gen);
+    gen = Atomics.load(ctrl, ${GEN});
     if (Atomics.load(ctrl, ${STOP}) === 1) return;
-    const jobs = new Int32Array(data.memory.buffer, Atomics.load(ctrl, ${JOBS}));
-    for (let j = ctrl[${STARTS} + index]; j < ctrl[${STARTS} + index + 1]; j++) {
-      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, acc, kind, m, src, x, y] = jobs.subarray(j * ${JOB_INTS}, j * ${JOB_INTS} + ${JOB_INTS});
-      for (let rb = rb0; rb < rb1 && kind !== ${A_PACKED}; rb++) {
-        const i = rb * ${MR};
-        const rows = Math.min(${MR}, m - i);
-        if (kind === ${A_STRIDED}) ex.packA(src + i * x, pa + i * k * 4, rows, k, x, y);
-        else ex.packAGather(src, pa + i * k * 4, rows, k, x + 4 * i, y);
-      }
-      const panelBytes = k * ${NR * 4};
-      for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
-        const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
-        for (let kb = 0; kb < k; kb += ${KC}) {
-          const kc = Math.min(${KC}, k - kb);
-          const b = pb + jb * panelBytes + kb * ${NR * 4};
-          for (let rb = rb0; rb < rb1; rb++)
-            ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || acc === 1 ? 1 : 0);
-        }
-      }
-    }
+    round(ex, data.memory, ctrl, data.index, data.threads);
     if (Atomics.sub(ctrl, ${REMAINING}, 1) === 1) Atomics.notify(ctrl, ${REMAINING});
   }
 };
@@ -88,16 +154,6 @@ if (typeof require === 'function') {
   self.onmessage = (e) => start(e.data, (m) => self.postMessage(m));
 }
 `;
-
-/** Row blocks [rb0, rb1) × column panels [pn0, pn1) of one product, and how to pack those rows of A first. */
-type Job = [
-  product: PackedProduct,
-  rb0: number,
-  rb1: number,
-  pn0: number,
-  pn1: number,
-  rows: RowPacking | null,
-];
 
 /** The parts of a Node or browser worker the pool uses. */
 interface AnyWorker {
@@ -125,11 +181,13 @@ export function canUseThreads(): boolean {
 async function startWorker(data: {
   bytes: Uint8Array;
   memory: WebAssembly.Memory;
+  ctrl: number;
   index: number;
+  threads: number;
 }): Promise<AnyWorker> {
   const wt = nodeBuiltin<NodeWorkerThreads>('node:worker_threads');
   if (wt !== undefined) {
-    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: data });
+    const w = new wt.Worker(WORKER_MAIN, { eval: true, workerData: data });
     w.unref();
     await new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
@@ -137,7 +195,7 @@ async function startWorker(data: {
     });
     return w;
   }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const url = URL.createObjectURL(new Blob([WORKER_MAIN], { type: 'text/javascript' }));
   try {
     const w = new Worker(url);
     await new Promise<void>((resolve, reject) => {
@@ -151,38 +209,85 @@ async function startWorker(data: {
   }
 }
 
+/** Packing tasks (TASK_INTS each) and compute jobs (JOB_INTS each) of one round, and their cost. */
+interface Plan {
+  tasks: number[][];
+  taskCost: number[];
+  jobs: number[][];
+  /** Thread t computes jobs [jobStarts[t], jobStarts[t + 1]). */
+  jobStarts: number[];
+}
+
+/** Splits items of the given costs into `threads` contiguous runs of about equal cost: run starts. */
+function evenRuns(cost: number[], threads: number): number[] {
+  const total = cost.reduce((s, c) => s + c, 0);
+  const starts = [0];
+  let acc = 0;
+  let i = 0;
+  for (let t = 1; t < threads; t++) {
+    const goal = (total * t) / threads;
+    while (i < cost.length && acc + cost[i]! / 2 <= goal) acc += cost[i++]!;
+    starts.push(i);
+  }
+  starts.push(cost.length);
+  return starts;
+}
+
 /** A pool of `threads − 1` workers plus the calling thread, computing products in shared memory. */
 export class GemmPool {
-  private readonly memory: WebAssembly.Memory;
   private readonly ctrl: Int32Array;
-  private top = CONTROL_BYTES;
+  private top: number;
   private disposed = false;
 
   private constructor(
     readonly threads: number,
     readonly path: GemmPath,
-    memory: WebAssembly.Memory,
+    /** The memory the workers compute in: the tensors' heap (in place) or the pool's own. */
+    private readonly memory: WebAssembly.Memory,
+    private readonly ctrlPtr: number,
     private readonly workers: AnyWorker[],
+    private readonly heap: Heap | null,
   ) {
-    this.memory = memory;
-    this.ctrl = new Int32Array(memory.buffer, 0, CONTROL_BYTES / 4);
+    this.ctrl = new Int32Array(memory.buffer, ctrlPtr, CONTROL_BYTES / 4);
+    this.top = ctrlPtr + CONTROL_BYTES;
   }
 
-  /** Starts `threads − 1` workers (threads ≥ 2, ≤ MAX_THREADS) computing with `path`. */
-  static async create(threads: number, path: GemmPath): Promise<GemmPool> {
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true });
-    const bytes = gemmModuleBytes(path, { shared: true, maxPages: SHARED_MAX_PAGES });
+  /**
+   * Starts `threads − 1` workers (threads ≥ 2, ≤ MAX_THREADS) computing with `path`: on `heap` when it
+   * is given and its memory is shared (products then run in place), else in a shared memory of their own.
+   */
+  static async create(threads: number, path: GemmPath, heap?: Heap): Promise<GemmPool> {
+    const inPlace = heap !== undefined && isSharedMemory(heap.memory());
+    const memory = inPlace
+      ? heap.memory()
+      : new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true });
+    const ctrlPtr = inPlace ? heap.malloc(CONTROL_BYTES) : 0;
+    if (inPlace) new Int32Array(memory.buffer, ctrlPtr, CONTROL_BYTES / 4).fill(0);
+    const bytes = gemmModuleBytes(path, { shared: true });
     const workers: AnyWorker[] = [];
     try {
-      for (let i = 1; i < threads; i++) workers.push(await startWorker({ bytes, memory, index: i }));
+      for (let i = 1; i < threads; i++)
+        workers.push(await startWorker({ bytes, memory, ctrl: ctrlPtr, index: i, threads }));
     } catch (e) {
       for (const w of workers) await w.terminate();
+      if (inPlace) heap.free(ctrlPtr);
       throw e;
     }
-    return new GemmPool(threads, path, memory, workers);
+    return new GemmPool(threads, path, memory, ctrlPtr, workers, inPlace ? heap : null);
   }
 
-  private readonly mem: GemmMemory = {
+  /** Whether products on `memory` run in place (no copies). */
+  inPlace(memory: WebAssembly.Memory): boolean {
+    return this.heap !== null && memory === this.memory;
+  }
+
+  /** Whether the pool can run products on `memory`: in place, or (a pool of its own memory) by copying. */
+  accepts(memory: WebAssembly.Memory): boolean {
+    return this.heap === null || memory === this.memory;
+  }
+
+  /** Scratch in the pool's own memory: a bump allocator reset every round. */
+  private readonly own: GemmMemory = {
     malloc: (bytes) => {
       const ptr = this.top;
       this.top += (bytes + 15) & ~15;
@@ -195,105 +300,209 @@ export class GemmPool {
   };
 
   /**
-   * Runs `p`, whose pointers are byte offsets into `heap` (another memory; A spans `aFloats` floats
-   * from a.ptr, B `bFloats` from b.ptr), writing C into `heap`.
+   * Runs `p`, whose pointers are byte offsets into `heap` (A spans `aFloats` floats from a.ptr, B
+   * `bFloats` from b.ptr), writing C into `heap`: in place when the pool computes in that heap, else
+   * through copies.
    */
-  run(heap: ArrayBuffer | SharedArrayBuffer, p: BatchProduct, aFloats: number, bFloats: number): void {
+  run(heap: Heap, p: BatchProduct, aFloats: number, bFloats: number): void {
     if (this.disposed) throw new Error('GemmPool: used after dispose()');
     const { m, n } = p;
     const batches = p.aOffsets.length;
+    if (m === 0 || n === 0 || batches === 0) return;
+    if (this.inPlace(heap.memory())) {
+      const scratch: number[] = [];
+      const mem: GemmMemory = {
+        malloc: (bytes) => {
+          const ptr = heap.malloc(bytes);
+          scratch.push(ptr);
+          return ptr;
+        },
+        free: () => {},
+        f32: () => new Float32Array(this.memory.buffer),
+      };
+      try {
+        this.compute(mem, p);
+      } finally {
+        for (const ptr of scratch) heap.free(ptr);
+      }
+      return;
+    }
+    if (this.heap !== null) throw new Error('GemmPool: a pool computing in place runs only on its own heap');
+    const src = heap.memory().buffer;
     this.top = CONTROL_BYTES;
-    const sa = this.mem.malloc(aFloats * 4);
-    const sb = this.mem.malloc(bFloats * 4);
-    const sc = this.mem.malloc(m * n * batches * 4);
-    const sbias = p.bias === undefined ? undefined : this.mem.malloc(n * 4);
-    let f = this.mem.f32();
-    f.set(new Float32Array(heap, p.a.ptr, aFloats), sa / 4);
-    f.set(new Float32Array(heap, p.b.ptr, bFloats), sb / 4);
-    if (p.bias !== undefined && sbias !== undefined) f.set(new Float32Array(heap, p.bias, n), sbias / 4);
-    const ex = gemmExports(this.memory, this.path);
-    const shared: BatchProduct = { ...p, a: { ...p.a, ptr: sa }, b: { ...p.b, ptr: sb }, c: sc, bias: sbias };
-    // One product split by rows: each thread packs the rows of A it computes.
-    const byRows = batches === 1 && rowBlocks(m) >= panels(n);
-    const rows = byRows ? rowPacking(this.mem, shared.a, m, p.k) : null;
-    const packed = packBatch(ex, this.mem, shared, byRows);
-    const jobs = this.split(packed.products, rows);
-    this.dispatch(jobs);
-    packed.finish();
-    f = this.mem.f32();
-    new Float32Array(heap, p.c, m * n * batches).set(f.subarray(sc / 4, sc / 4 + m * n * batches));
+    const mem = this.own;
+    const sa = mem.malloc(aFloats * 4);
+    const sb = mem.malloc(bFloats * 4);
+    const sc = mem.malloc(m * n * batches * 4);
+    const sbias = p.bias === undefined ? undefined : mem.malloc(n * 4);
+    let f = mem.f32();
+    f.set(new Float32Array(src, p.a.ptr, aFloats), sa / 4);
+    f.set(new Float32Array(src, p.b.ptr, bFloats), sb / 4);
+    if (p.bias !== undefined && sbias !== undefined) f.set(new Float32Array(src, p.bias, n), sbias / 4);
+    this.compute(mem, { ...p, a: { ...p.a, ptr: sa }, b: { ...p.b, ptr: sb }, c: sc, bias: sbias });
+    f = mem.f32();
+    new Float32Array(heap.memory().buffer, p.c, m * n * batches).set(
+      f.subarray(sc / 4, sc / 4 + m * n * batches),
+    );
   }
 
-  /**
-   * Splits the work evenly over the threads: one job list per thread. A single product with fewer row
-   * blocks than column panels is split by columns (each thread then reads only its part of B);
-   * otherwise the row blocks of all products are split.
-   */
-  private split(products: PackedProduct[], rows: RowPacking | null): Job[][] {
-    if (products.length === 1 && rowBlocks(products[0]!.m) < panels(products[0]!.n)) {
-      const p = products[0]!;
-      const np = panels(p.n);
-      return Array.from({ length: this.threads }, (_, t) => {
-        const pn0 = Math.floor((np * t) / this.threads);
-        const pn1 = Math.floor((np * (t + 1)) / this.threads);
-        return pn1 > pn0 ? [[p, 0, rowBlocks(p.m), pn0, pn1, null] as Job] : [];
-      });
+  /** Plans and runs `p`, whose pointers all lie in the pool's memory; scratch comes from `mem`. */
+  private compute(mem: GemmMemory, p: BatchProduct): void {
+    const { m, n, k } = p;
+    const batches = p.aOffsets.length;
+    if (k === 0) {
+      const f = mem.f32();
+      for (let t = 0; t < batches; t++)
+        for (let i = 0; i < m; i++) {
+          const at = p.c / 4 + (t * m + i) * n;
+          if (p.bias === undefined) f.fill(0, at, at + n);
+          else f.copyWithin(at, p.bias / 4, p.bias / 4 + n);
+        }
+      return;
     }
-    const total = products.reduce((s, p) => s + rowBlocks(p.m), 0);
-    const lists: Job[][] = [];
-    let prod = 0;
-    let rb = 0;
-    for (let t = 0; t < this.threads; t++) {
-      let left = Math.floor((total * (t + 1)) / this.threads) - Math.floor((total * t) / this.threads);
-      const list: Job[] = [];
-      while (left > 0) {
-        const p = products[prod]!;
-        const take = Math.min(left, rowBlocks(p.m) - rb);
-        list.push([p, rb, rb + take, 0, panels(p.n), rows]);
-        left -= take;
-        rb += take;
-        if (rb === rowBlocks(p.m)) {
-          prod++;
-          rb = 0;
+    const plan = this.plan(mem, p);
+    this.dispatch(mem, plan);
+  }
+
+  /** The packing tasks and compute jobs of `p` (scratch for packed operands and a padded C from `mem`). */
+  private plan(mem: GemmMemory, p: BatchProduct): Plan {
+    const { m, n, k } = p;
+    const batches = p.aOffsets.length;
+    const plan: Plan = { tasks: [], taskCost: [], jobs: [], jobStarts: [] };
+    const rows = rowPacking(mem, p.a, m, k);
+    const packedA = new Map<number, number>();
+    const packedB = new Map<number, number>();
+    const fit = tilesFit(m, n);
+    const ldp = Math.ceil(n / NR) * NR;
+    const padded = fit ? 0 : mem.malloc(paddedCSize(m, n) * batches * 4);
+    const products: { pa: number; pb: number; pc: number; dst: number }[] = [];
+    for (let t = 0; t < batches; t++) {
+      const ao = 4 * p.aOffsets[t]!;
+      const bo = 4 * p.bOffsets[t]!;
+      let pa = packedA.get(ao);
+      if (pa === undefined) {
+        pa = mem.malloc(packedASize(m, k) * 4);
+        packedA.set(ao, pa);
+        for (let rb = 0; rb < rowBlocks(m); rb++) {
+          const i = rb * MR;
+          const count = Math.min(MR, m - i);
+          plan.tasks.push(
+            rows.kind === 'strided'
+              ? [PACK_A, rows.src + ao + i * rows.x, pa + 4 * i * k, count, k, rows.x, rows.y]
+              : [PACK_A_GATHER, rows.src + ao, pa + 4 * i * k, count, k, rows.x + 4 * i, rows.y],
+          );
+          plan.taskCost.push(count * k);
         }
       }
-      lists.push(list);
+      let pb = packedB.get(bo);
+      if (pb === undefined) {
+        pb = mem.malloc(packedBSize(k, n) * 4);
+        packedB.set(bo, pb);
+        for (let j = 0; j < n; j += NR) {
+          const count = Math.min(NR, n - j);
+          plan.tasks.push([
+            PACK_B,
+            p.b.ptr + bo + 4 * j * p.b.colStride,
+            pb + 4 * j * k,
+            count,
+            k,
+            4 * p.b.rowStride,
+            4 * p.b.colStride,
+          ]);
+          plan.taskCost.push(count * k);
+        }
+      }
+      const out = p.c + 4 * t * m * n;
+      products.push(
+        fit ? { pa, pb, pc: out, dst: 0 } : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out },
+      );
     }
-    return lists;
-  }
-
-  private dispatch(lists: Job[][]): void {
-    const count = lists.reduce((s, l) => s + l.length, 0);
-    const table = this.mem.malloc(count * JOB_INTS * 4);
-    const jobs = new Int32Array(this.memory.buffer, table, count * JOB_INTS);
-    let j = 0;
-    for (let t = 0; t < lists.length; t++) {
-      this.ctrl[STARTS + t] = j;
-      for (const [p, rb0, rb1, pn0, pn1, r] of lists[t]!) {
-        const a =
-          r === null
-            ? [A_PACKED, 0, 0, 0, 0]
-            : [r.kind === 'strided' ? A_STRIDED : A_GATHERED, r.m, r.src, r.x, r.y];
-        jobs.set(
-          [p.pa, p.pb, p.pc, p.ldc, p.n, p.k, rb0, rb1, pn0, pn1, p.accumulate === true ? 1 : 0, ...a],
-          JOB_INTS * j++,
-        );
+    const ldc = fit ? n : ldp;
+    const job = (q: (typeof products)[number], rb0: number, rb1: number, pn0: number, pn1: number): void => {
+      plan.jobs.push([q.pa, q.pb, q.pc, ldc, n, k, rb0, rb1, pn0, pn1, p.bias ?? 0, q.dst, n, m]);
+    };
+    if (batches === 1 && rowBlocks(m) < panels(n)) {
+      // Few rows, many columns: split by columns (each thread then reads only its part of B).
+      const np = panels(n);
+      for (let t = 0; t < this.threads; t++) {
+        plan.jobStarts.push(plan.jobs.length);
+        const pn0 = Math.floor((np * t) / this.threads);
+        const pn1 = Math.floor((np * (t + 1)) / this.threads);
+        if (pn1 > pn0) job(products[0]!, 0, rowBlocks(m), pn0, pn1);
+      }
+    } else {
+      // Row blocks of all products in order, cut into runs of whole blocks.
+      const per = rowBlocks(m);
+      const total = per * batches;
+      for (let t = 0; t < this.threads; t++) {
+        plan.jobStarts.push(plan.jobs.length);
+        let r = Math.floor((total * t) / this.threads);
+        const end = Math.floor((total * (t + 1)) / this.threads);
+        while (r < end) {
+          const q = Math.floor(r / per);
+          const rb0 = r - q * per;
+          const rb1 = Math.min(per, rb0 + end - r);
+          job(products[q]!, rb0, rb1, 0, panels(n));
+          r += rb1 - rb0;
+        }
       }
     }
-    this.ctrl[STARTS + lists.length] = j;
-    Atomics.store(this.ctrl, JOBS, table);
+    plan.jobStarts.push(plan.jobs.length);
+    return plan;
+  }
+
+  private dispatch(mem: GemmMemory, plan: Plan): void {
+    const tasks = mem.malloc(plan.tasks.length * TASK_INTS * 4);
+    const jobs = mem.malloc(plan.jobs.length * JOB_INTS * 4);
+    const i32 = new Int32Array(this.memory.buffer);
+    plan.tasks.forEach((t, i) => i32.set(t, tasks / 4 + i * TASK_INTS));
+    plan.jobs.forEach((j, i) => i32.set(j, jobs / 4 + i * JOB_INTS));
+    const taskRuns = evenRuns(plan.taskCost, this.threads);
+    for (let t = 0; t <= this.threads; t++) {
+      this.ctrl[TASK_STARTS + t] = taskRuns[t]!;
+      this.ctrl[STARTS + t] = plan.jobStarts[t]!;
+    }
+    this.ctrl[TASKS] = tasks;
+    this.ctrl[JOBS] = jobs;
+    Atomics.store(this.ctrl, PACKED, 0);
     Atomics.store(this.ctrl, REMAINING, this.threads - 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
-    const ex = gemmExports(this.memory, this.path);
-    for (const [p, rb0, rb1, pn0, pn1, r] of lists[0]!) {
-      if (r !== null) packRows(ex, r, p.pa, p.k, rb0, rb1);
-      computeRows(ex, p, rb0, rb1, pn0, pn1);
+    this.work(gemmExports(this.memory, this.path));
+    spinWait(this.ctrl, REMAINING, (v) => v === 0);
+  }
+
+  /** The calling thread's part of a round (index 0): what the workers' `round` does, in TypeScript. */
+  private work(ex: GemmExports): void {
+    const ctrl = this.ctrl;
+    const i32 = new Int32Array(this.memory.buffer);
+    const f32 = new Float32Array(this.memory.buffer);
+    const fns = [null, ex.packA, ex.packAGather, ex.packB] as const;
+    const tasks = ctrl[TASKS]! >> 2;
+    for (let t = ctrl[TASK_STARTS]!; t < ctrl[TASK_STARTS + 1]!; t++) {
+      const q = tasks + t * TASK_INTS;
+      fns[i32[q]!]!(i32[q + 1]!, i32[q + 2]!, i32[q + 3]!, i32[q + 4]!, i32[q + 5]!, i32[q + 6]!);
     }
-    for (;;) {
-      const left = Atomics.load(this.ctrl, REMAINING);
-      if (left === 0) break;
-      Atomics.wait(this.ctrl, REMAINING, left);
+    if (Atomics.add(ctrl, PACKED, 1) === this.threads - 1) Atomics.notify(ctrl, PACKED);
+    else spinWait(ctrl, PACKED, (v) => v === this.threads);
+    const jobs = ctrl[JOBS]! >> 2;
+    for (let j = ctrl[STARTS]!; j < ctrl[STARTS + 1]!; j++) {
+      const q = jobs + j * JOB_INTS;
+      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = Array.from(
+        i32.subarray(q, q + 14),
+      ) as JobFields;
+      const c0 = pn0 * NR;
+      const c1 = Math.min(pn1 * NR, n);
+      if (bias !== 0) {
+        const row = f32.subarray(bias / 4 + c0, bias / 4 + c1);
+        for (let r = rb0 * MR; r < rb1 * MR; r++) f32.set(row, pc / 4 + r * ldc + c0);
+      }
+      computeRows(ex, { pa, pb, pc, ldc, m, n, k, accumulate: bias !== 0 }, rb0, rb1, pn0, pn1);
+      if (dst !== 0)
+        for (let r = rb0 * MR; r < Math.min(rb1 * MR, m); r++) {
+          const from = pc / 4 + r * ldc;
+          f32.copyWithin(dst / 4 + r * ldd + c0, from + c0, from + c1);
+        }
     }
   }
 
@@ -305,5 +514,19 @@ export class GemmPool {
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
     await Promise.all(this.workers.map((w) => w.terminate()));
+    if (this.heap !== null) this.heap.free(this.ctrlPtr);
   }
 }
+
+/** Waits until `until(ctrl[i])`: spins a while, then blocks in Atomics.wait. */
+function spinWait(ctrl: Int32Array, i: number, until: (v: number) => boolean): void {
+  for (let s = 0; ; s++) {
+    const v = Atomics.load(ctrl, i);
+    if (until(v)) return;
+    if (s > SPINS) Atomics.wait(ctrl, i, v);
+  }
+}
+
+/** Whether `memory` is shared (false where the engine has no SharedArrayBuffer at all). */
+export const isSharedMemory = (memory: WebAssembly.Memory): boolean =>
+  typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;

@@ -64,7 +64,7 @@ export function gemmExports(memory: WebAssembly.Memory, path: GemmPath = gemmPat
   let ex = byPath.get(path);
   if (ex === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = gemmModuleBytes(path, { shared, maxPages: shared ? SHARED_MAX_PAGES : undefined });
+    const bytes = gemmModuleBytes(path, { shared });
     ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
       .exports as unknown as GemmExports;
     byPath.set(path, ex);
@@ -72,5 +72,5 @@ export function gemmExports(memory: WebAssembly.Memory, path: GemmPath = gemmPat
   return ex;
 }
 
-/** Maximum size (64 KiB pages) of the shared memory the thread pool computes in: 2 GiB. */
+/** Maximum size (64 KiB pages) of the thread pool's own shared memory (where the heap is not shared): 2 GiB. */
 export const SHARED_MAX_PAGES = 32768;

@@ -10,7 +10,9 @@ import { Linear } from '../../linear.js';
 import { ReLU } from '../../activations.js';
 import { Sequential } from '../../sequential.js';
 
-import { gemmThreads, threadedProducts, THREADED_MIN_MACS } from './threads.js';
+import { wasmBackend } from '../tfjs-seam.js';
+
+import { gemmInPlace, gemmThreads, threadedProducts, THREADED_MIN_MACS } from './threads.js';
 
 // useBackend's `threads` option: checked, reported, and deterministic — training with 2 threads gives
 // exactly the weights of 1 thread.
@@ -102,11 +104,14 @@ test.each([
   },
 );
 
-test('backendInfo reports the GEMM path and the threads in effect', async () => {
+test('backendInfo reports the GEMM path, the threads in effect and the shared heap', async () => {
   await useBackend('wasm', { threads: 2 });
   expect(backendInfo()?.wasm?.gemm).toBe('relaxed-simd-fma');
   expect(backendInfo()?.wasm?.gemmThreads).toBe(2);
   expect(gemmThreads()).toBe(2);
+  // Node loads tfjs' binary with a shared memory, and the pool computes there without copies.
+  expect(backendInfo()?.wasm?.sharedHeap).toBe(true);
+  expect(gemmInPlace(wasmBackend(tf.backend()).memory())).toBe(true);
   await useBackend('wasm', { threads: 1 });
   expect(backendInfo()?.wasm?.gemmThreads).toBe(1);
   expect(gemmThreads()).toBe(1);

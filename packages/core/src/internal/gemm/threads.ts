@@ -1,5 +1,5 @@
 import { batchGemm, type BatchProduct } from './batch.js';
-import { canUseThreads, GemmPool, MAX_THREADS } from './pool.js';
+import { canUseThreads, GemmPool, MAX_THREADS, type Heap } from './pool.js';
 import { gemmExports, gemmPath, nodeBuiltin } from './probe.js';
 
 // The process-wide thread setting of @ml's GEMM (useBackend's `threads` option) and the entry point
@@ -38,18 +38,25 @@ export function defaultThreads(): number {
 /**
  * Sets the threads large products use (1: the calling thread only). Starts or stops workers as
  * needed; where threads cannot be used (a browser main thread, no cross-origin isolation) it keeps 1.
- * Returns the threads in effect.
+ * With `heap` (the tensors' heap) in a shared memory, the workers compute there in place. Returns the
+ * threads in effect.
  */
-export async function setGemmThreads(threads: number): Promise<number> {
+export async function setGemmThreads(threads: number, heap?: Heap): Promise<number> {
   const wanted = canUseThreads() ? Math.min(MAX_THREADS, Math.max(1, Math.floor(threads))) : 1;
   requested = wanted;
   const path = gemmPath();
-  if (pool !== null && pool.threads === wanted && pool.path === path) return wanted;
+  const placed = heap === undefined || pool?.inPlace(heap.memory()) === true;
+  if (pool !== null && pool.threads === wanted && pool.path === path && placed) return wanted;
   const old = pool;
   pool = null;
   if (old !== null) await old.dispose();
-  if (wanted > 1) pool = await GemmPool.create(wanted, path);
+  if (wanted > 1) pool = await GemmPool.create(wanted, path, heap);
   return requested;
+}
+
+/** Whether large products run in place in the tensors' heap (no copies in and out of the pool). */
+export function gemmInPlace(memory: WebAssembly.Memory): boolean {
+  return pool?.inPlace(memory) === true;
 }
 
 /** Threads in effect for large products. */
@@ -62,21 +69,14 @@ export async function stopGemmThreads(): Promise<void> {
   await setGemmThreads(1);
 }
 
-/** The memory and allocator of the wasm heap a product's tensors live in. */
-export interface Heap {
-  memory(): WebAssembly.Memory;
-  malloc(bytes: number): number;
-  free(ptr: number): void;
-}
-
 /**
  * Runs a batched product whose operands live in `heap` (A spans aFloats floats from a.ptr, B bFloats
  * from b.ptr): on the pool when it is large, else here.
  */
 export function runGemm(heap: Heap, p: BatchProduct, aFloats: number, bFloats: number): void {
   const memory = heap.memory();
-  if (pool !== null && p.m * p.n * p.k * p.aOffsets.length >= THREADED_MIN_MACS) {
-    pool.run(memory.buffer, p, aFloats, bFloats);
+  if (pool?.accepts(memory) === true && p.m * p.n * p.k * p.aOffsets.length >= THREADED_MIN_MACS) {
+    pool.run(heap, p, aFloats, bFloats);
     threadedRuns++;
     return;
   }

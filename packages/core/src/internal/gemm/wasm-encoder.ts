@@ -162,15 +162,13 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
 /**
- * A module of `fns` (exported by name) that imports `env.memory`: shared memories need a maximum size
- * (`maxPages`), unshared ones import any size.
+ * A module of `fns` (exported by name) that imports `env.memory`. A shared import must declare a
+ * maximum, and links only to memories whose own maximum is at most that: it declares 4 GiB (every
+ * wasm32 memory, tfjs' shared heap and its threaded build's included).
  */
-export function encodeModule(
-  fns: FnDef[],
-  memory: { shared: boolean; maxPages?: number },
-): Uint8Array<ArrayBuffer> {
+export function encodeModule(fns: FnDef[], memory: { shared: boolean }): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0]);
-  const limits = memory.shared ? [0x03, ...uleb(1), ...uleb(memory.maxPages ?? 65536)] : [0x00, ...uleb(1)];
+  const limits = memory.shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),

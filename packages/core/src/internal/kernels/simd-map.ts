@@ -1,4 +1,3 @@
-import { SHARED_MAX_PAGES } from '../gemm/probe.js';
 import {
   add,
   encodeModule,
@@ -58,7 +57,7 @@ export function cachedModule<T>(memory: WebAssembly.Memory, key: string, fns: ()
   let m = byKey.get(key);
   if (m === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = encodeModule(fns(), { shared, maxPages: SHARED_MAX_PAGES });
+    const bytes = encodeModule(fns(), { shared });
     m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
     byKey.set(key, m);
   }
