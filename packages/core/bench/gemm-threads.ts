@@ -1,64 +1,66 @@
-// Times @ml's GEMM on one thread (in the tfjs heap) against the thread pool (copy into shared memory,
-// split rows, copy back) on the shapes training emits, and checks the results are bit-identical.
-//   node --conditions=@ml/source --import tsx bench/gemm-threads.ts [MxKxN,...] [threads]
+// How well large products scale over threads: the products a training step emits (plain, transposed,
+// batched, a convolution's tall-skinny one) run through tf.matMul with 1 thread and with N, alternating
+// in rounds (this machine's speed drifts), in place in the shared heap where Node has it. Prints medians,
+// the speed-up, and whether the two results are bit-identical.
+//   node --conditions=@ml/source --import tsx bench/gemm-threads.ts [threads] [rounds]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { useBackend } from '../src/index.js';
-import { batchGemm } from '../src/internal/gemm/batch.js';
-import { GemmPool } from '../src/internal/gemm/pool.js';
-import { gemmExports, gemmPath } from '../src/internal/gemm/probe.js';
+import { backendInfo, useBackend } from '../src/index.js';
+import { setGemmThreads } from '../src/internal/gemm/threads.js';
 import { wasmBackend } from '../src/internal/tfjs-seam.js';
 
-const path = gemmPath();
-await useBackend('wasm');
+const threads = Number(process.argv[2] ?? 2);
+const rounds = Number(process.argv[3] ?? 8);
+await useBackend('wasm', { threads });
 const be = wasmBackend(tf.backend());
-const ex = gemmExports(be.memory(), path);
-const mem = {
-  malloc: (b: number) => be.malloc(b),
-  free: (p: number) => be.free(p),
-  f32: () => new Float32Array(be.memory().buffer),
-};
-const threads = Number(process.argv[3] ?? 2);
-const pool = await GemmPool.create(threads, path);
-const shapes = (process.argv[2] ?? '64x64x64,128x128x128,256x256x256,128x784x256,2048x128x512,50x3136x1024')
-  .split(',')
-  .map((s) => s.split('x').map(Number) as [number, number, number]);
-console.log(`path ${path}, threads ${threads}`);
-for (const [m, k, n] of shapes) {
-  const A = tf.randomNormal([m, k]);
-  const B = tf.randomNormal([k, n]);
-  const C1 = tf.zeros([m, n]);
-  const C2 = tf.zeros([m, n]);
-  const prod = (c: number) => ({
-    m,
-    n,
-    k,
-    a: { ptr: be.ptr(A), rowStride: k, colStride: 1 },
-    b: { ptr: be.ptr(B), rowStride: n, colStride: 1 },
-    aOffsets: [0],
-    bOffsets: [0],
-    c,
-  });
-  const time = (f: () => void) => {
-    f();
-    let best = Infinity;
-    const reps = Math.max(5, Math.round(2e8 / (m * n * k)));
-    for (let i = 0; i < reps; i++) {
+
+/** name, A shape, B shape, transposeA, transposeB */
+const CASES: [string, number[], number[], boolean, boolean][] = [
+  ['MLP layer x·Wᵀ 128×784→256', [128, 784], [256, 784], false, true],
+  ['its weight gradient dyᵀ·x 256×128·784', [128, 256], [128, 784], true, false],
+  ['Transformer FF 2048×128→512', [2048, 128], [512, 128], false, true],
+  ['its weight gradient 512×2048·128', [2048, 512], [2048, 128], true, false],
+  ['attention scores [128]×64×32·64', [128, 64, 32], [128, 64, 32], false, true],
+  ['attention·V [128]×64×64·32', [128, 64, 64], [128, 64, 32], false, false],
+  ['LSTM recurrent gradient 512×3200·128', [3200, 512], [3200, 128], true, false],
+  ['tall-skinny 39200×25·32 (conv1)', [39200, 25], [25, 32], false, false],
+];
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const rows = CASES.map(([name, as, bs, ta, tb]) => {
+  const a = tf.randomNormal(as, 0, 1, 'float32', 1);
+  const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
+  return { name, run: () => tf.matMul(a, b, ta, tb), times: { 1: [] as number[], n: [] as number[] }, same: true };
+});
+const reps = 10;
+for (let r = 0; r < rounds; r++) {
+  for (const t of [1, threads]) {
+    await setGemmThreads(t, be);
+    for (const row of rows) {
+      for (let w = 0; w < 2; w++) row.run().dispose();
       const t0 = performance.now();
-      f();
-      best = Math.min(best, performance.now() - t0);
+      for (let i = 0; i < reps; i++) row.run().dispose();
+      row.times[t === 1 ? 1 : 'n'].push((performance.now() - t0) / reps);
     }
-    return best;
-  };
-  const t1 = time(() => batchGemm(ex, mem, prod(be.ptr(C1))));
-  const tn = time(() => pool.run(be, prod(be.ptr(C2)), m * k, k * n));
-  const a = C1.dataSync();
-  const b = C2.dataSync();
-  const same = a.every((v, i) => Object.is(v, b[i]));
-  console.log(
-    `${m}x${k}x${n}: 1 thread ${t1.toFixed(3)} ms, ${threads} threads ${tn.toFixed(3)} ms, speed-up ${(t1 / tn).toFixed(2)}×, identical ${same}`,
-  );
-  tf.dispose([A, B, C1, C2]);
+  }
 }
-await pool.dispose();
+for (const row of rows) {
+  await setGemmThreads(1, be);
+  const one = row.run();
+  await setGemmThreads(threads, be);
+  const many = row.run();
+  const [x, y] = [one.dataSync(), many.dataSync()];
+  row.same = x.every((v, i) => Object.is(v, y[i]));
+  tf.dispose([one, many]);
+}
+console.log(
+  `GEMM ${backendInfo()?.wasm?.gemm}, shared heap ${backendInfo()?.wasm?.sharedHeap}; median of ${rounds} rounds × ${reps}\n`,
+);
+console.log(`| product | 1 thread | ${threads} threads | speed-up | identical |`);
+console.log('|---|---|---|---|---|');
+for (const row of rows) {
+  const [t1, tn] = [median(row.times[1]), median(row.times.n)];
+  console.log(`| ${row.name} | ${t1.toFixed(3)} ms | ${tn.toFixed(3)} ms | ${(t1 / tn).toFixed(2)}× | ${row.same} |`);
+}
+process.exit(0);

@@ -125,9 +125,17 @@ export function packLeft(
   }
 }
 
-/** Packs the k×n operand `b` into `dst` (8-column panels, columns past n zero). */
-export function packB(ex: GemmExports, b: Operand, dst: number, k: number, n: number): void {
-  for (let j = 0; j < n; j += NR) {
+/** Packs panels [pn0, pn1) of the k×n operand `b` into `dst` (8-column panels, columns past n zero). */
+export function packB(
+  ex: GemmExports,
+  b: Operand,
+  dst: number,
+  k: number,
+  n: number,
+  pn0 = 0,
+  pn1 = Math.ceil(n / NR),
+): void {
+  for (let j = pn0 * NR; j < Math.min(n, pn1 * NR); j += NR) {
     ex.packB(
       b.ptr + 4 * j * b.colStride,
       dst + 4 * j * k,

@@ -2,6 +2,8 @@ import { type BatchProduct } from './batch.js';
 import {
   computeRows,
   KC,
+  packB,
+  packRows,
   PANELS_PER_BLOCK,
   packedASize,
   packedBSize,
@@ -35,19 +37,27 @@ const TASKS = 2; // byte address of the packing task table
 const STOP = 3; // 1 = workers exit
 const PACKED = 4; // threads done packing in this round (the barrier)
 const JOBS = 5; // byte address of the compute job table
+const MODE = 6; // what a round runs: ROUND_GEMM, or ROUND_CALLS (one function call per thread)
+const ROUND_GEMM = 0;
+const ROUND_CALLS = 1;
 /** Most threads a pool runs (callers cap lower). */
 export const MAX_THREADS = 64;
 const STARTS = 8; // STARTS + t: first job of thread t (STARTS + threads: the end)
 const TASK_STARTS = STARTS + MAX_THREADS + 1; // likewise for packing tasks
 /** Bytes of the control block. */
 const CONTROL_BYTES = 1024;
-/** Spins on a control word before blocking: about the gap between a training step's products. */
-const SPINS = 20000;
 /**
- * Ints per packing task: which export (1 packA, 2 packAGather, 3 packB) and its six arguments, then a
- * pad. Every packing routine takes six i32s.
+ * Milliseconds a thread spins on a control word before blocking in Atomics.wait (waking from it costs
+ * ~0.1 ms): a worker keeps spinning this long after a round, since a training step's products come in
+ * bursts, and a thread at the barrier or awaiting the others spins as long.
  */
-const TASK_INTS = 8;
+const SPIN_MS = 0.5;
+/**
+ * Ints per packing task: kind (1 rows of a strided A, 2 rows of a gathered A, 3 panels of B), src, dst,
+ * size (A's rows m, or B's columns n), k, x, y (A: as RowPacking; B: its row and column strides in
+ * bytes), and the range [b0, b1) of row blocks or panels to pack.
+ */
+const TASK_INTS = 10;
 const PACK_A = 1;
 const PACK_A_GATHER = 2;
 const PACK_B = 3;
@@ -57,6 +67,27 @@ const PACK_B = 3;
  * copy the job's part of its m×n corner to dst, row stride ldd).
  */
 const JOB_INTS = 16;
+/**
+ * Ints per call (a ROUND_CALLS round, one per thread, at JOBS): module id, byte address and length of
+ * its bytes in the memory, the export's index, the argument count (−1: no call for this thread), then
+ * the i32 arguments.
+ */
+const CALL_INTS = 24;
+/** Most arguments a call passes. */
+export const MAX_CALL_ARGS = CALL_INTS - 5;
+
+/** The fields of a packing task, in order. */
+type TaskFields = [
+  kind: number,
+  src: number,
+  dst: number,
+  size: number,
+  k: number,
+  x: number,
+  y: number,
+  b0: number,
+  b1: number,
+];
 /** The fields of a compute job, in order. */
 type JobFields = [
   pa: number,
@@ -86,21 +117,35 @@ export interface Heap {
 // shared by the worker text below and (through the same text's semantics) GemmPool.work: keep in step.
 const WORKER_SOURCE = `
 const spinWait = (ctrl, i, until) => {
-  for (let s = 0; ; s++) {
+  let since = -1;
+  for (let s = 1; ; s++) {
     const v = Atomics.load(ctrl, i);
     if (until(v)) return;
-    if (s > ${SPINS}) Atomics.wait(ctrl, i, v);
+    if ((s & 255) !== 0) continue;
+    const now = performance.now();
+    if (since < 0) since = now;
+    else if (now - since > ${SPIN_MS}) Atomics.wait(ctrl, i, v);
+  }
+};
+const pack = (ex, i32, q) => {
+  const [kind, src, dst, size, k, x, y, b0, b1] = i32.subarray(q, q + 9);
+  for (let b = b0; b < b1; b++) {
+    if (kind === ${PACK_B}) {
+      const j = b * ${NR};
+      ex.packB(src + j * y, dst + 4 * j * k, Math.min(${NR}, size - j), k, x, y);
+      continue;
+    }
+    const i = b * ${MR};
+    if (kind === ${PACK_A}) ex.packA(src + i * x, dst + 4 * i * k, Math.min(${MR}, size - i), k, x, y);
+    else ex.packAGather(src, dst + 4 * i * k, Math.min(${MR}, size - i), k, x + 4 * i, y);
   }
 };
 const round = (ex, memory, ctrl, index, threads) => {
   const i32 = new Int32Array(memory.buffer);
   const f32 = new Float32Array(memory.buffer);
-  const fns = [null, ex.packA, ex.packAGather, ex.packB];
   const tasks = Atomics.load(ctrl, ${TASKS}) >> 2;
-  for (let t = ctrl[${TASK_STARTS} + index]; t < ctrl[${TASK_STARTS} + index + 1]; t++) {
-    const q = tasks + t * ${TASK_INTS};
-    fns[i32[q]](i32[q + 1], i32[q + 2], i32[q + 3], i32[q + 4], i32[q + 5], i32[q + 6]);
-  }
+  for (let t = ctrl[${TASK_STARTS} + index]; t < ctrl[${TASK_STARTS} + index + 1]; t++)
+    pack(ex, i32, tasks + t * ${TASK_INTS});
   if (Atomics.add(ctrl, ${PACKED}, 1) === threads - 1) Atomics.notify(ctrl, ${PACKED});
   else spinWait(ctrl, ${PACKED}, (v) => v === threads);
   const jobs = ctrl[${JOBS}] >> 2;
@@ -132,8 +177,25 @@ const round = (ex, memory, ctrl, index, threads) => {
 `;
 
 // The worker: instantiates the GEMM module on the shared memory, says 'ready', then runs a round every
-// time GEN moves. Plain JavaScript (no imports) so the same text runs as a Node eval worker or a Blob worker.
+// time GEN moves: a product's share, or one call of a function of another module @ml emitted (compiled
+// from its bytes in the memory on first use). Plain JavaScript (no imports) so the same text runs as a
+// Node eval worker or a Blob worker.
 const WORKER_MAIN = `${WORKER_SOURCE}
+const modules = new Map();
+const call = (memory, ctrl, index) => {
+  const i32 = new Int32Array(memory.buffer);
+  const q = (ctrl[${JOBS}] >> 2) + index * ${CALL_INTS};
+  const [id, ptr, len, fn, nargs] = i32.subarray(q, q + 5);
+  if (nargs < 0) return;
+  let fns = modules.get(id);
+  if (fns === undefined) {
+    const mod = new WebAssembly.Module(new Uint8Array(memory.buffer, ptr, len).slice());
+    const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports;
+    fns = WebAssembly.Module.exports(mod).map((e) => ex[e.name]);
+    modules.set(id, fns);
+  }
+  fns[fn](...i32.subarray(q + 5, q + 5 + nargs));
+};
 const start = (data, post) => {
   const ex = new WebAssembly.Instance(new WebAssembly.Module(data.bytes), { env: { memory: data.memory } }).exports;
   const ctrl = new Int32Array(data.memory.buffer, data.ctrl, ${CONTROL_BYTES / 4});
@@ -143,7 +205,8 @@ const start = (data, post) => {
     spinWait(ctrl, ${GEN}, (v) => v !== gen);
     gen = Atomics.load(ctrl, ${GEN});
     if (Atomics.load(ctrl, ${STOP}) === 1) return;
-    round(ex, data.memory, ctrl, data.index, data.threads);
+    if (ctrl[${MODE}] === ${ROUND_CALLS}) call(data.memory, ctrl, data.index);
+    else round(ex, data.memory, ctrl, data.index, data.threads);
     if (Atomics.sub(ctrl, ${REMAINING}, 1) === 1) Atomics.notify(ctrl, ${REMAINING});
   }
 };
@@ -212,7 +275,8 @@ async function startWorker(data: {
 /** Packing tasks (TASK_INTS each) and compute jobs (JOB_INTS each) of one round, and their cost. */
 interface Plan {
   tasks: number[][];
-  taskCost: number[];
+  /** Thread t packs tasks [taskStarts[t], taskStarts[t + 1]). */
+  taskStarts: number[];
   jobs: number[][];
   /** Thread t computes jobs [jobStarts[t], jobStarts[t + 1]). */
   jobStarts: number[];
@@ -368,8 +432,27 @@ export class GemmPool {
   private plan(mem: GemmMemory, p: BatchProduct): Plan {
     const { m, n, k } = p;
     const batches = p.aOffsets.length;
-    const plan: Plan = { tasks: [], taskCost: [], jobs: [], jobStarts: [] };
+    const plan: Plan = { tasks: [], taskStarts: [], jobs: [], jobStarts: [] };
     const rows = rowPacking(mem, p.a, m, k);
+    const kindA = rows.kind === 'strided' ? PACK_A : PACK_A_GATHER;
+    // Many distinct operands (a batch): whole operands, in runs of about equal cost per thread. Few (a
+    // single product): thread t packs the t-th share of the blocks of each.
+    const whole = new Set(p.aOffsets).size + new Set(p.bOffsets).size >= 4 * this.threads;
+    const perThread: number[][][] = Array.from({ length: this.threads }, () => []);
+    const wholeTasks: number[][] = [];
+    const wholeCost: number[] = [];
+    const addTasks = (task: number[], blocks: number, blockCost: number): void => {
+      if (whole) {
+        wholeTasks.push([...task, 0, blocks]);
+        wholeCost.push(blocks * blockCost);
+        return;
+      }
+      for (let t = 0; t < this.threads; t++) {
+        const b0 = Math.floor((blocks * t) / this.threads);
+        const b1 = Math.floor((blocks * (t + 1)) / this.threads);
+        if (b1 > b0) perThread[t]!.push([...task, b0, b1]);
+      }
+    };
     const packedA = new Map<number, number>();
     const packedB = new Map<number, number>();
     const fit = tilesFit(m, n);
@@ -383,40 +466,28 @@ export class GemmPool {
       if (pa === undefined) {
         pa = mem.malloc(packedASize(m, k) * 4);
         packedA.set(ao, pa);
-        for (let rb = 0; rb < rowBlocks(m); rb++) {
-          const i = rb * MR;
-          const count = Math.min(MR, m - i);
-          plan.tasks.push(
-            rows.kind === 'strided'
-              ? [PACK_A, rows.src + ao + i * rows.x, pa + 4 * i * k, count, k, rows.x, rows.y]
-              : [PACK_A_GATHER, rows.src + ao, pa + 4 * i * k, count, k, rows.x + 4 * i, rows.y],
-          );
-          plan.taskCost.push(count * k);
-        }
+        addTasks([kindA, rows.src + ao, pa, m, k, rows.x, rows.y], rowBlocks(m), MR * k);
       }
       let pb = packedB.get(bo);
       if (pb === undefined) {
         pb = mem.malloc(packedBSize(k, n) * 4);
         packedB.set(bo, pb);
-        for (let j = 0; j < n; j += NR) {
-          const count = Math.min(NR, n - j);
-          plan.tasks.push([
-            PACK_B,
-            p.b.ptr + bo + 4 * j * p.b.colStride,
-            pb + 4 * j * k,
-            count,
-            k,
-            4 * p.b.rowStride,
-            4 * p.b.colStride,
-          ]);
-          plan.taskCost.push(count * k);
-        }
+        addTasks([PACK_B, p.b.ptr + bo, pb, n, k, 4 * p.b.rowStride, 4 * p.b.colStride], panels(n), NR * k);
       }
       const out = p.c + 4 * t * m * n;
       products.push(
         fit ? { pa, pb, pc: out, dst: 0 } : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out },
       );
     }
+    if (whole) {
+      const runs = evenRuns(wholeCost, this.threads);
+      for (let t = 0; t < this.threads; t++) perThread[t] = wholeTasks.slice(runs[t], runs[t + 1]);
+    }
+    for (const list of perThread) {
+      plan.taskStarts.push(plan.tasks.length);
+      plan.tasks.push(...list);
+    }
+    plan.taskStarts.push(plan.tasks.length);
     const ldc = fit ? n : ldp;
     const job = (q: (typeof products)[number], rb0: number, rb1: number, pn0: number, pn1: number): void => {
       plan.jobs.push([q.pa, q.pb, q.pc, ldc, n, k, rb0, rb1, pn0, pn1, p.bias ?? 0, q.dst, n, m]);
@@ -457,13 +528,13 @@ export class GemmPool {
     const i32 = new Int32Array(this.memory.buffer);
     plan.tasks.forEach((t, i) => i32.set(t, tasks / 4 + i * TASK_INTS));
     plan.jobs.forEach((j, i) => i32.set(j, jobs / 4 + i * JOB_INTS));
-    const taskRuns = evenRuns(plan.taskCost, this.threads);
     for (let t = 0; t <= this.threads; t++) {
-      this.ctrl[TASK_STARTS + t] = taskRuns[t]!;
+      this.ctrl[TASK_STARTS + t] = plan.taskStarts[t]!;
       this.ctrl[STARTS + t] = plan.jobStarts[t]!;
     }
     this.ctrl[TASKS] = tasks;
     this.ctrl[JOBS] = jobs;
+    this.ctrl[MODE] = ROUND_GEMM;
     Atomics.store(this.ctrl, PACKED, 0);
     Atomics.store(this.ctrl, REMAINING, this.threads - 1);
     Atomics.add(this.ctrl, GEN, 1);
@@ -477,11 +548,13 @@ export class GemmPool {
     const ctrl = this.ctrl;
     const i32 = new Int32Array(this.memory.buffer);
     const f32 = new Float32Array(this.memory.buffer);
-    const fns = [null, ex.packA, ex.packAGather, ex.packB] as const;
     const tasks = ctrl[TASKS]! >> 2;
     for (let t = ctrl[TASK_STARTS]!; t < ctrl[TASK_STARTS + 1]!; t++) {
       const q = tasks + t * TASK_INTS;
-      fns[i32[q]!]!(i32[q + 1]!, i32[q + 2]!, i32[q + 3]!, i32[q + 4]!, i32[q + 5]!, i32[q + 6]!);
+      const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
+      if (kind === PACK_B) packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
+      else
+        packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
     }
     if (Atomics.add(ctrl, PACKED, 1) === this.threads - 1) Atomics.notify(ctrl, PACKED);
     else spinWait(ctrl, PACKED, (v) => v === this.threads);
@@ -506,6 +579,47 @@ export class GemmPool {
     }
   }
 
+  /** Modules whose functions the workers call: id, and where their bytes lie in the memory. */
+  private readonly modules = new Map<Uint8Array, { id: number; ptr: number }>();
+
+  /**
+   * Calls export `fn` (its index among the module's exports) of the module `bytes` on every thread at
+   * once: thread t with `args[t]` (i32s; none: thread t skips), the calling thread through `own` (its
+   * own instance of the same module). Only on a pool computing in place: the arguments are addresses
+   * in the heap.
+   */
+  call(bytes: Uint8Array, fn: number, args: (number[] | null)[], own: (args: number[]) => void): void {
+    if (this.disposed) throw new Error('GemmPool: used after dispose()');
+    if (this.heap === null) throw new Error('GemmPool.call: only a pool computing in place calls functions');
+    let m = this.modules.get(bytes);
+    if (m === undefined) {
+      const ptr = this.heap.malloc(bytes.length);
+      new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      this.modules.set(bytes, (m = { id: this.modules.size + 1, ptr }));
+    }
+    const table = this.heap.malloc(this.threads * CALL_INTS * 4);
+    try {
+      const i32 = new Int32Array(this.memory.buffer);
+      for (let t = 1; t < this.threads; t++) {
+        const a = args[t] ?? null;
+        if (a !== null && a.length > MAX_CALL_ARGS) throw new Error(`GemmPool.call: ${a.length} arguments`);
+        i32.set(
+          [m.id, m.ptr, bytes.length, fn, a === null ? -1 : a.length, ...(a ?? [])],
+          table / 4 + t * CALL_INTS,
+        );
+      }
+      this.ctrl[JOBS] = table;
+      this.ctrl[MODE] = ROUND_CALLS;
+      Atomics.store(this.ctrl, REMAINING, this.threads - 1);
+      Atomics.add(this.ctrl, GEN, 1);
+      Atomics.notify(this.ctrl, GEN);
+      if (args[0] != null) own(args[0]);
+      spinWait(this.ctrl, REMAINING, (v) => v === 0);
+    } finally {
+      this.heap.free(table);
+    }
+  }
+
   /** Stops and terminates the workers. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -514,16 +628,23 @@ export class GemmPool {
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
     await Promise.all(this.workers.map((w) => w.terminate()));
-    if (this.heap !== null) this.heap.free(this.ctrlPtr);
+    if (this.heap !== null) {
+      this.heap.free(this.ctrlPtr);
+      for (const m of this.modules.values()) this.heap.free(m.ptr);
+    }
   }
 }
 
-/** Waits until `until(ctrl[i])`: spins a while, then blocks in Atomics.wait. */
+/** Waits until `until(ctrl[i])`: spins for SPIN_MS, then blocks in Atomics.wait. */
 function spinWait(ctrl: Int32Array, i: number, until: (v: number) => boolean): void {
-  for (let s = 0; ; s++) {
+  let since = -1;
+  for (let s = 1; ; s++) {
     const v = Atomics.load(ctrl, i);
     if (until(v)) return;
-    if (s > SPINS) Atomics.wait(ctrl, i, v);
+    if ((s & 255) !== 0) continue;
+    const now = performance.now();
+    if (since < 0) since = now;
+    else if (now - since > SPIN_MS) Atomics.wait(ctrl, i, v);
   }
 }
 

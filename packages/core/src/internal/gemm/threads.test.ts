@@ -7,9 +7,11 @@ import { BackendError } from '../../errors.js';
 import { Conv2d } from '../../conv2d.js';
 import { Flatten } from '../../flatten.js';
 import { Linear } from '../../linear.js';
-import { ReLU } from '../../activations.js';
+import { GELU, LeakyReLU, ReLU } from '../../activations.js';
+import { LayerNorm } from '../../layer-norm.js';
 import { Sequential } from '../../sequential.js';
 
+import { splitCallCount, SPLIT_MIN_BYTES } from '../kernels/simd-map.js';
 import { wasmBackend } from '../tfjs-seam.js';
 
 import { gemmInPlace, gemmThreads, threadedProducts, THREADED_MIN_MACS } from './threads.js';
@@ -64,6 +66,26 @@ function cnn(): Task {
   };
 }
 
+/**
+ * A wide MLP whose GELU, LayerNorm, LeakyReLU and Adam updates (256·320 floats each) are large enough to
+ * be split across the threads.
+ */
+function wide(): Task {
+  expect(256 * 320 * 4).toBeGreaterThanOrEqual(SPLIT_MIN_BYTES);
+  const model = new Sequential([
+    new Linear({ inFeatures: 256, outFeatures: 320, seed: 1 }),
+    new GELU(),
+    new LayerNorm({ normalizedShape: 320 }),
+    new LeakyReLU({ negativeSlope: 0.1 }),
+    new Linear({ inFeatures: 320, outFeatures: 16, seed: 2 }),
+  ]);
+  const x = tf.tensor(
+    Array.from({ length: 256 * 256 }, (_, i) => Math.sin(i * 0.37)),
+    [256, 256],
+  );
+  return { lr: 3e-3, model, x, y: tf.tidy(() => tf.tanh(tf.slice(x, [0, 0], [256, 16]))) };
+}
+
 /** Weights after `steps` Adam steps of `task` with `threads`. */
 async function train(threads: number, steps: number, task: () => Task): Promise<Float32Array[]> {
   await useBackend('wasm', { threads });
@@ -103,6 +125,16 @@ test.each([
     two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
   },
 );
+
+test('20 training steps of a wide MLP (GELU, LayerNorm, LeakyReLU) with 2 threads give exactly the weights of 1 thread, its elementwise kernels and Adam split across the threads', async () => {
+  const one = await train(1, 20, wide);
+  const split = splitCallCount();
+  const two = await train(2, 20, wide);
+  // Per step: GELU and LeakyReLU forward and backward, LayerNorm forward, Adam on both 256·320 weights.
+  expect(splitCallCount() - split).toBeGreaterThanOrEqual(20 * 6);
+  expect(two.length).toBe(one.length);
+  two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
+});
 
 test('backendInfo reports the GEMM path, the threads in effect and the shared heap', async () => {
   await useBackend('wasm', { threads: 2 });

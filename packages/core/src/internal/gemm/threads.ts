@@ -16,8 +16,14 @@ export const DEFAULT_MAX_THREADS = 8;
  */
 export const THREADED_MIN_MACS = 1 << 22;
 
+/**
+ * The workers, kept (blocked, idle) while threads are set back to 1 so that a later switch back reuses
+ * them: a fresh worker starts on baseline-compiled wasm until V8 tiers it up, which skews the first
+ * products after every switch.
+ */
 let pool: GemmPool | null = null;
-let requested = 1;
+/** Whether large products use `pool` now. */
+let active = false;
 let threadedRuns = 0;
 
 /** How many products the pool has run (for tests that must know the threads were used). */
@@ -43,30 +49,39 @@ export function defaultThreads(): number {
  */
 export async function setGemmThreads(threads: number, heap?: Heap): Promise<number> {
   const wanted = canUseThreads() ? Math.min(MAX_THREADS, Math.max(1, Math.floor(threads))) : 1;
-  requested = wanted;
+  active = false;
+  if (wanted === 1) return 1;
   const path = gemmPath();
   const placed = heap === undefined || pool?.inPlace(heap.memory()) === true;
-  if (pool !== null && pool.threads === wanted && pool.path === path && placed) return wanted;
-  const old = pool;
-  pool = null;
-  if (old !== null) await old.dispose();
-  if (wanted > 1) pool = await GemmPool.create(wanted, path, heap);
-  return requested;
+  if (pool === null || pool.threads !== wanted || pool.path !== path || !placed) {
+    await stopGemmThreads();
+    pool = await GemmPool.create(wanted, path, heap);
+  }
+  active = true;
+  return wanted;
+}
+
+/** The pool, when it is in use and works in place on `memory` (so it can run other kernels' functions there). */
+export function inPlacePool(memory: WebAssembly.Memory): GemmPool | null {
+  return active && pool?.inPlace(memory) === true ? pool : null;
 }
 
 /** Whether large products run in place in the tensors' heap (no copies in and out of the pool). */
 export function gemmInPlace(memory: WebAssembly.Memory): boolean {
-  return pool?.inPlace(memory) === true;
+  return active && pool?.inPlace(memory) === true;
 }
 
 /** Threads in effect for large products. */
 export function gemmThreads(): number {
-  return pool?.threads ?? 1;
+  return active && pool !== null ? pool.threads : 1;
 }
 
-/** Stops the workers (threads back to 1). */
+/** Terminates the workers (threads back to 1). */
 export async function stopGemmThreads(): Promise<void> {
-  await setGemmThreads(1);
+  const old = pool;
+  pool = null;
+  active = false;
+  if (old !== null) await old.dispose();
 }
 
 /**
@@ -75,7 +90,7 @@ export async function stopGemmThreads(): Promise<void> {
  */
 export function runGemm(heap: Heap, p: BatchProduct, aFloats: number, bFloats: number): void {
   const memory = heap.memory();
-  if (pool?.accepts(memory) === true && p.m * p.n * p.k * p.aOffsets.length >= THREADED_MIN_MACS) {
+  if (active && pool?.accepts(memory) === true && p.m * p.n * p.k * p.aOffsets.length >= THREADED_MIN_MACS) {
     pool.run(heap, p, aFloats, bFloats);
     threadedRuns++;
     return;

@@ -22,7 +22,7 @@ import {
   type FnDef,
 } from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
-import { cachedModule } from './simd-map.js';
+import { cachedModule, splitCall, splitRange, SPLIT_MIN_BYTES } from './simd-map.js';
 
 // MlAdamUpdate: one Adam/AdamW parameter update as one kernel (p, grad, m, v[, vMax] → p', m', v'[, vMax'])
 // instead of ~13 tfjs ops, on wasm and cpu. Every operation rounds to float32 in the order the op-level
@@ -168,12 +168,9 @@ const VARIANTS: [Decay, boolean][] = (['none', 'l2', 'decoupled'] as const).flat
   [d, true] as [Decay, boolean],
 ]);
 
-type UpdateFn = (...args: number[] & { length: 11 }) => void;
+type UpdateFn = (...args: number[]) => void;
 
-const updateModule = (memory: WebAssembly.Memory): Record<string, UpdateFn> =>
-  cachedModule<Record<string, UpdateFn>>(memory, 'adam-update', () =>
-    VARIANTS.map(([d, a]) => updateFn(d, a)),
-  );
+const updateFns = () => VARIANTS.map(([d, a]) => updateFn(d, a));
 
 /** MlAdamUpdate: inputs p, g, m, v[, vMax] → p', m', v'[, vMax']. */
 export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {
@@ -203,19 +200,26 @@ export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {
         ].map(f),
         c >> 2,
       );
-      updateModule(heap.memory)[`update_${decay}_${a.amsgrad ? 'ams' : 'plain'}`]!(
-        p!,
-        g!,
-        m!,
-        v!,
-        vMax ?? 0,
-        pOut!,
-        mOut!,
-        vOut!,
-        vMaxOut ?? 0,
-        c,
-        4 * n4,
-      );
+      // Every element is updated on its own: split by elements across threads when large.
+      const ptrs = [p!, g!, m!, v!, vMax ?? 0, pOut!, mOut!, vOut!, vMaxOut ?? 0];
+      const at = (s: number, e: number) => [...ptrs.map((q) => (q === 0 ? 0 : q + s)), c, e - s];
+      const name = `update_${decay}_${a.amsgrad ? 'ams' : 'plain'}`;
+      const bytes = 4 * n4;
+      if (bytes < SPLIT_MIN_BYTES)
+        cachedModule<Record<string, UpdateFn>>(heap.memory, 'adam-update', updateFns)[name]!(...at(0, bytes));
+      else
+        splitCall(
+          heap.memory,
+          'adam-update',
+          updateFns,
+          name,
+          (threads) =>
+            Array.from({ length: threads }, (_, t) => {
+              const [s, e] = splitRange(bytes, threads, t, 16);
+              return e > s ? at(s, e) : null;
+            }),
+          at(0, bytes),
+        );
     }
     if (n4 < n) {
       // The last n mod 4 floats in JS, on views of the heap.

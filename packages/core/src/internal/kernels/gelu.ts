@@ -17,7 +17,7 @@ import {
 } from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
 import { expOf } from './lstm-simd-cells.js';
-import { A, at, B, mapFloats, mapFn, OUT, simdMaps, V0 } from './simd-map.js';
+import { A, at, B, mapFloats, mapFn, OUT, runMap, V0 } from './simd-map.js';
 
 // Exact GELU, y = x·Φ(x) = ½x·(1 + erf(x/√2)), forward and backward as one kernel each (wasm and cpu,
 // through ./js-kernel) instead of ~5 tfjs ops forward and ~12 backward. erf is Abramowitz & Stegun 7.1.26
@@ -72,8 +72,6 @@ const geluFns = (): FnDef[] => [
   ),
 ];
 
-const geluSimd = (memory: WebAssembly.Memory) => simdMaps(memory, 'gelu', geluFns);
-
 /** MlGelu: x → y = x·Φ(x). */
 export const geluKernel: JsKernel<Record<string, never>> = {
   name: 'MlGelu',
@@ -86,7 +84,7 @@ export const geluKernel: JsKernel<Record<string, never>> = {
     mapFloats(
       heap,
       shape!.reduce((a, b) => a * b, 1),
-      (bytes) => geluSimd(heap.memory).forward!(x!, 0, y!, bytes),
+      (bytes) => runMap(heap.memory, 'gelu', geluFns, 'forward', [x!, 0, y!], bytes),
       (k) => {
         const v = heap.f32[(x! >> 2) + k]!;
         heap.f32[(y! >> 2) + k] = v * phi(v)[0];
@@ -109,7 +107,7 @@ export const geluGradKernel: JsKernel<Record<string, never>> = {
     mapFloats(
       heap,
       shape!.reduce((a, b) => a * b, 1),
-      (bytes) => geluSimd(heap.memory).backward!(x!, dy!, dx!, bytes),
+      (bytes) => runMap(heap.memory, 'gelu', geluFns, 'backward', [x!, dy!, dx!], bytes),
       (k) => {
         const [cdf, xpdf] = phi(heap.f32[(x! >> 2) + k]!);
         heap.f32[(dx! >> 2) + k] = heap.f32[(dy! >> 2) + k]! * (cdf + xpdf);

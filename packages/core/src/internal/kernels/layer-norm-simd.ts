@@ -27,7 +27,7 @@ import {
   type Code,
   type FnDef,
 } from '../gemm/wasm-encoder.js';
-import { cachedModule } from './simd-map.js';
+import { cachedModule, splitCall, splitRange, SPLIT_MIN_BYTES } from './simd-map.js';
 
 // LayerNorm forward and backward as SIMD WebAssembly for the wasm backend (the JS loops of
 // ./layer-norm.ts are latency-bound on their row reductions): f32x4 lanes along each row of N floats (N a
@@ -180,6 +180,39 @@ export interface LayerNormSimd {
 /** Whether the SIMD module exists for rows of N floats (whole f32x4 lanes). */
 export const layerNormSimdFits = (N: number): boolean => N % 4 === 0;
 
+const key = (N: number, eps: number): string => `layer-norm:${N}:${eps}`;
+const fns = (N: number, eps: number) => () => [forwardFn(N, eps), backwardFn(N)];
+
 /** The module for rows of N floats (a multiple of 4) and this eps, instantiated once per memory. */
 export const layerNormSimd = (memory: WebAssembly.Memory, N: number, eps: number): LayerNormSimd =>
-  cachedModule<LayerNormSimd>(memory, `layer-norm:${N}:${eps}`, () => [forwardFn(N, eps), backwardFn(N)]);
+  cachedModule<LayerNormSimd>(memory, key(N, eps), fns(N, eps));
+
+/**
+ * The forward pass over `rows` rows, split by rows across threads when large (each row is computed
+ * whole, so the result does not depend on the split).
+ */
+export function layerNormForward(
+  memory: WebAssembly.Memory,
+  N: number,
+  eps: number,
+  [x, w, b, y, mean, rstd]: number[],
+  rows: number,
+): void {
+  const whole = [x!, w!, b!, y!, mean!, rstd!, rows];
+  if (rows * N * 4 < SPLIT_MIN_BYTES)
+    return layerNormSimd(memory, N, eps).forward(x!, w!, b!, y!, mean!, rstd!, rows);
+  splitCall(
+    memory,
+    key(N, eps),
+    fns(N, eps),
+    'forward',
+    (threads) =>
+      Array.from({ length: threads }, (_, t) => {
+        const [r0, r1] = splitRange(rows, threads, t, 1);
+        return r1 > r0
+          ? [x! + 4 * N * r0, w!, b!, y! + 4 * N * r0, mean! + 4 * r0, rstd! + 4 * r0, r1 - r0]
+          : null;
+      }),
+    whole,
+  );
+}

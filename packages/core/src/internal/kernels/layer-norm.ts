@@ -1,5 +1,5 @@
 import type { JsKernel } from './js-kernel.js';
-import { layerNormSimd, layerNormSimdFits } from './layer-norm-simd.js';
+import { layerNormForward, layerNormSimd, layerNormSimdFits } from './layer-norm-simd.js';
 
 // LayerNorm over the last N elements of every row, forward and backward as one kernel each (on wasm and
 // cpu, through ./js-kernel) instead of ~10 tfjs ops forward and ~25 backward. Row statistics and the
@@ -21,7 +21,7 @@ export const layerNormKernel: JsKernel<LayerNormAttrs> = {
   },
   wasm: (heap, [x, w, b], [y, mean, rstd], { n, eps }, shapes) => {
     if (!layerNormSimdFits(n)) return false;
-    layerNormSimd(heap.memory, n, eps).forward(x!, w!, b!, y!, mean!, rstd!, shapes[1]![0]!);
+    layerNormForward(heap.memory, n, eps, [x!, w!, b!, y!, mean!, rstd!], shapes[1]![0]!);
     return true;
   },
   compute: ([x, w, b], [y, mean, rstd], { n, eps }) => {

@@ -12,7 +12,7 @@ import {
   type Code,
 } from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
-import { A, at, B, mapFloats, mapFn, OUT, simdMaps, V0 } from './simd-map.js';
+import { A, at, B, mapFloats, mapFn, OUT, runMap, V0 } from './simd-map.js';
 
 // Leaky ReLU, y = x > 0 ? x : α·x, and its gradient dx = x > 0 ? dy : α·dy (PyTorch's, and tfjs': the slope
 // at 0 is α), one kernel each on wasm and cpu (./js-kernel). tfjs-backend-wasm's LeakyRelu is a scalar loop
@@ -41,8 +41,14 @@ const fns = (alpha: number) => () => [
   mapFn('backward', flat(at(A), vLoad(), set(X), at(B), vLoad(), set(V), at(OUT), select(alpha), vStore())),
 ];
 
-const maps = (memory: WebAssembly.Memory, alpha: number) =>
-  simdMaps(memory, `leaky-relu:${alpha}`, fns(Math.fround(alpha)));
+/** Runs map `name` (a multiple of 16 bytes) for slope α, split across threads when large. */
+const leakyMap = (
+  memory: WebAssembly.Memory,
+  alpha: number,
+  name: 'forward' | 'backward',
+  ptrs: [number, number, number],
+  bytes: number,
+) => runMap(memory, `leaky-relu:${alpha}`, fns(Math.fround(alpha)), name, ptrs, bytes);
 
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -59,7 +65,7 @@ export const leakyReluKernel: JsKernel<LeakyReluAttrs> = {
     mapFloats(
       heap,
       size(shape!),
-      (bytes) => maps(heap.memory, alpha).forward!(x!, 0, y!, bytes),
+      (bytes) => leakyMap(heap.memory, alpha, 'forward', [x!, 0, y!], bytes),
       (k) => {
         const v = heap.f32[(x! >> 2) + k]!;
         heap.f32[(y! >> 2) + k] = pick(v, v, Math.fround(alpha));
@@ -80,7 +86,7 @@ export const leakyReluGradKernel: JsKernel<LeakyReluAttrs> = {
     mapFloats(
       heap,
       size(shape!),
-      (bytes) => maps(heap.memory, alpha).backward!(x!, dy!, dx!, bytes),
+      (bytes) => leakyMap(heap.memory, alpha, 'backward', [x!, dy!, dx!], bytes),
       (k) => {
         const d = heap.f32[(dy! >> 2) + k]!;
         heap.f32[(dx! >> 2) + k] = pick(heap.f32[(x! >> 2) + k]!, d, Math.fround(alpha));

@@ -13,6 +13,7 @@ import {
   type Code,
   type FnDef,
 } from '../gemm/wasm-encoder.js';
+import { inPlacePool } from '../gemm/threads.js';
 import type { WasmHeap } from './js-kernel.js';
 
 // Elementwise SIMD maps for the fused JS kernels' wasm paths: each function is
@@ -45,23 +46,74 @@ export function mapFn(name: string, lane: Code): FnDef {
 /** A map function as called: (a, b, out, bytes). */
 export type MapFn = (a: number, b: number, out: number, bytes: number) => void;
 
-const modules = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
+/** A compiled module: its exports, its bytes and its function names (in export order). */
+interface Compiled {
+  exports: unknown;
+  bytes: Uint8Array;
+  names: string[];
+}
+
+const modules = new WeakMap<WebAssembly.Memory, Map<string, Compiled>>();
+
+function compiled(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): Compiled {
+  let byKey = modules.get(memory);
+  if (byKey === undefined) modules.set(memory, (byKey = new Map<string, Compiled>()));
+  let m = byKey.get(key);
+  if (m === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const defs = fns();
+    const bytes = encodeModule(defs, { shared });
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+    byKey.set(key, (m = { exports, bytes, names: defs.map((d) => d.name) }));
+  }
+  return m;
+}
 
 /**
  * The module of `fns()` (all i32-parameter functions, importing `memory`) as its exports, compiled and
  * instantiated once per memory and `key` (a key names the constants compiled in).
  */
 export function cachedModule<T>(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): T {
-  let byKey = modules.get(memory);
-  if (byKey === undefined) modules.set(memory, (byKey = new Map<string, unknown>()));
-  let m = byKey.get(key);
-  if (m === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = encodeModule(fns(), { shared });
-    m = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
-    byKey.set(key, m);
-  }
-  return m as T;
+  return compiled(memory, key, fns).exports as T;
+}
+
+let splitCalls = 0;
+
+/** How many calls ran split across threads (for tests that must know the threads were used). */
+export function splitCallCount(): number {
+  return splitCalls;
+}
+
+/** Bytes of work below which a split call is not worth waking the threads for. */
+export const SPLIT_MIN_BYTES = 1 << 18;
+
+/**
+ * Calls `name` of the module `key` (built from `fns` on `memory`) on every thread of @ml's GEMM pool at
+ * once, thread t with `parts[t]` (null: nothing for t), when that pool works in place on `memory`;
+ * otherwise calls `whole` on this thread. The parts must cover disjoint outputs, so the result is that of
+ * `whole` bit for bit.
+ */
+export function splitCall(
+  memory: WebAssembly.Memory,
+  key: string,
+  fns: () => FnDef[],
+  name: string,
+  parts: (threads: number) => (number[] | null)[],
+  whole: number[],
+): void {
+  const m = compiled(memory, key, fns);
+  const fn = (m.exports as Record<string, (...args: number[]) => void>)[name]!;
+  const pool = inPlacePool(memory);
+  if (pool === null) return fn(...whole);
+  pool.call(m.bytes, m.names.indexOf(name), parts(pool.threads), (args) => fn(...args));
+  splitCalls++;
+}
+
+/** [start, end) of part t of `total` split in `parts` runs of whole `align` units. */
+export function splitRange(total: number, parts: number, t: number, align: number): [number, number] {
+  const units = Math.ceil(total / align);
+  const start = Math.floor((units * t) / parts) * align;
+  return [Math.min(start, total), Math.min(Math.floor((units * (t + 1)) / parts) * align, total)];
 }
 
 /** The map-function module of `fns()` for `key`, once per memory. */
@@ -70,6 +122,34 @@ export const simdMaps = (
   key: string,
   fns: () => FnDef[],
 ): Record<string, MapFn> => cachedModule<Record<string, MapFn>>(memory, key, fns);
+
+/**
+ * Runs map function `name` (of the map module `key`) over `bytes` (a multiple of 16) from a, b, out (b
+ * may be 0: unused); large maps are split across threads (./splitCall).
+ */
+export function runMap(
+  memory: WebAssembly.Memory,
+  key: string,
+  fns: () => FnDef[],
+  name: string,
+  [a, b, out]: [number, number, number],
+  bytes: number,
+): void {
+  const whole = [a, b, out, bytes];
+  if (bytes < SPLIT_MIN_BYTES) return void simdMaps(memory, key, fns)[name]!(a, b, out, bytes);
+  splitCall(
+    memory,
+    key,
+    fns,
+    name,
+    (threads) =>
+      Array.from({ length: threads }, (_, t) => {
+        const [s, e] = splitRange(bytes, threads, t, 16);
+        return e > s ? [a + s, b === 0 ? 0 : b + s, out + s, e - s] : null;
+      }),
+    whole,
+  );
+}
 
 /**
  * Runs a map over n floats: `run(bytes)` over the whole f32x4 groups, then `tail(k)` (JS, float index k,
