@@ -31,7 +31,12 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 const rows = CASES.map(([name, as, bs, ta, tb]) => {
   const a = tf.randomNormal(as, 0, 1, 'float32', 1);
   const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
-  return { name, run: () => tf.matMul(a, b, ta, tb), times: { 1: [] as number[], n: [] as number[] }, same: true };
+  return {
+    name,
+    run: () => tf.matMul(a, b, ta, tb),
+    times: { 1: [] as number[], n: [] as number[] },
+    same: true,
+  };
 });
 const reps = 10;
 for (let r = 0; r < rounds; r++) {
@@ -61,6 +66,8 @@ console.log(`| product | 1 thread | ${threads} threads | speed-up | identical |`
 console.log('|---|---|---|---|---|');
 for (const row of rows) {
   const [t1, tn] = [median(row.times[1]), median(row.times.n)];
-  console.log(`| ${row.name} | ${t1.toFixed(3)} ms | ${tn.toFixed(3)} ms | ${(t1 / tn).toFixed(2)}× | ${row.same} |`);
+  console.log(
+    `| ${row.name} | ${t1.toFixed(3)} ms | ${tn.toFixed(3)} ms | ${(t1 / tn).toFixed(2)}× | ${row.same} |`,
+  );
 }
 process.exit(0);
