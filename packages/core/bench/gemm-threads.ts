@@ -23,6 +23,8 @@ const CASES: [string, number[], number[], boolean, boolean][] = [
   ['its weight gradient 512×2048·128', [2048, 512], [2048, 128], true, false],
   ['attention scores [128]×64×32·64', [128, 64, 32], [128, 64, 32], false, true],
   ['attention·V [128]×64×64·32', [128, 64, 64], [128, 64, 32], false, false],
+  ['ViT attention scores [128]×65×32·65', [128, 65, 32], [128, 65, 32], false, true],
+  ['ViT qkv weight gradient 384×2080·128', [2080, 384], [2080, 128], true, false],
   ['LSTM recurrent gradient 512×3200·128', [3200, 512], [3200, 128], true, false],
   ['tall-skinny 39200×25·32 (conv1)', [39200, 25], [25, 32], false, false],
 ];

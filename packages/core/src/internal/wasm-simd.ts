@@ -7,7 +7,6 @@ import {
   I32,
   V128,
   add,
-  encodeModule,
   f32Load as f32LoadAt,
   f32Store as f32StoreAt,
   flat,
@@ -71,15 +70,16 @@ function transpose(): FnDef {
 }
 
 /**
- * colSum(src, dst, R, C4): dst[j] = Σ_i src[i, j] for C4 = C/4 groups of four columns (C a multiple
- * of 4): the reduction over leading axes that bias gradients need, one SIMD add per 4 elements.
+ * colSum(src, dst, R, C4, rowBytes): dst[j] = Σ_i src[i, j] for C4 groups of four columns of R rows
+ * (row stride rowBytes), each column summed over rows in order: the reduction over leading axes that
+ * bias gradients need, one SIMD add per 4 elements.
  */
 function colSum(): FnDef {
-  const [src, dst, rr, c4] = [0, 1, 2, 3];
-  const [i, j, s, d, rowBytes] = [4, 5, 6, 7, 8];
+  const [src, dst, rr, c4, rowBytes] = [0, 1, 2, 3, 4];
+  const [i, j, s, d] = [5, 6, 7, 8];
   const acc = 9;
   const body = flat(
-    flat(get(c4), i32(16), mul, set(rowBytes), i32(0), set(j)),
+    flat(i32(0), set(j)),
     whileLoop(
       flat(get(j), get(c4), ltS),
       flat(vZero, set(acc), get(src), get(j), i32(16), mul, add, set(s), i32(0), set(i)),
@@ -95,17 +95,13 @@ function colSum(): FnDef {
   );
   return {
     name: 'colSum',
-    params: 4,
+    params: 5,
     locals: [
-      [5, I32],
+      [4, I32],
       [1, V128],
     ],
     body,
   };
-}
-
-function buildModule(shared: boolean): Uint8Array<ArrayBuffer> {
-  return encodeModule([transpose(), colSum()], { shared });
 }
 
 type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
@@ -113,13 +109,9 @@ type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
 /** The compiled kernels, bound to one wasm memory. Pointers are byte offsets into that memory. */
 export interface SimdKernels {
   transpose: I32Fn<4>;
-  colSum: I32Fn<4>;
+  colSum: I32Fn<5>;
 }
 
-/** Instantiates the kernels on `memory` (the tfjs wasm module's own memory). */
-export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const module = new WebAssembly.Module(buildModule(shared));
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return instance.exports as unknown as SimdKernels;
-}
+/** The module's key and functions, for ./kernels/simd-map's cache and split calls. */
+export const SIMD_KERNELS = 'simd-kernels';
+export const simdKernelFns = (): FnDef[] => [transpose(), colSum()];

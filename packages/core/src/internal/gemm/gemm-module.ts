@@ -333,6 +333,9 @@ function packB(): FnDef {
   };
 }
 
+/** The GEMM module's functions, in export order (a pool call names one by its index here). */
+export const GEMM_FUNCTIONS = ['kernel', 'packA', 'packB', 'packAGather'] as const;
+
 /** The GEMM module's bytes for `path`, importing an unshared memory or a shared one. */
 export function gemmModuleBytes(path: GemmPath, memory: { shared: boolean }): Uint8Array<ArrayBuffer> {
   return encodeModule([kernel(path), packA(), packB(), packAGather()], memory);

@@ -166,16 +166,26 @@ export interface PackedProduct {
 export const panels = (n: number): number => Math.ceil(n / NR);
 
 /**
- * Computes row blocks [rb0, rb1) × column panels [pn0, pn1) of C for a packed product. Panels are
- * blocked from pn0 on; the blocking changes which calls compute an element, never its instructions.
+ * The micro-kernel calls (their eight arguments, in order) that compute row blocks [rb0, rb1) × column
+ * panels [pn0, pn1) of C for a packed product. Panels are blocked from pn0 on; the blocking changes which
+ * calls compute an element, never its instructions.
  */
-export function computeRows(
-  ex: GemmExports,
+export function kernelCalls(
   p: PackedProduct,
   rb0: number,
   rb1: number,
-  pn0 = 0,
-  pn1 = panels(p.n),
+  pn0: number,
+  pn1: number,
+  call: (
+    pa: number,
+    pb: number,
+    pc: number,
+    kc: number,
+    np: number,
+    panelBytes: number,
+    ldc: number,
+    acc: number,
+  ) => void,
 ): void {
   const panelBytes = p.k * NR * 4;
   for (let jb = pn0; jb < pn1; jb += PANELS_PER_BLOCK) {
@@ -184,7 +194,7 @@ export function computeRows(
       const kc = Math.min(KC, p.k - kb);
       const pb = p.pb + jb * panelBytes + kb * NR * 4;
       for (let rb = rb0; rb < rb1; rb++) {
-        ex.kernel(
+        call(
           p.pa + (rb * p.k + kb) * MR * 4,
           pb,
           p.pc + (rb * MR * p.ldc + jb * NR) * 4,
@@ -197,6 +207,18 @@ export function computeRows(
       }
     }
   }
+}
+
+/** Computes row blocks [rb0, rb1) × column panels [pn0, pn1) of C for a packed product. */
+export function computeRows(
+  ex: GemmExports,
+  p: PackedProduct,
+  rb0: number,
+  rb1: number,
+  pn0 = 0,
+  pn1 = panels(p.n),
+): void {
+  kernelCalls(p, rb0, rb1, pn0, pn1, ex.kernel);
 }
 
 /** Whether C can be written in place: whole tiles, contiguous rows. */

@@ -37,7 +37,7 @@ const TASKS = 2; // byte address of the packing task table
 const STOP = 3; // 1 = workers exit
 const PACKED = 4; // threads done packing in this round (the barrier)
 const JOBS = 5; // byte address of the compute job table
-const MODE = 6; // what a round runs: ROUND_GEMM, or ROUND_CALLS (one function call per thread)
+const MODE = 6; // what a round runs: ROUND_GEMM, or ROUND_CALLS (a list of function calls per thread)
 const ROUND_GEMM = 0;
 const ROUND_CALLS = 1;
 /** Most threads a pool runs (callers cap lower). */
@@ -68,13 +68,20 @@ const PACK_B = 3;
  */
 const JOB_INTS = 16;
 /**
- * Ints per call (a ROUND_CALLS round, one per thread, at JOBS): module id, byte address and length of
- * its bytes in the memory, the export's index, the argument count (−1: no call for this thread), then
- * the i32 arguments.
+ * A ROUND_CALLS round: thread t makes the calls at ints [STARTS + t, STARTS + t + 1) of the table at JOBS,
+ * each: module id (0: the GEMM module itself), byte address and length of the module's bytes in the
+ * memory, the export's index, the argument count, then the i32 arguments.
  */
-const CALL_INTS = 24;
-/** Most arguments a call passes. */
-export const MAX_CALL_ARGS = CALL_INTS - 5;
+const CALL_HEADER = 5;
+/** Most arguments of a function a pool thread calls. */
+const MAX_CALL_ARGS = 12;
+
+/** A call for a pool thread: export `fn` (index in export order) of `module` (null: the GEMM module). */
+export interface PoolCall {
+  module: Uint8Array | null;
+  fn: number;
+  args: number[];
+}
 
 /** The fields of a packing task, in order. */
 type TaskFields = [
@@ -182,22 +189,28 @@ const round = (ex, memory, ctrl, index, threads) => {
 // Node eval worker or a Blob worker.
 const WORKER_MAIN = `${WORKER_SOURCE}
 const modules = new Map();
-const call = (memory, ctrl, index) => {
+const calls = (memory, ctrl, index) => {
   const i32 = new Int32Array(memory.buffer);
-  const q = (ctrl[${JOBS}] >> 2) + index * ${CALL_INTS};
-  const [id, ptr, len, fn, nargs] = i32.subarray(q, q + 5);
-  if (nargs < 0) return;
-  let fns = modules.get(id);
-  if (fns === undefined) {
-    const mod = new WebAssembly.Module(new Uint8Array(memory.buffer, ptr, len).slice());
-    const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports;
-    fns = WebAssembly.Module.exports(mod).map((e) => ex[e.name]);
-    modules.set(id, fns);
+  const base = ctrl[${JOBS}] >> 2;
+  for (let q = base + ctrl[${STARTS} + index]; q < base + ctrl[${STARTS} + index + 1]; ) {
+    const [id, ptr, len, fn, nargs] = i32.subarray(q, q + ${CALL_HEADER});
+    let fns = modules.get(id);
+    if (fns === undefined) {
+      const mod = new WebAssembly.Module(new Uint8Array(memory.buffer, ptr, len).slice());
+      const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports;
+      fns = WebAssembly.Module.exports(mod).map((e) => ex[e.name]);
+      modules.set(id, fns);
+    }
+    q += ${CALL_HEADER};
+    // Every function here takes at most ${MAX_CALL_ARGS} i32s; wasm ignores the arguments past its own.
+    fns[fn](${Array.from({ length: MAX_CALL_ARGS }, (_, i) => `i32[q + ${i}]`).join(', ')});
+    q += nargs;
   }
-  fns[fn](...i32.subarray(q + 5, q + 5 + nargs));
 };
 const start = (data, post) => {
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(data.bytes), { env: { memory: data.memory } }).exports;
+  const gemm = new WebAssembly.Module(data.bytes);
+  const ex = new WebAssembly.Instance(gemm, { env: { memory: data.memory } }).exports;
+  modules.set(0, WebAssembly.Module.exports(gemm).map((e) => ex[e.name]));
   const ctrl = new Int32Array(data.memory.buffer, data.ctrl, ${CONTROL_BYTES / 4});
   post('ready');
   let gen = 0;
@@ -205,7 +218,7 @@ const start = (data, post) => {
     spinWait(ctrl, ${GEN}, (v) => v !== gen);
     gen = Atomics.load(ctrl, ${GEN});
     if (Atomics.load(ctrl, ${STOP}) === 1) return;
-    if (ctrl[${MODE}] === ${ROUND_CALLS}) call(data.memory, ctrl, data.index);
+    if (ctrl[${MODE}] === ${ROUND_CALLS}) calls(data.memory, ctrl, data.index);
     else round(ex, data.memory, ctrl, data.index, data.threads);
     if (Atomics.sub(ctrl, ${REMAINING}, 1) === 1) Atomics.notify(ctrl, ${REMAINING});
   }
@@ -579,45 +592,58 @@ export class GemmPool {
     }
   }
 
+  /** How many call rounds this pool has run (for tests that must know the threads were used). */
+  callRounds = 0;
+
   /** Modules whose functions the workers call: id, and where their bytes lie in the memory. */
   private readonly modules = new Map<Uint8Array, { id: number; ptr: number }>();
 
   /**
-   * Calls export `fn` (its index among the module's exports) of the module `bytes` on every thread at
-   * once: thread t with `args[t]` (i32s; none: thread t skips), the calling thread through `own` (its
-   * own instance of the same module). Only on a pool computing in place: the arguments are addresses
-   * in the heap.
+   * Makes the calls `lists[t]` on thread t, all threads at once; the calling thread makes `lists[0]`
+   * through `own` (with its own instances of the same modules). Only on a pool computing in place: the
+   * arguments are addresses in the heap.
    */
-  call(bytes: Uint8Array, fn: number, args: (number[] | null)[], own: (args: number[]) => void): void {
+  calls(lists: PoolCall[][], own: (c: PoolCall) => void): void {
     if (this.disposed) throw new Error('GemmPool: used after dispose()');
-    if (this.heap === null) throw new Error('GemmPool.call: only a pool computing in place calls functions');
-    let m = this.modules.get(bytes);
-    if (m === undefined) {
-      const ptr = this.heap.malloc(bytes.length);
-      new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
-      this.modules.set(bytes, (m = { id: this.modules.size + 1, ptr }));
-    }
-    const table = this.heap.malloc(this.threads * CALL_INTS * 4);
-    try {
-      const i32 = new Int32Array(this.memory.buffer);
-      for (let t = 1; t < this.threads; t++) {
-        const a = args[t] ?? null;
-        if (a !== null && a.length > MAX_CALL_ARGS) throw new Error(`GemmPool.call: ${a.length} arguments`);
-        i32.set(
-          [m.id, m.ptr, bytes.length, fn, a === null ? -1 : a.length, ...(a ?? [])],
-          table / 4 + t * CALL_INTS,
-        );
+    this.callRounds++;
+    if (this.heap === null) throw new Error('GemmPool.calls: only a pool computing in place calls functions');
+    const ints: number[] = [];
+    const starts: number[] = [];
+    for (let t = 0; t < this.threads; t++) {
+      starts.push(ints.length);
+      if (t === 0) continue;
+      for (const c of lists[t] ?? []) {
+        if (c.args.length > MAX_CALL_ARGS) throw new Error(`GemmPool.calls: ${c.args.length} arguments`);
+        const m = c.module === null ? { id: 0, ptr: 0 } : this.registered(c.module);
+        ints.push(m.id, m.ptr, c.module?.length ?? 0, c.fn, c.args.length, ...c.args);
       }
+    }
+    starts.push(ints.length);
+    const table = this.heap.malloc(Math.max(1, ints.length) * 4);
+    try {
+      new Int32Array(this.memory.buffer).set(ints, table / 4);
+      for (let t = 0; t <= this.threads; t++) this.ctrl[STARTS + t] = starts[t]!;
       this.ctrl[JOBS] = table;
       this.ctrl[MODE] = ROUND_CALLS;
       Atomics.store(this.ctrl, REMAINING, this.threads - 1);
       Atomics.add(this.ctrl, GEN, 1);
       Atomics.notify(this.ctrl, GEN);
-      if (args[0] != null) own(args[0]);
+      for (const c of lists[0] ?? []) own(c);
       spinWait(this.ctrl, REMAINING, (v) => v === 0);
     } finally {
       this.heap.free(table);
     }
+  }
+
+  /** The id of `bytes` among the modules the workers know, copying them into the heap on first use. */
+  private registered(bytes: Uint8Array): { id: number; ptr: number } {
+    let m = this.modules.get(bytes);
+    if (m === undefined) {
+      const ptr = this.heap!.malloc(bytes.length);
+      new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+      this.modules.set(bytes, (m = { id: this.modules.size + 1, ptr }));
+    }
+    return m;
   }
 
   /** Stops and terminates the workers. */

@@ -9,12 +9,14 @@ import { Flatten } from '../../flatten.js';
 import { Linear } from '../../linear.js';
 import { GELU, LeakyReLU, ReLU } from '../../activations.js';
 import { LayerNorm } from '../../layer-norm.js';
+import { lstmSequence } from '../../lstm-sequence.js';
 import { Sequential } from '../../sequential.js';
 
-import { splitCallCount, SPLIT_MIN_BYTES } from '../kernels/simd-map.js';
+import { LSTM_SPLIT_MIN_MACS } from '../kernels/lstm-sequence.js';
+import { SPLIT_MIN_BYTES } from '../kernels/simd-map.js';
 import { wasmBackend } from '../tfjs-seam.js';
 
-import { gemmInPlace, gemmThreads, threadedProducts, THREADED_MIN_MACS } from './threads.js';
+import { gemmInPlace, gemmThreads, poolCallRounds, threadedProducts, THREADED_MIN_MACS } from './threads.js';
 
 // useBackend's `threads` option: checked, reported, and deterministic — training with 2 threads gives
 // exactly the weights of 1 thread.
@@ -128,12 +130,62 @@ test.each([
 
 test('20 training steps of a wide MLP (GELU, LayerNorm, LeakyReLU) with 2 threads give exactly the weights of 1 thread, its elementwise kernels and Adam split across the threads', async () => {
   const one = await train(1, 20, wide);
-  const split = splitCallCount();
+  const split = poolCallRounds();
   const two = await train(2, 20, wide);
   // Per step: GELU and LeakyReLU forward and backward, LayerNorm forward, Adam on both 256·320 weights.
-  expect(splitCallCount() - split).toBeGreaterThanOrEqual(20 * 6);
+  expect(poolCallRounds() - split).toBeGreaterThanOrEqual(20 * 6);
   expect(two.length).toBe(one.length);
   two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
+});
+
+test('an LSTM sequence split by batch rows across 2 threads gives the states and gradients of 1 thread', async () => {
+  const [T, B, H] = [6, 40, 128];
+  expect(B * H * 4 * H).toBeGreaterThanOrEqual(LSTM_SPLIT_MIN_MACS);
+  const wave = (n: number, f: number) => Array.from({ length: n }, (_, i) => 0.5 * Math.sin(i * f));
+  const run = async (threads: number) => {
+    await useBackend('wasm', { threads });
+    const xp = tf.tensor3d(wave(T * B * 4 * H, 0.37), [T, B, 4 * H]);
+    const whh = tf.tensor2d(wave(4 * H * H, 0.11), [4 * H, H]);
+    const h0 = tf.tensor2d(wave(B * H, 0.53), [B, H]);
+    const c0 = tf.tensor2d(wave(B * H, 0.29), [B, H]);
+    const rounds = poolCallRounds();
+    const { value, grads } = tf.valueAndGrads((x: tf.Tensor, w: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
+      const { hs, cs } = lstmSequence(x as tf.Tensor3D, w as tf.Tensor2D, h as tf.Tensor2D, c as tf.Tensor2D);
+      return tf.sum(tf.add(tf.mul(hs, hs), cs));
+    })([xp, whh, h0, c0]);
+    const out = [value, ...grads].map((t) => Array.from(t.dataSync()));
+    const split = poolCallRounds() - rounds;
+    tf.dispose([xp, whh, h0, c0, value, ...grads]);
+    return { out, split };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  expect(one.split).toBe(0);
+  expect(two.split).toBe(2 * T); // every step, forward and backward
+  two.out.forEach((v, i) => expect(v).toEqual(one.out[i]));
+});
+
+test('a batch of transposes and a column sum split across 2 threads equal those of 1 thread', async () => {
+  const x = tf.tensor3d(
+    Array.from({ length: 8 * 96 * 100 }, (_, i) => Math.sin(i * 0.01)),
+    [8, 96, 100],
+  );
+  expect(x.size * 4).toBeGreaterThanOrEqual(SPLIT_MIN_BYTES);
+  const run = async (threads: number) => {
+    await useBackend('wasm', { threads });
+    const rounds = poolCallRounds();
+    const t = tf.transpose(x, [0, 2, 1]);
+    const s = tf.sum(x, [0, 1]);
+    const out = [Array.from(t.dataSync()), Array.from(s.dataSync())];
+    tf.dispose([t, s]);
+    return { out, rounds: poolCallRounds() - rounds };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  expect(one.rounds).toBe(0);
+  expect(two.rounds).toBe(2);
+  expect(two.out).toEqual(one.out);
+  x.dispose();
 });
 
 test('backendInfo reports the GEMM path, the threads in effect and the shared heap', async () => {

@@ -66,6 +66,11 @@ export function inPlacePool(memory: WebAssembly.Memory): GemmPool | null {
   return active && pool?.inPlace(memory) === true ? pool : null;
 }
 
+/** How many rounds of calls (kernels other than products, split across threads) the pool has run. */
+export function poolCallRounds(): number {
+  return pool?.callRounds ?? 0;
+}
+
 /** Whether large products run in place in the tensors' heap (no copies in and out of the pool). */
 export function gemmInPlace(memory: WebAssembly.Memory): boolean {
   return active && pool?.inPlace(memory) === true;

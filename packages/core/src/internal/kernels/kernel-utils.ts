@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { wasmBackend, type WasmBackend } from '../tfjs-seam.js';
-import { instantiateSimdKernels, type SimdKernels } from '../wasm-simd.js';
+import { SIMD_KERNELS, simdKernelFns, type SimdKernels } from '../wasm-simd.js';
+import { cachedModule } from './simd-map.js';
 
 // Helpers shared by @ml's wasm kernels (as tfjs-backend-wasm's own kernel_utils): argument access, running
 // other wasm kernels, scoped intermediates, and the convolution geometry several kernels need.
@@ -31,16 +32,9 @@ export const input = (args: KernelArgs, name: string): TensorInfo => {
   return t;
 };
 
-const simdModules = new WeakMap<object, SimdKernels>();
-
-/** @ml's SIMD module (transpose, strided GEMM, column sums), instantiated once per backend on its memory. */
+/** @ml's SIMD module (transpose, column sums), instantiated once per memory. */
 export function simdOf(be: WasmBackend): SimdKernels {
-  let s = simdModules.get(be);
-  if (s === undefined) {
-    s = instantiateSimdKernels(be.memory());
-    simdModules.set(be, s);
-  }
-  return s;
+  return cachedModule<SimdKernels>(be.memory(), SIMD_KERNELS, simdKernelFns);
 }
 
 /** Runs another registered wasm kernel; the caller disposes the result with `be.dispose`. */

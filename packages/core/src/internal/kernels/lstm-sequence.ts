@@ -1,15 +1,19 @@
-import { MR } from '../gemm/gemm-module.js';
+import { GEMM_FUNCTIONS, MR } from '../gemm/gemm-module.js';
 import {
   computeRows,
+  kernelCalls,
   packA,
   packB,
   packedASize,
   packedBSize,
+  panels,
   rowBlocks,
   type Operand,
   type PackedProduct,
 } from '../gemm/gemm.js';
+import type { PoolCall } from '../gemm/pool.js';
 import { gemmExports } from '../gemm/probe.js';
+import { inPlacePool } from '../gemm/threads.js';
 import type { JsKernel, WasmHeap } from './js-kernel.js';
 import {
   backwardCellJs,
@@ -20,7 +24,11 @@ import {
   transpose2d,
   type LstmDims,
 } from './lstm-sequence-math.js';
-import { lstmSimdCells, paddedRow, simdCellsFit } from './lstm-simd-cells.js';
+import { cellsCall, lstmSimdCells, paddedRow, simdCellsFit } from './lstm-simd-cells.js';
+import { callHere } from './simd-map.js';
+
+const PACK_A = GEMM_FUNCTIONS.indexOf('packA');
+const KERNEL = GEMM_FUNCTIONS.indexOf('kernel');
 
 // @ml's fused LSTM sequence kernels (wasm and cpu, through ./js-kernel): all T steps of the recurrence
 // (MlLstmSequence) and of its backpropagation through time (MlLstmSequenceGrad) in one kernel call each.
@@ -37,10 +45,39 @@ export const lstmDims = (xpShape: readonly number[]): LstmDims => ({
   H: xpShape[2]! / 4,
 });
 
+/** Per-step multiply-adds from which a sequence's steps are split across threads by batch rows. */
+export const LSTM_SPLIT_MIN_MACS = 1 << 20;
+
+/**
+ * Batch rows [r0, r1) of each thread when a step of B rows (k·n multiply-adds each) is split across the
+ * pool working in place on `memory`, in whole tiles of rows; null when it is not. Every row of a sequence
+ * depends only on the same row of the previous step, so each thread runs its rows' steps alone.
+ */
+function rowParts(memory: WebAssembly.Memory, B: number, k: number, n: number): [number, number][] | null {
+  const pool = inPlacePool(memory);
+  if (pool === null || B * k * n < LSTM_SPLIT_MIN_MACS || rowBlocks(B) < pool.threads) return null;
+  return Array.from({ length: pool.threads }, (_, t) => {
+    const [b0, b1] = [t, t + 1].map((u) => Math.floor((rowBlocks(B) * u) / pool.threads) * MR);
+    return [b0!, Math.min(b1!, B)];
+  });
+}
+
+/** Runs each thread's calls of one step (`calls(r0, r1)` for its rows) on the pool. */
+function runParts(
+  memory: WebAssembly.Memory,
+  parts: [number, number][],
+  calls: (r0: number, r1: number) => PoolCall[],
+) {
+  inPlacePool(memory)!.calls(
+    parts.map(([r0, r1]) => (r1 > r0 ? calls(r0, r1) : [])),
+    (c) => callHere(memory, c),
+  );
+}
+
 /**
  * The per-step product C [B, n] (row stride paddedRow(n), rows padded to whole tiles) = A·W of a
  * sequence, with W [k, n] packed once into kernel scratch: `run(aPtr, aRowStride)` packs A [B, k] and
- * computes.
+ * computes; `calls(…, r0, r1)` are the pool calls doing the same for rows [r0, r1) (r0 a whole tile).
  */
 function stepProduct(heap: WasmHeap, w: Operand, B: number, k: number, n: number) {
   const ex = gemmExports(heap.memory);
@@ -56,6 +93,19 @@ function stepProduct(heap: WasmHeap, w: Operand, B: number, k: number, n: number
     run(aPtr: number, aRowStride: number): void {
       packA(ex, { ptr: aPtr, rowStride: aRowStride, colStride: 1 }, pa, B, k);
       computeRows(ex, p, 0, rowBlocks(B));
+    },
+    calls(aPtr: number, aRowStride: number, r0: number, r1: number): PoolCall[] {
+      const out: PoolCall[] = [];
+      for (let i = r0; i < r1; i += MR)
+        out.push({
+          module: null,
+          fn: PACK_A,
+          args: [aPtr + 4 * i * aRowStride, pa + 4 * i * k, Math.min(MR, r1 - i), k, 4 * aRowStride, 4],
+        });
+      kernelCalls(p, r0 / MR, Math.ceil(r1 / MR), 0, panels(n), (...args) =>
+        out.push({ module: null, fn: KERNEL, args }),
+      );
+      return out;
     },
   };
 }
@@ -94,6 +144,27 @@ export const lstmSequenceKernel: JsKernel<Record<string, never>> = {
     const z = stepProduct(heap, { ptr: whh!, rowStride: 1, colStride: H }, B, H, G);
     const cells = lstmSimdCells(heap.memory, H);
     const cBase = 4 * T * B * H; // byte offset of c_1 in states
+    const parts = rowParts(heap.memory, B, H, G);
+    if (parts !== null) {
+      for (let t = 0; t < T; t++) {
+        const hPrev = t === 0 ? h0! : states! + 4 * (t - 1) * B * H;
+        const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
+        runParts(heap.memory, parts, (r0, r1) => [
+          ...z.calls(hPrev, H, r0, r1),
+          cellsCall(heap.memory, H, 'forward', [
+            z.c + 4 * r0 * z.ldc,
+            xp! + 4 * (t * B + r0) * G,
+            cPrev + 4 * r0 * H,
+            gates! + 4 * (t * B + r0) * G,
+            states! + cBase + 4 * (t * B + r0) * H,
+            tanhC! + 4 * (t * B + r0) * H,
+            states! + 4 * (t * B + r0) * H,
+            r1 - r0,
+          ]),
+        ]);
+      }
+      return true;
+    }
     lstmForward(
       T,
       (t) => z.run(t === 0 ? h0! : states! + 4 * (t - 1) * B * H, H),
@@ -145,22 +216,42 @@ export const lstmSequenceGradKernel: JsKernel<Record<string, never>> = {
     f32.fill(0, dc0! >> 2, (dc0! >> 2) + B * H);
     const cells = lstmSimdCells(heap.memory, H);
     const cBase = 4 * T * B * H;
-    lstmBackward(
-      T,
-      (t) =>
-        cells.backward(
-          dy! + 4 * t * B * H,
-          dy! + cBase + 4 * t * B * H,
-          dh.c,
-          dc0!,
-          gates! + 4 * t * B * G,
-          tanhC! + 4 * t * B * H,
-          t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H,
-          dxp! + 4 * t * B * G,
-          B,
-        ),
-      (t) => dh.run(dxp! + 4 * t * B * G, G),
-    );
+    const parts = rowParts(heap.memory, B, G, H);
+    if (parts !== null) {
+      for (let t = T - 1; t >= 0; t--) {
+        const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
+        runParts(heap.memory, parts, (r0, r1) => [
+          cellsCall(heap.memory, H, 'backward', [
+            dy! + 4 * (t * B + r0) * H,
+            dy! + cBase + 4 * (t * B + r0) * H,
+            dh.c + 4 * r0 * dh.ldc,
+            dc0! + 4 * r0 * H,
+            gates! + 4 * (t * B + r0) * G,
+            tanhC! + 4 * (t * B + r0) * H,
+            cPrev + 4 * r0 * H,
+            dxp! + 4 * (t * B + r0) * G,
+            r1 - r0,
+          ]),
+          ...dh.calls(dxp! + 4 * t * B * G, G, r0, r1),
+        ]);
+      }
+    } else
+      lstmBackward(
+        T,
+        (t) =>
+          cells.backward(
+            dy! + 4 * t * B * H,
+            dy! + cBase + 4 * t * B * H,
+            dh.c,
+            dc0!,
+            gates! + 4 * t * B * G,
+            tanhC! + 4 * t * B * H,
+            t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H,
+            dxp! + 4 * t * B * G,
+            B,
+          ),
+        (t) => dh.run(dxp! + 4 * t * B * G, G),
+      );
     const out = heap.f32;
     for (let b = 0; b < B; b++) {
       const src = (dh.c >> 2) + b * dh.ldc;

@@ -26,7 +26,8 @@ import {
   type Code,
   type FnDef,
 } from '../gemm/wasm-encoder.js';
-import { cachedModule } from './simd-map.js';
+import type { PoolCall } from '../gemm/pool.js';
+import { cachedModule, poolCall } from './simd-map.js';
 
 // One LSTM step's elementwise work as SIMD WebAssembly, for the fused LSTM kernels on wasm: forward, the
 // gate nonlinearities, the cell update and the new hidden state; backward, the gate pre-activation
@@ -263,3 +264,11 @@ export const simdCellsFit = (H: number): boolean => H % 4 === 0;
 /** The cell module for hidden size H (a multiple of 4), instantiated once per memory and H. */
 export const lstmSimdCells = (memory: WebAssembly.Memory, H: number): LstmSimdCells =>
   cachedModule<LstmSimdCells>(memory, `lstm-cells:${H}`, () => [forwardFn(H), backwardFn(H)]);
+
+/** A pool call of the cells' `forward` or `backward` for hidden size H (arguments as above). */
+export const cellsCall = (
+  memory: WebAssembly.Memory,
+  H: number,
+  name: 'forward' | 'backward',
+  args: number[],
+): PoolCall => poolCall(memory, `lstm-cells:${H}`, () => [forwardFn(H), backwardFn(H)], name, args);

@@ -13,6 +13,9 @@ import {
   type Code,
   type FnDef,
 } from '../gemm/wasm-encoder.js';
+import { GEMM_FUNCTIONS } from '../gemm/gemm-module.js';
+import type { PoolCall } from '../gemm/pool.js';
+import { gemmExports } from '../gemm/probe.js';
 import { inPlacePool } from '../gemm/threads.js';
 import type { WasmHeap } from './js-kernel.js';
 
@@ -54,6 +57,10 @@ interface Compiled {
 }
 
 const modules = new WeakMap<WebAssembly.Memory, Map<string, Compiled>>();
+/** The GEMM module's functions on each memory, in export order. */
+const gemmFns = new WeakMap<WebAssembly.Memory, ((...args: number[]) => void)[]>();
+/** The functions of each compiled module by its bytes, in export order (to make a pool call here). */
+const byBytes = new WeakMap<Uint8Array, ((...args: number[]) => void)[]>();
 
 function compiled(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): Compiled {
   let byKey = modules.get(memory);
@@ -65,8 +72,35 @@ function compiled(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): 
     const bytes = encodeModule(defs, { shared });
     const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
     byKey.set(key, (m = { exports, bytes, names: defs.map((d) => d.name) }));
+    const fnsOf = exports as Record<string, (...args: number[]) => void>;
+    byBytes.set(
+      bytes,
+      m.names.map((n) => fnsOf[n]!),
+    );
   }
   return m;
+}
+
+/** A pool call of `name` in the module `key` (built from `fns` on `memory`) with `args`. */
+export function poolCall(
+  memory: WebAssembly.Memory,
+  key: string,
+  fns: () => FnDef[],
+  name: string,
+  args: number[],
+): PoolCall {
+  const m = compiled(memory, key, fns);
+  return { module: m.bytes, fn: m.names.indexOf(name), args };
+}
+
+/** Makes pool call `c` on this thread, on `memory` (a GEMM call, or one from {@link poolCall}). */
+export function callHere(memory: WebAssembly.Memory, c: PoolCall): void {
+  let fns = c.module === null ? gemmFns.get(memory) : byBytes.get(c.module);
+  if (fns === undefined) {
+    const ex = gemmExports(memory);
+    gemmFns.set(memory, (fns = GEMM_FUNCTIONS.map((n) => ex[n] as (...args: number[]) => void)));
+  }
+  fns[c.fn]!(...c.args);
 }
 
 /**
@@ -75,13 +109,6 @@ function compiled(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): 
  */
 export function cachedModule<T>(memory: WebAssembly.Memory, key: string, fns: () => FnDef[]): T {
   return compiled(memory, key, fns).exports as T;
-}
-
-let splitCalls = 0;
-
-/** How many calls ran split across threads (for tests that must know the threads were used). */
-export function splitCallCount(): number {
-  return splitCalls;
 }
 
 /** Bytes of work below which a split call is not worth waking the threads for. */
@@ -105,8 +132,11 @@ export function splitCall(
   const fn = (m.exports as Record<string, (...args: number[]) => void>)[name]!;
   const pool = inPlacePool(memory);
   if (pool === null) return fn(...whole);
-  pool.call(m.bytes, m.names.indexOf(name), parts(pool.threads), (args) => fn(...args));
-  splitCalls++;
+  const index = m.names.indexOf(name);
+  pool.calls(
+    parts(pool.threads).map((args) => (args === null ? [] : [{ module: m.bytes, fn: index, args }])),
+    (c) => fn(...c.args),
+  );
 }
 
 /** [start, end) of part t of `total` split in `parts` runs of whole `align` units. */

@@ -8,6 +8,9 @@ import {
   type TensorInfo,
   type WasmKernel,
 } from './kernel-utils.js';
+import { inPlacePool } from '../gemm/threads.js';
+import { SIMD_KERNELS, simdKernelFns } from '../wasm-simd.js';
+import { callHere, poolCall, splitRange, SPLIT_MIN_BYTES } from './simd-map.js';
 
 // Transpose: the stock kernel is slow on large 2-D and batched-2-D permutations.
 /** If `perm` on `shape` is a batch of 2-D transposes, returns [batch, rows, cols]; otherwise null. */
@@ -40,11 +43,26 @@ function transpose(args: KernelArgs): TensorInfo {
     perm.map((i) => x.shape[i]!),
     x.dtype,
   );
-  const simd = simdOf(be);
   const src = be.ptr(x);
   const dst = be.ptr(out);
-  for (let i = 0; i < batch; i++)
-    simd.transpose(src + i * rows * cols * 4, dst + i * rows * cols * 4, rows, cols);
+  const at = (i: number) => [src + i * rows * cols * 4, dst + i * rows * cols * 4, rows, cols];
+  const pool = inPlacePool(be.memory());
+  if (pool !== null && batch >= pool.threads && 4 * batch * rows * cols >= SPLIT_MIN_BYTES) {
+    // A batch of transposes: each thread transposes its share of the matrices.
+    const memory = be.memory();
+    pool.calls(
+      Array.from({ length: pool.threads }, (_, t) => {
+        const [b0, b1] = splitRange(batch, pool.threads, t, 1);
+        return Array.from({ length: b1 - b0 }, (_, i) =>
+          poolCall(memory, SIMD_KERNELS, simdKernelFns, 'transpose', at(b0 + i)),
+        );
+      }),
+      (c) => callHere(memory, c),
+    );
+    return out;
+  }
+  const simd = simdOf(be);
+  for (let i = 0; i < batch; i++) simd.transpose(...(at(i) as [number, number, number, number]));
   return out;
 }
 
