@@ -6,7 +6,7 @@ import { wasmBackend } from '../tfjs-seam.js';
 
 import { batchGemm, type BatchProduct } from './batch.js';
 import type { GatherOperand } from './gemm.js';
-import type { GemmPath } from './gemm-module.js';
+import { GEMM_FUNCTIONS, type GemmPath } from './gemm-module.js';
 import { GemmPool } from './pool.js';
 import { gemmExports, gemmPath } from './probe.js';
 
@@ -282,6 +282,23 @@ describe.each(['copying into its own memory', 'in place in the shared heap'] as 
 );
 
 describe('GemmPool', () => {
+  test('a worker whose part traps makes the round throw, not hang, and the pool goes on working', async () => {
+    const be = wasmBackend(tf.findBackend('wasm'));
+    const p = await GemmPool.create(2, gemmPath(), be);
+    try {
+      const packA = GEMM_FUNCTIONS.indexOf('packA');
+      // A source address past the end of the memory: the worker's packA traps.
+      const outOfBounds = { module: null, fn: packA, args: [0x7ffffff0, 0x7ffffff0, 4, 64, 256, 4] };
+      expect(() => p.calls([[], [outOfBounds]], () => {})).toThrow(
+        'GemmPool: a worker thread failed in its part of a round',
+      );
+      const c = CASES[0]!;
+      expect(Array.from(ours(c, gemmPath(), p))).toEqual(Array.from(ours(c, gemmPath())));
+    } finally {
+      await p.dispose();
+    }
+  });
+
   test('refuses work after dispose()', async () => {
     const p = await GemmPool.create(2, gemmPath());
     await p.dispose();

@@ -40,6 +40,7 @@ const JOBS = 5; // byte address of the compute job table
 const MODE = 6; // what a round runs: ROUND_GEMM, or ROUND_CALLS (a list of function calls per thread)
 const ROUND_GEMM = 0;
 const ROUND_CALLS = 1;
+const FAILED = 7; // set by a worker whose part of a round threw
 /** Most threads a pool runs (callers cap lower). */
 export const MAX_THREADS = 64;
 const STARTS = 8; // STARTS + t: first job of thread t (STARTS + threads: the end)
@@ -147,14 +148,18 @@ const pack = (ex, i32, q) => {
     else ex.packAGather(src, dst + 4 * i * k, Math.min(${MR}, size - i), k, x + 4 * i, y);
   }
 };
-const round = (ex, memory, ctrl, index, threads) => {
+const arrive = (ctrl, threads) => {
+  if (Atomics.add(ctrl, ${PACKED}, 1) === threads - 1) Atomics.notify(ctrl, ${PACKED});
+};
+const round = (ex, memory, ctrl, index, threads, state) => {
   const i32 = new Int32Array(memory.buffer);
   const f32 = new Float32Array(memory.buffer);
   const tasks = Atomics.load(ctrl, ${TASKS}) >> 2;
   for (let t = ctrl[${TASK_STARTS} + index]; t < ctrl[${TASK_STARTS} + index + 1]; t++)
     pack(ex, i32, tasks + t * ${TASK_INTS});
-  if (Atomics.add(ctrl, ${PACKED}, 1) === threads - 1) Atomics.notify(ctrl, ${PACKED});
-  else spinWait(ctrl, ${PACKED}, (v) => v === threads);
+  state.arrived = true;
+  arrive(ctrl, threads);
+  spinWait(ctrl, ${PACKED}, (v) => v === threads);
   const jobs = ctrl[${JOBS}] >> 2;
   for (let j = ctrl[${STARTS} + index]; j < ctrl[${STARTS} + index + 1]; j++) {
     const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = i32.subarray(jobs + j * ${JOB_INTS}, jobs + j * ${JOB_INTS} + 14);
@@ -218,8 +223,16 @@ const start = (data, post) => {
     spinWait(ctrl, ${GEN}, (v) => v !== gen);
     gen = Atomics.load(ctrl, ${GEN});
     if (Atomics.load(ctrl, ${STOP}) === 1) return;
-    if (ctrl[${MODE}] === ${ROUND_CALLS}) calls(data.memory, ctrl, data.index);
-    else round(ex, data.memory, ctrl, data.index, data.threads);
+    // A part that throws (a trap) marks the round failed; the thread still reaches the barrier and
+    // reports done, so the caller never waits forever and throws instead.
+    const state = { arrived: false };
+    try {
+      if (ctrl[${MODE}] === ${ROUND_CALLS}) calls(data.memory, ctrl, data.index);
+      else round(ex, data.memory, ctrl, data.index, data.threads, state);
+    } catch {
+      Atomics.store(ctrl, ${FAILED}, 1);
+      if (ctrl[${MODE}] === ${ROUND_GEMM} && !state.arrived) arrive(ctrl, data.threads);
+    }
     if (Atomics.sub(ctrl, ${REMAINING}, 1) === 1) Atomics.notify(ctrl, ${REMAINING});
   }
 };
@@ -552,12 +565,32 @@ export class GemmPool {
     Atomics.store(this.ctrl, REMAINING, this.threads - 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
-    this.work(gemmExports(this.memory, this.path));
+    const state = { arrived: false };
+    this.finish(() => this.work(gemmExports(this.memory, this.path), state), state);
+  }
+
+  /**
+   * Runs the calling thread's part of a round, then waits for the workers. If the part throws, the
+   * thread still reaches the barrier (when it has not) and waits; the error is rethrown after, or an
+   * error for a worker whose part threw.
+   */
+  private finish(part: () => void, state: { arrived: boolean }): void {
+    let failure: Error | null = null;
+    try {
+      part();
+    } catch (e) {
+      failure = e instanceof Error ? e : new Error(String(e));
+      if (!state.arrived && Atomics.add(this.ctrl, PACKED, 1) === this.threads - 1)
+        Atomics.notify(this.ctrl, PACKED);
+    }
     spinWait(this.ctrl, REMAINING, (v) => v === 0);
+    if (failure !== null) throw failure;
+    if (Atomics.exchange(this.ctrl, FAILED, 0) === 1)
+      throw new Error('GemmPool: a worker thread failed in its part of a round (a trap in @ml wasm code)');
   }
 
   /** The calling thread's part of a round (index 0): what the workers' `round` does, in TypeScript. */
-  private work(ex: GemmExports): void {
+  private work(ex: GemmExports, state: { arrived: boolean }): void {
     const ctrl = this.ctrl;
     const i32 = new Int32Array(this.memory.buffer);
     const f32 = new Float32Array(this.memory.buffer);
@@ -569,6 +602,7 @@ export class GemmPool {
       else
         packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
     }
+    state.arrived = true;
     if (Atomics.add(ctrl, PACKED, 1) === this.threads - 1) Atomics.notify(ctrl, PACKED);
     else spinWait(ctrl, PACKED, (v) => v === this.threads);
     const jobs = ctrl[JOBS]! >> 2;
@@ -628,8 +662,12 @@ export class GemmPool {
       Atomics.store(this.ctrl, REMAINING, this.threads - 1);
       Atomics.add(this.ctrl, GEN, 1);
       Atomics.notify(this.ctrl, GEN);
-      for (const c of lists[0] ?? []) own(c);
-      spinWait(this.ctrl, REMAINING, (v) => v === 0);
+      this.finish(
+        () => {
+          for (const c of lists[0] ?? []) own(c);
+        },
+        { arrived: true },
+      );
     } finally {
       this.heap.free(table);
     }

@@ -88,6 +88,16 @@ function wide(): Task {
   return { lr: 3e-3, model, x, y: tf.tidy(() => tf.tanh(tf.slice(x, [0, 0], [256, 16]))) };
 }
 
+/** Asserts bit-identical values, reporting the first difference (a diff of whole arrays is slow). */
+function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  let first = -1;
+  for (let i = 0; i < actual.length && first < 0; i++) if (!Object.is(actual[i], expected[i])) first = i;
+  expect(first < 0 ? 'identical' : `differs first at ${first}: ${actual[first]} vs ${expected[first]}`).toBe(
+    'identical',
+  );
+}
+
 /** Weights after `steps` Adam steps of `task` with `threads`. */
 async function train(threads: number, steps: number, task: () => Task): Promise<Float32Array[]> {
   await useBackend('wasm', { threads });
@@ -124,7 +134,7 @@ test.each([
     const two = await train(2, 20, task);
     expect(threadedProducts()).toBeGreaterThan(used);
     expect(two.length).toBe(one.length);
-    two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
+    two.forEach((w, i) => expectSameBits(w, one[i]!));
   },
 );
 
@@ -135,7 +145,7 @@ test('20 training steps of a wide MLP (GELU, LayerNorm, LeakyReLU) with 2 thread
   // Per step: GELU and LeakyReLU forward and backward, LayerNorm forward, Adam on both 256·320 weights.
   expect(poolCallRounds() - split).toBeGreaterThanOrEqual(20 * 6);
   expect(two.length).toBe(one.length);
-  two.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(one[i]!)));
+  two.forEach((w, i) => expectSameBits(w, one[i]!));
 });
 
 test('an LSTM sequence split by batch rows across 2 threads gives the states and gradients of 1 thread', async () => {
@@ -162,7 +172,7 @@ test('an LSTM sequence split by batch rows across 2 threads gives the states and
   const two = await run(2);
   expect(one.split).toBe(0);
   expect(two.split).toBe(2 * T); // every step, forward and backward
-  two.out.forEach((v, i) => expect(v).toEqual(one.out[i]));
+  two.out.forEach((v, i) => expectSameBits(v, one.out[i]!));
 });
 
 test('a batch of transposes and a column sum split across 2 threads equal those of 1 thread', async () => {
@@ -184,7 +194,7 @@ test('a batch of transposes and a column sum split across 2 threads equal those 
   const two = await run(2);
   expect(one.rounds).toBe(0);
   expect(two.rounds).toBe(2);
-  expect(two.out).toEqual(one.out);
+  two.out.forEach((v, i) => expectSameBits(v, one.out[i]!));
   x.dispose();
 });
 
