@@ -371,6 +371,30 @@ describe('convolutions on wasm equal cpu', () => {
 });
 
 describe('other ops on wasm equal cpu', () => {
+  test('add, sub, multiply (one shape, a single value either side, rank-expanding; other broadcasts and int32 stock) equal cpu bit for bit', () => {
+    const pairs: [string, () => [tf.Tensor, tf.Tensor]][] = [
+      ['same shape, a tail of 2', () => [rand([70, 99], 1), rand([70, 99], 2)]],
+      ['same shape, split across threads', () => [rand([300, 300], 3), rand([300, 300], 4)]],
+      ['a single value on the right', () => [rand([70, 99], 5), tf.scalar(0.37)]],
+      ['a single value on the left, rank-expanding', () => [rand([1, 1, 1], 6), rand([300, 300], 7)]],
+      ['a row broadcast (stock)', () => [rand([70, 99], 8), rand([99], 9)]],
+      ['int32 (stock)', () => [tf.range(0, 6000, 1, 'int32'), tf.range(6000, 0, -1, 'int32')]],
+    ];
+    for (const [label, make] of pairs)
+      for (const op of [tf.add, tf.sub, tf.mul]) {
+        const outs = ['cpu', 'wasm'].map((backend) => {
+          void tf.setBackend(backend);
+          return tf.tidy(() => {
+            const y = op(...make());
+            return { shape: y.shape, data: Array.from(y.dataSync()) };
+          });
+        });
+        expect(outs[1]!.shape, label).toEqual(outs[0]!.shape);
+        const differ = outs[1]!.data.findIndex((v, i) => !Object.is(v, outs[0]!.data[i]));
+        expect(differ, `${label}: first differing element`).toBe(-1);
+      }
+  });
+
   test('gather (embedding lookup, repeated ids) and its gradient (UnsortedSegmentSum)', () => {
     expectSameOnBoth(() =>
       withGrads(

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { batchMatMulConfig } from './kernels/batch-mat-mul.js';
+import { binaryConfigs } from './kernels/binary.js';
 import { conv2DConfig } from './kernels/conv2d.js';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input.js';
@@ -20,7 +21,7 @@ import { replaceKernel, restoreKernel } from './tfjs-seam.js';
 // Kernels registered on tfjs-backend-wasm 4.22 so that training runs there with nothing falling back
 // or failing: the backprops it lacks (Conv2DBackpropFilter, depthwise backprops, UnsortedSegmentSum for
 // gather's gradient, Einsum), and faster or corrected versions of ones it has (BatchMatMul with transposes
-// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV).
+// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV, Add/Sub/Multiply split across threads).
 // One kernel per file in ./kernels; every access to the backend's private state goes through ../tfjs-seam.
 
 const KERNELS: readonly WasmKernel[] = [
@@ -38,6 +39,7 @@ const KERNELS: readonly WasmKernel[] = [
   unsortedSegmentSumConfig,
   einsumConfig,
   ...sliceConfigs,
+  ...binaryConfigs,
 ];
 
 const replaced = new Map<string, tf.KernelConfig | undefined>();

@@ -155,7 +155,8 @@ export const simdMaps = (
 
 /**
  * Runs map function `name` (of the map module `key`) over `bytes` (a multiple of 16) from a, b, out (b
- * may be 0: unused); large maps are split across threads (./splitCall).
+ * may be 0: unused); large maps are split across threads (./splitCall), each part's pointers advanced
+ * where `advance` says (default: all but an unused b).
  */
 export function runMap(
   memory: WebAssembly.Memory,
@@ -164,8 +165,10 @@ export function runMap(
   name: string,
   [a, b, out]: [number, number, number],
   bytes: number,
+  advance: [boolean, boolean, boolean] = [true, b !== 0, true],
 ): void {
   const whole = [a, b, out, bytes];
+  const from = (p: number, i: number, s: number) => (advance[i] ? p + s : p);
   if (bytes < SPLIT_MIN_BYTES) return void simdMaps(memory, key, fns)[name]!(a, b, out, bytes);
   splitCall(
     memory,
@@ -175,7 +178,7 @@ export function runMap(
     (threads) =>
       Array.from({ length: threads }, (_, t) => {
         const [s, e] = splitRange(bytes, threads, t, 16);
-        return e > s ? [a + s, b === 0 ? 0 : b + s, out + s, e - s] : null;
+        return e > s ? [from(a, 0, s), from(b, 1, s), from(out, 2, s), e - s] : null;
       }),
     whole,
   );
