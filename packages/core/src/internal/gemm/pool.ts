@@ -26,9 +26,10 @@ import { gemmExports, nodeBuiltin, SHARED_MAX_PAGES } from './probe.js';
 // distinct A, column panels of each distinct B); a barrier; then every thread computes its share of C:
 // whole row blocks (or, for a product with fewer row blocks than column panels, whole column panels),
 // starting from the bias where there is one and copying a padded C out. Rows are computed whole (never a
-// split of k), so any thread count gives the same bits. Workers block in Atomics.wait between rounds
-// (after a short spin: products come in bursts), are unref'd (they never keep a process alive) and are
-// terminated by dispose().
+// split of k), so any thread count gives the same bits. A round can instead be a list of calls per thread
+// to any wasm module @ml emits (other kernels split by disjoint parts of their output; ../kernels/simd-map
+// splitCall). Workers block in Atomics.wait between rounds (after a short spin: products come in bursts),
+// are unref'd (they never keep a process alive) and are terminated by dispose().
 
 // Control words (Int32 indices) at the start of the pool's control block.
 const GEN = 0; // bumped by the caller to start a round
