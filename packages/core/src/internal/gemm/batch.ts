@@ -96,7 +96,7 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
 }
 
 /** Copies the n floats at `src` into each of the m rows (stride ldc) of C at `dst`. */
-function fillRows(mem: GemmMemory, src: number, dst: number, ldc: number, m: number, n: number): void {
+export function fillRows(mem: GemmMemory, src: number, dst: number, ldc: number, m: number, n: number): void {
   const f = mem.f32();
   const row = f.slice(src / 4, src / 4 + n);
   for (let i = 0; i < m; i++) f.set(row, dst / 4 + i * ldc);

@@ -1,4 +1,4 @@
-import { type BatchProduct } from './batch.js';
+import { fillRows, type BatchProduct } from './batch.js';
 import {
   computeRows,
   KC,
@@ -442,13 +442,8 @@ export class GemmPool {
     const { m, n, k } = p;
     const batches = p.aOffsets.length;
     if (k === 0) {
-      const f = mem.f32();
-      for (let t = 0; t < batches; t++)
-        for (let i = 0; i < m; i++) {
-          const at = p.c / 4 + (t * m + i) * n;
-          if (p.bias === undefined) f.fill(0, at, at + n);
-          else f.copyWithin(at, p.bias / 4, p.bias / 4 + n);
-        }
+      if (p.bias === undefined) mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * batches);
+      else fillRows(mem, p.bias, p.c, n, m * batches, n);
       return;
     }
     const plan = this.plan(mem, p);

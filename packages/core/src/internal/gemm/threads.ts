@@ -73,7 +73,7 @@ export function poolCallRounds(): number {
 
 /** Whether large products run in place in the tensors' heap (no copies in and out of the pool). */
 export function gemmInPlace(memory: WebAssembly.Memory): boolean {
-  return active && pool?.inPlace(memory) === true;
+  return inPlacePool(memory) !== null;
 }
 
 /** Threads in effect for large products. */

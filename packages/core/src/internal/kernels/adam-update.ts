@@ -22,7 +22,7 @@ import {
   type FnDef,
 } from '../gemm/wasm-encoder.js';
 import type { JsKernel } from './js-kernel.js';
-import { cachedModule, splitCall, splitRange, SPLIT_MIN_BYTES } from './simd-map.js';
+import { splitCall, splitRange } from './simd-map.js';
 
 // MlAdamUpdate: one Adam/AdamW parameter update as one kernel (p, grad, m, v[, vMax] → p', m', v'[, vMax'])
 // instead of ~13 tfjs ops, on wasm and cpu. Every operation rounds to float32 in the order the op-level
@@ -168,8 +168,6 @@ const VARIANTS: [Decay, boolean][] = (['none', 'l2', 'decoupled'] as const).flat
   [d, true] as [Decay, boolean],
 ]);
 
-type UpdateFn = (...args: number[]) => void;
-
 const updateFns = () => VARIANTS.map(([d, a]) => updateFn(d, a));
 
 /** MlAdamUpdate: inputs p, g, m, v[, vMax] → p', m', v'[, vMax']. */
@@ -205,21 +203,19 @@ export const adamUpdateKernel: JsKernel<AdamUpdateAttrs> = {
       const at = (s: number, e: number) => [...ptrs.map((q) => (q === 0 ? 0 : q + s)), c, e - s];
       const name = `update_${decay}_${a.amsgrad ? 'ams' : 'plain'}`;
       const bytes = 4 * n4;
-      if (bytes < SPLIT_MIN_BYTES)
-        cachedModule<Record<string, UpdateFn>>(heap.memory, 'adam-update', updateFns)[name]!(...at(0, bytes));
-      else
-        splitCall(
-          heap.memory,
-          'adam-update',
-          updateFns,
-          name,
-          (threads) =>
-            Array.from({ length: threads }, (_, t) => {
-              const [s, e] = splitRange(bytes, threads, t, 16);
-              return e > s ? at(s, e) : null;
-            }),
-          at(0, bytes),
-        );
+      splitCall(
+        heap.memory,
+        'adam-update',
+        updateFns,
+        name,
+        bytes,
+        (threads) =>
+          Array.from({ length: threads }, (_, t) => {
+            const [s, e] = splitRange(bytes, threads, t, 16);
+            return e > s ? at(s, e) : null;
+          }),
+        at(0, bytes),
+      );
     }
     if (n4 < n) {
       // The last n mod 4 floats in JS, on views of the heap.

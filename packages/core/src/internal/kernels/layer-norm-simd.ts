@@ -27,7 +27,7 @@ import {
   type Code,
   type FnDef,
 } from '../gemm/wasm-encoder.js';
-import { cachedModule, splitCall, splitRange, SPLIT_MIN_BYTES } from './simd-map.js';
+import { cachedModule, splitCall, splitRange } from './simd-map.js';
 
 // LayerNorm forward and backward as SIMD WebAssembly for the wasm backend (the JS loops of
 // ./layer-norm.ts are latency-bound on their row reductions): f32x4 lanes along each row of N floats (N a
@@ -199,13 +199,12 @@ export function layerNormForward(
   rows: number,
 ): void {
   const whole = [x!, w!, b!, y!, mean!, rstd!, rows];
-  if (rows * N * 4 < SPLIT_MIN_BYTES)
-    return layerNormSimd(memory, N, eps).forward(x!, w!, b!, y!, mean!, rstd!, rows);
   splitCall(
     memory,
     key(N, eps),
     fns(N, eps),
     'forward',
+    rows * N * 4,
     (threads) =>
       Array.from({ length: threads }, (_, t) => {
         const [r0, r1] = splitRange(rows, threads, t, 1);

@@ -116,21 +116,22 @@ export const SPLIT_MIN_BYTES = 1 << 18;
 
 /**
  * Calls `name` of the module `key` (built from `fns` on `memory`) on every thread of @ml's GEMM pool at
- * once, thread t with `parts[t]` (null: nothing for t), when that pool works in place on `memory`;
- * otherwise calls `whole` on this thread. The parts must cover disjoint outputs, so the result is that of
- * `whole` bit for bit.
+ * once, thread t with `parts[t]` (null: nothing for t), when that pool works in place on `memory` and
+ * the call touches at least {@link SPLIT_MIN_BYTES} (`bytes`); otherwise calls `whole` on this thread.
+ * The parts must cover disjoint outputs, so the result is that of `whole` bit for bit.
  */
 export function splitCall(
   memory: WebAssembly.Memory,
   key: string,
   fns: () => FnDef[],
   name: string,
+  bytes: number,
   parts: (threads: number) => (number[] | null)[],
   whole: number[],
 ): void {
   const m = compiled(memory, key, fns);
   const fn = (m.exports as Record<string, (...args: number[]) => void>)[name]!;
-  const pool = inPlacePool(memory);
+  const pool = bytes < SPLIT_MIN_BYTES ? null : inPlacePool(memory);
   if (pool === null) return fn(...whole);
   const index = m.names.indexOf(name);
   pool.calls(
@@ -169,12 +170,12 @@ export function runMap(
 ): void {
   const whole = [a, b, out, bytes];
   const from = (p: number, i: number, s: number) => (advance[i] ? p + s : p);
-  if (bytes < SPLIT_MIN_BYTES) return void simdMaps(memory, key, fns)[name]!(a, b, out, bytes);
   splitCall(
     memory,
     key,
     fns,
     name,
+    bytes,
     (threads) =>
       Array.from({ length: threads }, (_, t) => {
         const [s, e] = splitRange(bytes, threads, t, 16);

@@ -4,14 +4,13 @@ import {
   input,
   size,
   runStock,
-  simdOf,
   wasmBackend,
   type KernelArgs,
   type TensorInfo,
   type WasmKernel,
 } from './kernel-utils.js';
 import { SIMD_KERNELS, simdKernelFns } from '../wasm-simd.js';
-import { splitCall, splitRange, SPLIT_MIN_BYTES } from './simd-map.js';
+import { splitCall, splitRange } from './simd-map.js';
 
 // Sum and Mean over leading axes (bias and norm-weight gradients, batch-norm statistics) without the
 // stock kernels' transpose: one SIMD column sum.
@@ -29,21 +28,19 @@ function reduceLeading(args: KernelArgs, kernel: 'Sum' | 'Mean'): TensorInfo {
   const out = be.makeOutput(outShape, 'float32');
   // Split by groups of columns across threads when large: each column is still summed whole, in order.
   const [src, dst, groups] = [be.ptr(x), be.ptr(out), cols / 4];
-  const whole = [src, dst, rows, groups, 4 * cols];
-  if (4 * rows * cols < SPLIT_MIN_BYTES || groups < 2) simdOf(be).colSum(src, dst, rows, groups, 4 * cols);
-  else
-    splitCall(
-      be.memory(),
-      SIMD_KERNELS,
-      simdKernelFns,
-      'colSum',
-      (threads) =>
-        Array.from({ length: threads }, (_, t) => {
-          const [g0, g1] = splitRange(groups, threads, t, 1);
-          return g1 > g0 ? [src + 16 * g0, dst + 16 * g0, rows, g1 - g0, 4 * cols] : null;
-        }),
-      whole,
-    );
+  splitCall(
+    be.memory(),
+    SIMD_KERNELS,
+    simdKernelFns,
+    'colSum',
+    4 * rows * cols,
+    (threads) =>
+      Array.from({ length: threads }, (_, t) => {
+        const [g0, g1] = splitRange(groups, threads, t, 1);
+        return g1 > g0 ? [src + 16 * g0, dst + 16 * g0, rows, g1 - g0, 4 * cols] : null;
+      }),
+    [src, dst, rows, groups, 4 * cols],
+  );
   if (kernel === 'Mean') {
     const f = be.heapF32();
     const o = be.ptr(out) >> 2;
