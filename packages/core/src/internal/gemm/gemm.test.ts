@@ -287,14 +287,44 @@ describe('GemmPool', () => {
     const p = await GemmPool.create(2, gemmPath(), be);
     try {
       const packA = GEMM_FUNCTIONS.indexOf('packA');
-      // A source address past the end of the memory: the worker's packA traps.
+      // A source address past the end of the memory: packA traps. Two such parts; the calling thread
+      // takes one and (its `own`) sleeps instead, so the worker takes the other.
       const outOfBounds = { module: null, fn: packA, args: [0x7ffffff0, 0x7ffffff0, 4, 64, 256, 4] };
-      expect(() => p.calls([[], [outOfBounds]], () => {})).toThrow(
+      const sleep = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      expect(() => p.calls([[outOfBounds], [outOfBounds]], sleep)).toThrow(
         'GemmPool: a worker thread failed in its part of a round',
       );
       const c = CASES[0]!;
       expect(Array.from(ours(c, gemmPath(), p))).toEqual(Array.from(ours(c, gemmPath())));
     } finally {
+      await p.dispose();
+    }
+  });
+
+  test('runs every part of a round exactly once, whichever thread claims it, round after round', async () => {
+    const be = wasmBackend(tf.findBackend('wasm'));
+    const p = await GemmPool.create(3, gemmPath(), be);
+    const src = be.malloc(4 * 4096);
+    const dst = be.malloc(4 * 4096);
+    try {
+      const ex = gemmExports(be.memory());
+      const packA = GEMM_FUNCTIONS.indexOf('packA');
+      for (let round = 0; round < 300; round++) {
+        const parts = 1 + (round % 37);
+        const f32 = new Float32Array(be.memory().buffer);
+        for (let u = 0; u < parts; u++) f32.fill(round * 100 + u, src / 4 + 4 * u, src / 4 + 4 * u + 4);
+        f32.fill(-1, dst / 4, dst / 4 + 4 * parts);
+        // Part u copies a 4×1 column (packA, one row block of k = 1) from slot u of src to slot u of dst.
+        const calls = Array.from({ length: parts }, (_, u) => [
+          { module: null, fn: packA, args: [src + 16 * u, dst + 16 * u, 4, 1, 4, 4] },
+        ]);
+        p.calls(calls, (c) => ex.packA(...(c.args as [number, number, number, number, number, number])));
+        const out = new Float32Array(be.memory().buffer, dst, 4 * parts);
+        expect(Array.from(out)).toEqual(Array.from({ length: 4 * parts }, (_, i) => round * 100 + (i >> 2)));
+      }
+    } finally {
+      be.free(src);
+      be.free(dst);
       await p.dispose();
     }
   });

@@ -22,30 +22,50 @@ import { gemmExports, nodeBuiltin, SHARED_MAX_PAGES } from './probe.js';
 // Where the tensors' heap is a shared memory (tfjs' binary made shared, ../shared-heap.ts) the workers
 // instantiate the GEMM on it and work on tensors in place; otherwise a product's operands are copied into
 // the pool's own shared memory and C is copied back.
-// A round has two phases. First every thread packs its share of the operands (row blocks of each
-// distinct A, column panels of each distinct B); a barrier; then every thread computes its share of C:
-// whole row blocks (or, for a product with fewer row blocks than column panels, whole column panels),
-// starting from the bias where there is one and copying a padded C out. Rows are computed whole (never a
-// split of k), so any thread count gives the same bits. A round can instead be a list of calls per thread
-// to any wasm module @ml emits (other kernels split by disjoint parts of their output; ../kernels/simd-map
-// splitCall). Workers block in Atomics.wait between rounds (after a short spin: products come in bursts),
-// are unref'd (they never keep a process alive) and are terminated by dispose().
+// A round is a list of units of work that every thread, the calling one included, claims one at a time
+// (an atomic counter) until none is left; the caller then waits only for units already claimed. A worker
+// that wakes late, or that the OS or another thread keeps off a core, so takes fewer units instead of
+// holding the round up (a 2-core machine running V8's own helper threads does that often). A product's
+// round has two phases: units that pack the operands (shares of the row blocks of each distinct A and
+// the column panels of each distinct B), then, once every packing unit is done, units that compute C:
+// runs of whole row blocks (or, for a product with fewer row blocks than column panels, runs of whole
+// column panels), starting from the bias where there is one and copying a padded C out. Rows are computed
+// whole (never a split of k), so whichever thread computes a unit, the bits are the same. A round can
+// instead be a list of parts, each a list of calls to any wasm module @ml emits (other kernels split by
+// disjoint parts of their output; ../kernels/simd-map splitCall). Workers block in Atomics.wait between
+// rounds (after a short spin: products come in bursts), are unref'd (they never keep a process alive) and
+// are terminated by dispose().
 
 // Control words (Int32 indices) at the start of the pool's control block.
 const GEN = 0; // bumped by the caller to start a round
-const REMAINING = 1; // workers still busy in this round
-const TASKS = 2; // byte address of the packing task table
+/**
+ * The next unit to claim, tagged with the round: (GEN mod 2^TAG_BITS) << UNIT_BITS | unit. A thread that
+ * read an older round's GEN cannot claim a unit of a newer one (the tag would repeat only after 2^20
+ * rounds, all within one thread's single stall between two instructions).
+ */
+const CLAIM = 1;
+const TABLE = 2; // byte address of the unit table: [from, to) of each unit's items, 2 ints per unit
 const STOP = 3; // 1 = workers exit
-const PACKED = 4; // threads done packing in this round (the barrier)
-const JOBS = 5; // byte address of the compute job table
-const MODE = 6; // what a round runs: ROUND_GEMM, or ROUND_CALLS (a list of function calls per thread)
+const DONE = 4; // units finished in this round
+const UNITS = 5; // units in this round
+const MODE = 6; // what a round runs: ROUND_GEMM, or ROUND_CALLS (parts of function calls)
 const ROUND_GEMM = 0;
 const ROUND_CALLS = 1;
-const FAILED = 7; // set by a worker whose part of a round threw
+const FAILED = 7; // set by a worker whose unit threw
+const PACK_UNITS = 8; // ROUND_GEMM: units [0, PACK_UNITS) pack, the rest compute once all of those are done
+const TASKS = 9; // ROUND_GEMM: byte address of the packing task table
+const JOBS = 10; // byte address of the compute job table, or of the calls of a ROUND_CALLS round
+const UNIT_BITS = 12;
+const UNIT_MASK = (1 << UNIT_BITS) - 1;
+const TAG_MASK = (1 << (32 - UNIT_BITS)) - 1;
+/** Most units in a round (UNIT_MASK itself marks a round being set up: nothing to claim). */
+const MAX_UNITS = UNIT_MASK - 1;
+/** Compute units per thread of a product: enough that a late thread's share is taken by the others. */
+const COMPUTE_UNITS_PER_THREAD = 4;
+/** Packing shares of each operand per thread. */
+const PACK_UNITS_PER_THREAD = 2;
 /** Most threads a pool runs (callers cap lower). */
 export const MAX_THREADS = 64;
-const STARTS = 8; // STARTS + t: first job of thread t (STARTS + threads: the end)
-const TASK_STARTS = STARTS + MAX_THREADS + 1; // likewise for packing tasks
 /** Bytes of the control block. */
 const CONTROL_BYTES = 1024;
 /**
@@ -70,9 +90,9 @@ const PACK_B = 3;
  */
 const JOB_INTS = 16;
 /**
- * A ROUND_CALLS round: thread t makes the calls at ints [STARTS + t, STARTS + t + 1) of the table at JOBS,
- * each: module id (0: the GEMM module itself), byte address and length of the module's bytes in the
- * memory, the export's index, the argument count, then the i32 arguments.
+ * A ROUND_CALLS round: unit u makes the calls at ints [from, to) of the table at JOBS, each: module id (0:
+ * the GEMM module itself), byte address and length of the module's bytes in the memory, the export's
+ * index, the argument count, then the i32 arguments.
  */
 const CALL_HEADER = 5;
 /** Most arguments of a function a pool thread calls. */
@@ -122,8 +142,8 @@ export interface Heap {
   free(ptr: number): void;
 }
 
-// One round for thread `index`: its packing tasks, the barrier, its compute jobs. Plain JavaScript
-// shared by the worker text below and (through the same text's semantics) GemmPool.work: keep in step.
+// A thread's side of a round: claiming units, packing, computing. Plain JavaScript shared by the worker
+// text below and (through the same text's semantics) GemmPool's calling-thread code: keep in step.
 const WORKER_SOURCE = `
 const spinWait = (ctrl, i, until) => {
   let since = -1;
@@ -135,6 +155,18 @@ const spinWait = (ctrl, i, until) => {
     if (since < 0) since = now;
     else if (now - since > ${SPIN_MS}) Atomics.wait(ctrl, i, v);
   }
+};
+const claim = (ctrl, tag) => {
+  for (;;) {
+    const w = Atomics.load(ctrl, ${CLAIM});
+    const u = w & ${UNIT_MASK};
+    if (w >>> ${UNIT_BITS} !== tag || u >= Atomics.load(ctrl, ${UNITS})) return -1;
+    if (Atomics.compareExchange(ctrl, ${CLAIM}, w, w + 1) === w) return u;
+  }
+};
+const unitDone = (ctrl) => {
+  const done = Atomics.add(ctrl, ${DONE}, 1) + 1;
+  if (done === ctrl[${PACK_UNITS}] || done === ctrl[${UNITS}]) Atomics.notify(ctrl, ${DONE});
 };
 const pack = (ex, i32, q) => {
   const [kind, src, dst, size, k, x, y, b0, b1] = i32.subarray(q, q + 9);
@@ -149,56 +181,55 @@ const pack = (ex, i32, q) => {
     else ex.packAGather(src, dst + 4 * i * k, Math.min(${MR}, size - i), k, x + 4 * i, y);
   }
 };
-const arrive = (ctrl, threads) => {
-  if (Atomics.add(ctrl, ${PACKED}, 1) === threads - 1) Atomics.notify(ctrl, ${PACKED});
-};
-const round = (ex, memory, ctrl, index, threads, state) => {
-  const i32 = new Int32Array(memory.buffer);
-  const f32 = new Float32Array(memory.buffer);
-  const tasks = Atomics.load(ctrl, ${TASKS}) >> 2;
-  for (let t = ctrl[${TASK_STARTS} + index]; t < ctrl[${TASK_STARTS} + index + 1]; t++)
-    pack(ex, i32, tasks + t * ${TASK_INTS});
-  state.arrived = true;
-  arrive(ctrl, threads);
-  spinWait(ctrl, ${PACKED}, (v) => v === threads);
-  const jobs = ctrl[${JOBS}] >> 2;
-  for (let j = ctrl[${STARTS} + index]; j < ctrl[${STARTS} + index + 1]; j++) {
-    const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = i32.subarray(jobs + j * ${JOB_INTS}, jobs + j * ${JOB_INTS} + 14);
-    const c0 = pn0 * ${NR};
-    const c1 = Math.min(pn1 * ${NR}, n);
-    if (bias !== 0) {
-      const row = f32.subarray((bias >> 2) + c0, (bias >> 2) + c1);
-      for (let r = rb0 * ${MR}; r < rb1 * ${MR}; r++) f32.set(row, (pc >> 2) + r * ldc + c0);
-    }
-    const panelBytes = k * ${NR * 4};
-    for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
-      const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
-      for (let kb = 0; kb < k; kb += ${KC}) {
-        const kc = Math.min(${KC}, k - kb);
-        const b = pb + jb * panelBytes + kb * ${NR * 4};
-        for (let rb = rb0; rb < rb1; rb++)
-          ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || bias !== 0 ? 1 : 0);
-      }
-    }
-    if (dst !== 0)
-      for (let r = rb0 * ${MR}; r < Math.min(rb1 * ${MR}, m); r++) {
-        const from = (pc >> 2) + r * ldc;
-        f32.copyWithin((dst >> 2) + r * ldd + c0, from + c0, from + c1);
-      }
+const compute = (ex, i32, f32, q) => {
+  const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = i32.subarray(q, q + 14);
+  const c0 = pn0 * ${NR};
+  const c1 = Math.min(pn1 * ${NR}, n);
+  if (bias !== 0) {
+    const row = f32.subarray((bias >> 2) + c0, (bias >> 2) + c1);
+    for (let r = rb0 * ${MR}; r < rb1 * ${MR}; r++) f32.set(row, (pc >> 2) + r * ldc + c0);
   }
+  const panelBytes = k * ${NR * 4};
+  for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
+    const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
+    for (let kb = 0; kb < k; kb += ${KC}) {
+      const kc = Math.min(${KC}, k - kb);
+      const b = pb + jb * panelBytes + kb * ${NR * 4};
+      for (let rb = rb0; rb < rb1; rb++)
+        ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || bias !== 0 ? 1 : 0);
+    }
+  }
+  if (dst !== 0)
+    for (let r = rb0 * ${MR}; r < Math.min(rb1 * ${MR}, m); r++) {
+      const from = (pc >> 2) + r * ldc;
+      f32.copyWithin((dst >> 2) + r * ldd + c0, from + c0, from + c1);
+    }
+};
+const gemmUnit = (ex, memory, ctrl, u) => {
+  const i32 = new Int32Array(memory.buffer);
+  const [from, to] = i32.subarray((ctrl[${TABLE}] >> 2) + 2 * u, (ctrl[${TABLE}] >> 2) + 2 * u + 2);
+  const packUnits = ctrl[${PACK_UNITS}];
+  if (u < packUnits) {
+    for (let t = from; t < to; t++) pack(ex, i32, (ctrl[${TASKS}] >> 2) + t * ${TASK_INTS});
+    return;
+  }
+  spinWait(ctrl, ${DONE}, (v) => v >= packUnits);
+  const f32 = new Float32Array(memory.buffer);
+  for (let j = from; j < to; j++) compute(ex, i32, f32, (ctrl[${JOBS}] >> 2) + j * ${JOB_INTS});
 };
 `;
 
-// The worker: instantiates the GEMM module on the shared memory, says 'ready', then runs a round every
-// time GEN moves: a product's share, or one call of a function of another module @ml emitted (compiled
-// from its bytes in the memory on first use). Plain JavaScript (no imports) so the same text runs as a
-// Node eval worker or a Blob worker.
+// The worker: instantiates the GEMM module on the shared memory, says 'ready', then, every time GEN
+// moves, claims units of the round until none is left: a product's, or parts of calls of functions of
+// another module @ml emitted (compiled from its bytes in the memory on first use). Plain JavaScript (no
+// imports) so the same text runs as a Node eval worker or a Blob worker.
 const WORKER_MAIN = `${WORKER_SOURCE}
 const modules = new Map();
-const calls = (memory, ctrl, index) => {
+const callsUnit = (memory, ctrl, u) => {
   const i32 = new Int32Array(memory.buffer);
   const base = ctrl[${JOBS}] >> 2;
-  for (let q = base + ctrl[${STARTS} + index]; q < base + ctrl[${STARTS} + index + 1]; ) {
+  const [from, to] = i32.subarray((ctrl[${TABLE}] >> 2) + 2 * u, (ctrl[${TABLE}] >> 2) + 2 * u + 2);
+  for (let q = base + from; q < base + to; ) {
     const [id, ptr, len, fn, nargs] = i32.subarray(q, q + ${CALL_HEADER});
     let fns = modules.get(id);
     if (fns === undefined) {
@@ -224,17 +255,18 @@ const start = (data, post) => {
     spinWait(ctrl, ${GEN}, (v) => v !== gen);
     gen = Atomics.load(ctrl, ${GEN});
     if (Atomics.load(ctrl, ${STOP}) === 1) return;
-    // A part that throws (a trap) marks the round failed; the thread still reaches the barrier and
-    // reports done, so the caller never waits forever and throws instead.
-    const state = { arrived: false };
-    try {
-      if (ctrl[${MODE}] === ${ROUND_CALLS}) calls(data.memory, ctrl, data.index);
-      else round(ex, data.memory, ctrl, data.index, data.threads, state);
-    } catch {
-      Atomics.store(ctrl, ${FAILED}, 1);
-      if (ctrl[${MODE}] === ${ROUND_GEMM} && !state.arrived) arrive(ctrl, data.threads);
+    const tag = gen & ${TAG_MASK};
+    for (let u = claim(ctrl, tag); u >= 0; u = claim(ctrl, tag)) {
+      // A unit that throws (a trap) marks the round failed; it still counts as done, so the caller never
+      // waits forever and throws instead.
+      try {
+        if (ctrl[${MODE}] === ${ROUND_CALLS}) callsUnit(data.memory, ctrl, u);
+        else gemmUnit(ex, data.memory, ctrl, u);
+      } catch {
+        Atomics.store(ctrl, ${FAILED}, 1);
+      }
+      unitDone(ctrl);
     }
-    if (Atomics.sub(ctrl, ${REMAINING}, 1) === 1) Atomics.notify(ctrl, ${REMAINING});
   }
 };
 if (typeof require === 'function') {
@@ -272,8 +304,6 @@ async function startWorker(data: {
   bytes: Uint8Array;
   memory: WebAssembly.Memory;
   ctrl: number;
-  index: number;
-  threads: number;
 }): Promise<AnyWorker> {
   const wt = nodeBuiltin<NodeWorkerThreads>('node:worker_threads');
   if (wt !== undefined) {
@@ -299,24 +329,24 @@ async function startWorker(data: {
   }
 }
 
-/** Packing tasks (TASK_INTS each) and compute jobs (JOB_INTS each) of one round, and their cost. */
+/** Packing tasks (TASK_INTS each) and compute jobs (JOB_INTS each) of one round, grouped in units. */
 interface Plan {
   tasks: number[][];
-  /** Thread t packs tasks [taskStarts[t], taskStarts[t + 1]). */
-  taskStarts: number[];
+  /** Packing unit u packs tasks [packUnits[u], packUnits[u + 1]). */
+  packUnits: number[];
   jobs: number[][];
-  /** Thread t computes jobs [jobStarts[t], jobStarts[t + 1]). */
-  jobStarts: number[];
+  /** Compute unit u computes jobs [computeUnits[u], computeUnits[u + 1]). */
+  computeUnits: number[];
 }
 
-/** Splits items of the given costs into `threads` contiguous runs of about equal cost: run starts. */
-function evenRuns(cost: number[], threads: number): number[] {
+/** Splits items of the given costs into `runs` contiguous runs of about equal cost: run starts. */
+function evenRuns(cost: number[], runs: number): number[] {
   const total = cost.reduce((s, c) => s + c, 0);
   const starts = [0];
   let acc = 0;
   let i = 0;
-  for (let t = 1; t < threads; t++) {
-    const goal = (total * t) / threads;
+  for (let t = 1; t < runs; t++) {
+    const goal = (total * t) / runs;
     while (i < cost.length && acc + cost[i]! / 2 <= goal) acc += cost[i++]!;
     starts.push(i);
   }
@@ -358,7 +388,7 @@ export class GemmPool {
     const workers: AnyWorker[] = [];
     try {
       for (let i = 1; i < threads; i++)
-        workers.push(await startWorker({ bytes, memory, ctrl: ctrlPtr, index: i, threads }));
+        workers.push(await startWorker({ bytes, memory, ctrl: ctrlPtr }));
     } catch (e) {
       for (const w of workers) await w.terminate();
       if (inPlace) heap.free(ctrlPtr);
@@ -454,25 +484,25 @@ export class GemmPool {
   private plan(mem: GemmMemory, p: BatchProduct): Plan {
     const { m, n, k } = p;
     const batches = p.aOffsets.length;
-    const plan: Plan = { tasks: [], taskStarts: [], jobs: [], jobStarts: [] };
+    const plan: Plan = { tasks: [], packUnits: [0], jobs: [], computeUnits: [0] };
     const rows = rowPacking(mem, p.a, m, k);
     const kindA = rows.kind === 'strided' ? PACK_A : PACK_A_GATHER;
-    // Many distinct operands (a batch): whole operands, in runs of about equal cost per thread. Few (a
-    // single product): thread t packs the t-th share of the blocks of each.
-    const whole = new Set(p.aOffsets).size + new Set(p.bOffsets).size >= 4 * this.threads;
-    const perThread: number[][][] = Array.from({ length: this.threads }, () => []);
-    const wholeTasks: number[][] = [];
+    // Many distinct operands (a batch): whole operands, in runs of about equal cost. Few (a single
+    // product): packing unit s packs the s-th share of the blocks of each.
+    const shares = PACK_UNITS_PER_THREAD * this.threads;
+    const whole = new Set(p.aOffsets).size + new Set(p.bOffsets).size >= 2 * shares;
+    const shareTasks: number[][][] = Array.from({ length: shares }, () => []);
     const wholeCost: number[] = [];
     const addTasks = (task: number[], blocks: number, blockCost: number): void => {
       if (whole) {
-        wholeTasks.push([...task, 0, blocks]);
+        plan.tasks.push([...task, 0, blocks]);
         wholeCost.push(blocks * blockCost);
         return;
       }
-      for (let t = 0; t < this.threads; t++) {
-        const b0 = Math.floor((blocks * t) / this.threads);
-        const b1 = Math.floor((blocks * (t + 1)) / this.threads);
-        if (b1 > b0) perThread[t]!.push([...task, b0, b1]);
+      for (let s = 0; s < shares; s++) {
+        const b0 = Math.floor((blocks * s) / shares);
+        const b1 = Math.floor((blocks * (s + 1)) / shares);
+        if (b1 > b0) shareTasks[s]!.push([...task, b0, b1]);
       }
     };
     const packedA = new Map<number, number>();
@@ -501,36 +531,34 @@ export class GemmPool {
         fit ? { pa, pb, pc: out, dst: 0 } : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out },
       );
     }
-    if (whole) {
-      const runs = evenRuns(wholeCost, this.threads);
-      for (let t = 0; t < this.threads; t++) perThread[t] = wholeTasks.slice(runs[t], runs[t + 1]);
-    }
-    for (const list of perThread) {
-      plan.taskStarts.push(plan.tasks.length);
-      plan.tasks.push(...list);
-    }
-    plan.taskStarts.push(plan.tasks.length);
+    if (whole) plan.packUnits = evenRuns(wholeCost, shares);
+    else
+      for (const list of shareTasks) {
+        if (list.length === 0) continue;
+        plan.tasks.push(...list);
+        plan.packUnits.push(plan.tasks.length);
+      }
     const ldc = fit ? n : ldp;
     const job = (q: (typeof products)[number], rb0: number, rb1: number, pn0: number, pn1: number): void => {
       plan.jobs.push([q.pa, q.pb, q.pc, ldc, n, k, rb0, rb1, pn0, pn1, p.bias ?? 0, q.dst, n, m]);
     };
+    const target = COMPUTE_UNITS_PER_THREAD * this.threads;
     if (batches === 1 && rowBlocks(m) < panels(n)) {
-      // Few rows, many columns: split by columns (each thread then reads only its part of B).
+      // Few rows, many columns: split by columns (each unit then reads only its part of B).
       const np = panels(n);
-      for (let t = 0; t < this.threads; t++) {
-        plan.jobStarts.push(plan.jobs.length);
-        const pn0 = Math.floor((np * t) / this.threads);
-        const pn1 = Math.floor((np * (t + 1)) / this.threads);
-        if (pn1 > pn0) job(products[0]!, 0, rowBlocks(m), pn0, pn1);
+      const units = Math.min(np, target);
+      for (let u = 0; u < units; u++) {
+        job(products[0]!, 0, rowBlocks(m), Math.floor((np * u) / units), Math.floor((np * (u + 1)) / units));
+        plan.computeUnits.push(plan.jobs.length);
       }
     } else {
       // Row blocks of all products in order, cut into runs of whole blocks.
       const per = rowBlocks(m);
       const total = per * batches;
-      for (let t = 0; t < this.threads; t++) {
-        plan.jobStarts.push(plan.jobs.length);
-        let r = Math.floor((total * t) / this.threads);
-        const end = Math.floor((total * (t + 1)) / this.threads);
+      const units = Math.min(total, target);
+      for (let u = 0; u < units; u++) {
+        let r = Math.floor((total * u) / units);
+        const end = Math.floor((total * (u + 1)) / units);
         while (r < end) {
           const q = Math.floor(r / per);
           const rb0 = r - q * per;
@@ -538,71 +566,90 @@ export class GemmPool {
           job(products[q]!, rb0, rb1, 0, panels(n));
           r += rb1 - rb0;
         }
+        plan.computeUnits.push(plan.jobs.length);
       }
     }
-    plan.jobStarts.push(plan.jobs.length);
     return plan;
   }
 
   private dispatch(mem: GemmMemory, plan: Plan): void {
+    const packUnits = plan.packUnits.length - 1;
+    const units = packUnits + plan.computeUnits.length - 1;
+    const table = mem.malloc(2 * units * 4);
     const tasks = mem.malloc(plan.tasks.length * TASK_INTS * 4);
     const jobs = mem.malloc(plan.jobs.length * JOB_INTS * 4);
     const i32 = new Int32Array(this.memory.buffer);
     plan.tasks.forEach((t, i) => i32.set(t, tasks / 4 + i * TASK_INTS));
     plan.jobs.forEach((j, i) => i32.set(j, jobs / 4 + i * JOB_INTS));
-    for (let t = 0; t <= this.threads; t++) {
-      this.ctrl[TASK_STARTS + t] = plan.taskStarts[t]!;
-      this.ctrl[STARTS + t] = plan.jobStarts[t]!;
-    }
-    this.ctrl[TASKS] = tasks;
-    this.ctrl[JOBS] = jobs;
-    this.ctrl[MODE] = ROUND_GEMM;
-    Atomics.store(this.ctrl, PACKED, 0);
-    Atomics.store(this.ctrl, REMAINING, this.threads - 1);
-    Atomics.add(this.ctrl, GEN, 1);
-    Atomics.notify(this.ctrl, GEN);
-    const state = { arrived: false };
-    this.finish(() => this.work(gemmExports(this.memory, this.path), state), state);
+    const bounds = (starts: number[]) => starts.slice(1).flatMap((to, u) => [starts[u]!, to]);
+    i32.set([...bounds(plan.packUnits), ...bounds(plan.computeUnits)], table / 4);
+    const ex = gemmExports(this.memory, this.path);
+    this.round({ mode: ROUND_GEMM, table, units, packUnits, tasks, jobs }, (u) => this.gemmUnit(ex, u));
   }
 
   /**
-   * Runs the calling thread's part of a round, then waits for the workers. If the part throws, the
-   * thread still reaches the barrier (when it has not) and waits; the error is rethrown after, or an
-   * error for a worker whose part threw.
+   * Runs a round: publishes it, claims and runs units here (`run`) alongside the workers until none is
+   * left, then waits for the units the workers claimed. A unit that throws here is rethrown after the
+   * round; one that throws on a worker makes the round throw.
    */
-  private finish(part: () => void, state: { arrived: boolean }): void {
-    let failure: Error | null = null;
-    try {
-      part();
-    } catch (e) {
-      failure = e instanceof Error ? e : new Error(String(e));
-      if (!state.arrived && Atomics.add(this.ctrl, PACKED, 1) === this.threads - 1)
-        Atomics.notify(this.ctrl, PACKED);
+  private round(
+    r: { mode: number; table: number; units: number; packUnits: number; tasks: number; jobs: number },
+    run: (u: number) => void,
+  ): void {
+    if (r.units > MAX_UNITS) throw new Error(`GemmPool: ${r.units} units in a round (at most ${MAX_UNITS})`);
+    const ctrl = this.ctrl;
+    const gen = (ctrl[GEN]! + 1) | 0;
+    const tag = gen & TAG_MASK;
+    // Close claiming under the new tag before the round's words change: a thread still in the last
+    // round, holding its words, can then claim nothing.
+    Atomics.store(ctrl, CLAIM, (tag << UNIT_BITS) | UNIT_MASK);
+    Atomics.store(ctrl, MODE, r.mode);
+    Atomics.store(ctrl, TABLE, r.table);
+    Atomics.store(ctrl, UNITS, r.units);
+    Atomics.store(ctrl, PACK_UNITS, r.packUnits);
+    Atomics.store(ctrl, TASKS, r.tasks);
+    Atomics.store(ctrl, JOBS, r.jobs);
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, FAILED, 0);
+    Atomics.store(ctrl, CLAIM, tag << UNIT_BITS);
+    Atomics.store(ctrl, GEN, gen);
+    Atomics.notify(ctrl, GEN);
+    let failure: unknown = null;
+    for (let u = claim(ctrl, tag); u >= 0; u = claim(ctrl, tag)) {
+      try {
+        run(u);
+      } catch (e) {
+        failure ??= e;
+      }
+      unitDone(ctrl);
     }
-    spinWait(this.ctrl, REMAINING, (v) => v === 0);
-    if (failure !== null) throw failure;
-    if (Atomics.exchange(this.ctrl, FAILED, 0) === 1)
+    spinWait(ctrl, DONE, (v) => v === r.units);
+    if (failure !== null) throw failure instanceof Error ? failure : new Error(String(failure));
+    if (Atomics.exchange(ctrl, FAILED, 0) === 1)
       throw new Error('GemmPool: a worker thread failed in its part of a round (a trap in @ml wasm code)');
   }
 
-  /** The calling thread's part of a round (index 0): what the workers' `round` does, in TypeScript. */
-  private work(ex: GemmExports, state: { arrived: boolean }): void {
+  /** Runs unit `u` of a product's round here: what the workers' `gemmUnit` does, in TypeScript. */
+  private gemmUnit(ex: GemmExports, u: number): void {
     const ctrl = this.ctrl;
     const i32 = new Int32Array(this.memory.buffer);
-    const f32 = new Float32Array(this.memory.buffer);
-    const tasks = ctrl[TASKS]! >> 2;
-    for (let t = ctrl[TASK_STARTS]!; t < ctrl[TASK_STARTS + 1]!; t++) {
-      const q = tasks + t * TASK_INTS;
-      const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
-      if (kind === PACK_B) packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
-      else
-        packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
+    const [from, to] = unitRange(i32, ctrl, u);
+    const packUnits = ctrl[PACK_UNITS]!;
+    if (u < packUnits) {
+      const tasks = ctrl[TASKS]! >> 2;
+      for (let t = from; t < to; t++) {
+        const q = tasks + t * TASK_INTS;
+        const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
+        if (kind === PACK_B) packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
+        else
+          packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
+      }
+      return;
     }
-    state.arrived = true;
-    if (Atomics.add(ctrl, PACKED, 1) === this.threads - 1) Atomics.notify(ctrl, PACKED);
-    else spinWait(ctrl, PACKED, (v) => v === this.threads);
+    spinWait(ctrl, DONE, (v) => v >= packUnits);
+    const f32 = new Float32Array(this.memory.buffer);
     const jobs = ctrl[JOBS]! >> 2;
-    for (let j = ctrl[STARTS]!; j < ctrl[STARTS + 1]!; j++) {
+    for (let j = from; j < to; j++) {
       const q = jobs + j * JOB_INTS;
       const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = Array.from(
         i32.subarray(q, q + 14),
@@ -629,41 +676,36 @@ export class GemmPool {
   private readonly modules = new Map<Uint8Array, { id: number; ptr: number }>();
 
   /**
-   * Makes the calls `lists[t]` on thread t, all threads at once; the calling thread makes `lists[0]`
-   * through `own` (with its own instances of the same modules). Only on a pool computing in place: the
-   * arguments are addresses in the heap.
+   * Makes the calls of every part in `parts`, each part on whichever thread claims it first (a part's
+   * calls run in order on one thread; parts run at once and must not depend on each other). The calling
+   * thread makes its parts' calls through `own` (with its own instances of the same modules). Only on a
+   * pool computing in place: the arguments are addresses in the heap.
    */
-  calls(lists: PoolCall[][], own: (c: PoolCall) => void): void {
+  calls(parts: PoolCall[][], own: (c: PoolCall) => void): void {
     if (this.disposed) throw new Error('GemmPool: used after dispose()');
     this.callRounds++;
     if (this.heap === null) throw new Error('GemmPool.calls: only a pool computing in place calls functions');
+    const used = parts.filter((list) => list.length > 0);
     const ints: number[] = [];
-    const starts: number[] = [];
-    for (let t = 0; t < this.threads; t++) {
-      starts.push(ints.length);
-      if (t === 0) continue;
-      for (const c of lists[t] ?? []) {
+    const bounds: number[] = [];
+    for (const list of used) {
+      bounds.push(ints.length);
+      for (const c of list) {
         if (c.args.length > MAX_CALL_ARGS) throw new Error(`GemmPool.calls: ${c.args.length} arguments`);
         const m = c.module === null ? { id: 0, ptr: 0 } : this.registered(c.module);
         ints.push(m.id, m.ptr, c.module?.length ?? 0, c.fn, c.args.length, ...c.args);
       }
+      bounds.push(ints.length);
     }
-    starts.push(ints.length);
-    const table = this.heap.malloc(Math.max(1, ints.length) * 4);
+    const table = this.heap.malloc(Math.max(1, bounds.length + ints.length) * 4);
     try {
-      new Int32Array(this.memory.buffer).set(ints, table / 4);
-      for (let t = 0; t <= this.threads; t++) this.ctrl[STARTS + t] = starts[t]!;
-      this.ctrl[JOBS] = table;
-      this.ctrl[MODE] = ROUND_CALLS;
-      Atomics.store(this.ctrl, REMAINING, this.threads - 1);
-      Atomics.add(this.ctrl, GEN, 1);
-      Atomics.notify(this.ctrl, GEN);
-      this.finish(
-        () => {
-          for (const c of lists[0] ?? []) own(c);
-        },
-        { arrived: true },
-      );
+      const i32 = new Int32Array(this.memory.buffer);
+      i32.set(bounds, table / 4);
+      i32.set(ints, table / 4 + bounds.length);
+      const jobs = table + 4 * bounds.length;
+      this.round({ mode: ROUND_CALLS, table, units: used.length, packUnits: 0, tasks: 0, jobs }, (u) => {
+        for (const c of used[u]!) own(c);
+      });
     } finally {
       this.heap.free(table);
     }
@@ -693,6 +735,28 @@ export class GemmPool {
       for (const m of this.modules.values()) this.heap.free(m.ptr);
     }
   }
+}
+
+/** Claims the next unit of the round tagged `tag`: its index, or −1 when none is left (or the round is over). */
+function claim(ctrl: Int32Array, tag: number): number {
+  for (;;) {
+    const w = Atomics.load(ctrl, CLAIM);
+    const u = w & UNIT_MASK;
+    if (w >>> UNIT_BITS !== tag || u >= Atomics.load(ctrl, UNITS)) return -1;
+    if (Atomics.compareExchange(ctrl, CLAIM, w, w + 1) === w) return u;
+  }
+}
+
+/** Counts a unit done, waking threads that wait for the packing units or for the whole round. */
+function unitDone(ctrl: Int32Array): void {
+  const done = Atomics.add(ctrl, DONE, 1) + 1;
+  if (done === ctrl[PACK_UNITS] || done === ctrl[UNITS]) Atomics.notify(ctrl, DONE);
+}
+
+/** [from, to) of unit `u`'s items in the round's unit table. */
+function unitRange(i32: Int32Array, ctrl: Int32Array, u: number): [number, number] {
+  const q = (ctrl[TABLE]! >> 2) + 2 * u;
+  return [i32[q]!, i32[q + 1]!];
 }
 
 /** Waits until `until(ctrl[i])`: spins for SPIN_MS, then blocks in Atomics.wait. */

@@ -48,21 +48,26 @@ export const lstmDims = (xpShape: readonly number[]): LstmDims => ({
 /** Per-step multiply-adds from which a sequence's steps are split across threads by batch rows. */
 export const LSTM_SPLIT_MIN_MACS = 1 << 20;
 
+/** Parts of the batch per thread when a sequence is split (more parts than threads: a late thread takes fewer). */
+const LSTM_PARTS_PER_THREAD = 2;
+
 /**
- * Batch rows [r0, r1) of each thread when a step of B rows (k·n multiply-adds each) is split across the
- * pool working in place on `memory`, in whole tiles of rows; null when it is not. Every row of a sequence
- * depends only on the same row of the previous step, so each thread runs its rows' steps alone.
+ * Batch rows [r0, r1) of each part when the steps of B rows (k·n multiply-adds each) are split across the
+ * pool working in place on `memory`, in whole tiles of rows; null when they are not. Every row of a
+ * sequence depends only on the same row of the previous step, so a part runs all the steps of its rows
+ * alone: one round of the pool per sequence.
  */
 function rowParts(memory: WebAssembly.Memory, B: number, k: number, n: number): [number, number][] | null {
   const pool = inPlacePool(memory);
   if (pool === null || B * k * n < LSTM_SPLIT_MIN_MACS || rowBlocks(B) < pool.threads) return null;
-  return Array.from({ length: pool.threads }, (_, t) => {
-    const [b0, b1] = [t, t + 1].map((u) => Math.floor((rowBlocks(B) * u) / pool.threads) * MR);
+  const parts = Math.min(rowBlocks(B), LSTM_PARTS_PER_THREAD * pool.threads);
+  return Array.from({ length: parts }, (_, u) => {
+    const [b0, b1] = [u, u + 1].map((v) => Math.floor((rowBlocks(B) * v) / parts) * MR);
     return [b0!, Math.min(b1!, B)];
   });
 }
 
-/** Runs each thread's calls of one step (`calls(r0, r1)` for its rows) on the pool. */
+/** Runs the parts of a sequence (`calls(r0, r1)`: all the steps of rows [r0, r1)) at once on the pool. */
 function runParts(
   memory: WebAssembly.Memory,
   parts: [number, number][],
@@ -146,23 +151,27 @@ export const lstmSequenceKernel: JsKernel<Record<string, never>> = {
     const cBase = 4 * T * B * H; // byte offset of c_1 in states
     const parts = rowParts(heap.memory, B, H, G);
     if (parts !== null) {
-      for (let t = 0; t < T; t++) {
-        const hPrev = t === 0 ? h0! : states! + 4 * (t - 1) * B * H;
-        const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
-        runParts(heap.memory, parts, (r0, r1) => [
-          ...z.calls(hPrev, H, r0, r1),
-          cellsCall(heap.memory, H, 'forward', [
-            z.c + 4 * r0 * z.ldc,
-            xp! + 4 * (t * B + r0) * G,
-            cPrev + 4 * r0 * H,
-            gates! + 4 * (t * B + r0) * G,
-            states! + cBase + 4 * (t * B + r0) * H,
-            tanhC! + 4 * (t * B + r0) * H,
-            states! + 4 * (t * B + r0) * H,
-            r1 - r0,
-          ]),
-        ]);
-      }
+      runParts(heap.memory, parts, (r0, r1) => {
+        const calls: PoolCall[] = [];
+        for (let t = 0; t < T; t++) {
+          const hPrev = t === 0 ? h0! : states! + 4 * (t - 1) * B * H;
+          const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
+          calls.push(...z.calls(hPrev, H, r0, r1));
+          calls.push(
+            cellsCall(heap.memory, H, 'forward', [
+              z.c + 4 * r0 * z.ldc,
+              xp! + 4 * (t * B + r0) * G,
+              cPrev + 4 * r0 * H,
+              gates! + 4 * (t * B + r0) * G,
+              states! + cBase + 4 * (t * B + r0) * H,
+              tanhC! + 4 * (t * B + r0) * H,
+              states! + 4 * (t * B + r0) * H,
+              r1 - r0,
+            ]),
+          );
+        }
+        return calls;
+      });
       return true;
     }
     lstmForward(
@@ -218,23 +227,27 @@ export const lstmSequenceGradKernel: JsKernel<Record<string, never>> = {
     const cBase = 4 * T * B * H;
     const parts = rowParts(heap.memory, B, G, H);
     if (parts !== null) {
-      for (let t = T - 1; t >= 0; t--) {
-        const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
-        runParts(heap.memory, parts, (r0, r1) => [
-          cellsCall(heap.memory, H, 'backward', [
-            dy! + 4 * (t * B + r0) * H,
-            dy! + cBase + 4 * (t * B + r0) * H,
-            dh.c + 4 * r0 * dh.ldc,
-            dc0! + 4 * r0 * H,
-            gates! + 4 * (t * B + r0) * G,
-            tanhC! + 4 * (t * B + r0) * H,
-            cPrev + 4 * r0 * H,
-            dxp! + 4 * (t * B + r0) * G,
-            r1 - r0,
-          ]),
-          ...dh.calls(dxp! + 4 * t * B * G, G, r0, r1),
-        ]);
-      }
+      runParts(heap.memory, parts, (r0, r1) => {
+        const calls: PoolCall[] = [];
+        for (let t = T - 1; t >= 0; t--) {
+          const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
+          calls.push(
+            cellsCall(heap.memory, H, 'backward', [
+              dy! + 4 * (t * B + r0) * H,
+              dy! + cBase + 4 * (t * B + r0) * H,
+              dh.c + 4 * r0 * dh.ldc,
+              dc0! + 4 * r0 * H,
+              gates! + 4 * (t * B + r0) * G,
+              tanhC! + 4 * (t * B + r0) * H,
+              cPrev + 4 * r0 * H,
+              dxp! + 4 * (t * B + r0) * G,
+              r1 - r0,
+            ]),
+          );
+          calls.push(...dh.calls(dxp! + 4 * t * B * G, G, r0, r1));
+        }
+        return calls;
+      });
     } else
       lstmBackward(
         T,
