@@ -387,8 +387,7 @@ export class GemmPool {
     const bytes = gemmModuleBytes(path, { shared: true });
     const workers: AnyWorker[] = [];
     try {
-      for (let i = 1; i < threads; i++)
-        workers.push(await startWorker({ bytes, memory, ctrl: ctrlPtr }));
+      for (let i = 1; i < threads; i++) workers.push(await startWorker({ bytes, memory, ctrl: ctrlPtr }));
     } catch (e) {
       for (const w of workers) await w.terminate();
       if (inPlace) heap.free(ctrlPtr);
@@ -640,9 +639,17 @@ export class GemmPool {
       for (let t = from; t < to; t++) {
         const q = tasks + t * TASK_INTS;
         const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
-        if (kind === PACK_B) packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
+        if (kind === PACK_B)
+          packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
         else
-          packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
+          packRows(
+            ex,
+            { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y },
+            dst,
+            k,
+            b0,
+            b1,
+          );
       }
       return;
     }
