@@ -613,17 +613,17 @@ export class GemmPool {
     Atomics.store(ctrl, CLAIM, tag << UNIT_BITS);
     Atomics.store(ctrl, GEN, gen);
     Atomics.notify(ctrl, GEN);
-    let failure: unknown = null;
+    let failure: Error | null = null;
     for (let u = claim(ctrl, tag); u >= 0; u = claim(ctrl, tag)) {
       try {
         run(u);
       } catch (e) {
-        failure ??= e;
+        failure ??= e instanceof Error ? e : new Error(`GemmPool: a unit threw ${typeof e}`);
       }
       unitDone(ctrl);
     }
     spinWait(ctrl, DONE, (v) => v === r.units);
-    if (failure !== null) throw failure instanceof Error ? failure : new Error(String(failure));
+    if (failure !== null) throw failure;
     if (Atomics.exchange(ctrl, FAILED, 0) === 1)
       throw new Error('GemmPool: a worker thread failed in its part of a round (a trap in @ml wasm code)');
   }
