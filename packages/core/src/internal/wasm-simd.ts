@@ -12,6 +12,7 @@ import {
   flat,
   get,
   gtS,
+  leS,
   i32,
   inc,
   ltS,
@@ -72,33 +73,42 @@ function transpose(): FnDef {
 /**
  * colSum(src, dst, R, C4, rowBytes): dst[j] = Σ_i src[i, j] for C4 groups of four columns of R rows
  * (row stride rowBytes), each column summed over rows in order: the reduction over leading axes that
- * bias gradients need, one SIMD add per 4 elements.
+ * bias gradients need, one SIMD add per 4 elements. Four groups (a cache line) go down the rows at once,
+ * in four independent sums; the groups left over go one at a time.
  */
 function colSum(): FnDef {
   const [src, dst, rr, c4, rowBytes] = [0, 1, 2, 3, 4];
   const [i, j, s, d] = [5, 6, 7, 8];
   const acc = 9;
-  const body = flat(
-    flat(i32(0), set(j)),
-    whileLoop(
-      flat(get(j), get(c4), ltS),
-      flat(vZero, set(acc), get(src), get(j), i32(16), mul, add, set(s), i32(0), set(i)),
+  const WIDE = 4;
+  /** Sums `groups` groups from group j down the rows into acc … acc + groups − 1 and stores them. */
+  const columns = (groups: number): Code =>
+    flat(
+      ...Array.from({ length: groups }, (_, g) => flat(vZero, set(acc + g))),
+      flat(get(src), get(j), i32(16), mul, add, set(s), i32(0), set(i)),
       whileLoop(
         flat(get(i), get(rr), ltS),
-        flat(get(acc), get(s), vLoad(0), vAdd, set(acc)),
+        ...Array.from({ length: groups }, (_, g) =>
+          flat(get(acc + g), get(s), vLoad(16 * g), vAdd, set(acc + g)),
+        ),
         inc(s, get(rowBytes)),
         inc(i, i32(1)),
       ),
-      flat(get(dst), get(j), i32(16), mul, add, set(d), get(d), get(acc), vStore(0)),
-      inc(j, i32(1)),
-    ),
+      flat(get(dst), get(j), i32(16), mul, add, set(d)),
+      ...Array.from({ length: groups }, (_, g) => flat(get(d), get(acc + g), vStore(16 * g))),
+      inc(j, i32(groups)),
+    );
+  const body = flat(
+    flat(i32(0), set(j)),
+    whileLoop(flat(get(j), i32(WIDE), add, get(c4), leS), columns(WIDE)),
+    whileLoop(flat(get(j), get(c4), ltS), columns(1)),
   );
   return {
     name: 'colSum',
     params: 5,
     locals: [
       [4, I32],
-      [1, V128],
+      [WIDE, V128],
     ],
     body,
   };

@@ -43,6 +43,7 @@ export const sub: Code = [0x6b];
 export const mul: Code = [0x6c];
 export const ltS: Code = [0x48];
 export const gtS: Code = [0x4a];
+export const leS: Code = [0x4c];
 export const geS: Code = [0x4e];
 export const eq: Code = [0x46];
 export const eqz: Code = [0x45];
