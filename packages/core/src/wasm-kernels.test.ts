@@ -371,13 +371,16 @@ describe('convolutions on wasm equal cpu', () => {
 });
 
 describe('other ops on wasm equal cpu', () => {
-  test('add, sub, multiply (one shape, a single value either side, rank-expanding; other broadcasts and int32 stock) equal cpu bit for bit', () => {
+  test('add, sub, multiply (one shape, a single value either side, a row either side, rank-expanding; other broadcasts and int32 stock) equal cpu bit for bit', () => {
     const pairs: [string, () => [tf.Tensor, tf.Tensor]][] = [
       ['same shape, a tail of 2', () => [rand([70, 99], 1), rand([70, 99], 2)]],
       ['same shape, split across threads', () => [rand([300, 300], 3), rand([300, 300], 4)]],
       ['a single value on the right', () => [rand([70, 99], 5), tf.scalar(0.37)]],
       ['a single value on the left, rank-expanding', () => [rand([1, 1, 1], 6), rand([300, 300], 7)]],
-      ['a row broadcast (stock)', () => [rand([70, 99], 8), rand([99], 9)]],
+      ['a row of 99 (stock: not whole SIMD groups)', () => [rand([70, 99], 8), rand([99], 9)]],
+      ['a row on the right', () => [rand([70, 96], 10), rand([96], 11)]],
+      ['a row [1, 2, 12] on the left, split across threads', () => [rand([1, 2, 12], 12), rand([3000, 2, 12], 13)]],
+      ['a column (stock)', () => [rand([300, 40], 14), rand([300, 1], 15)]],
       ['int32 (stock)', () => [tf.range(0, 6000, 1, 'int32'), tf.range(6000, 0, -1, 'int32')]],
     ];
     for (const [label, make] of pairs)
