@@ -15,6 +15,11 @@ import math
 import sys
 import time
 
+# Side by side, the two sides take turns on the same cores: a pool thread left spinning after PyTorch's turn
+# (OpenBLAS spins ~2^28 cycles, libgomp a while, before sleeping) would run during @ml's turn and take a
+# core from its threads. Idle pool threads sleep at once instead (set before torch loads its libraries).
+os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../tooling/bench'))
 import blas_arch  # noqa: E402,F401  pins OpenBLAS to the real CPU; must precede torch/numpy
 

@@ -371,6 +371,25 @@ describe('convolutions on wasm equal cpu', () => {
 });
 
 describe('other ops on wasm equal cpu', () => {
+  test('cast to the same dtype shares the buffer (no copy, no leak); other casts run the stock kernel', () => {
+    void tf.setBackend('wasm');
+    const x = rand([300, 40], 21);
+    const before = tf.memory();
+    const same = tf.cast(x, 'float32');
+    const after = tf.memory();
+    expect(after.numTensors - before.numTensors).toBe(1);
+    expect(after.numDataBuffers - before.numDataBuffers).toBe(0); // one more tensor on the same data
+    expect(Array.from(same.dataSync())).toEqual(Array.from(x.dataSync()));
+    x.dispose();
+    expect(same.dataSync()[7]).toBe(values([300, 40], 21)[7]); // the shared data outlives x
+    same.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors - 1);
+    const toInt = tf.tidy(() => Array.from(tf.cast(tf.tensor1d([1.7, -2.2, 3.5]), 'int32').dataSync()));
+    expect(toInt).toEqual([1, -2, 3]);
+    const toFloat = tf.tidy(() => Array.from(tf.cast(tf.tensor1d([1, 0, 1], 'bool'), 'float32').dataSync()));
+    expect(toFloat).toEqual([1, 0, 1]);
+  });
+
   test('add, sub, multiply (one shape, a single value either side, a row either side, rank-expanding; other broadcasts and int32 stock) equal cpu bit for bit', () => {
     const pairs: [string, () => [tf.Tensor, tf.Tensor]][] = [
       ['same shape, a tail of 2', () => [rand([70, 99], 1), rand([70, 99], 2)]],
@@ -379,7 +398,10 @@ describe('other ops on wasm equal cpu', () => {
       ['a single value on the left, rank-expanding', () => [rand([1, 1, 1], 6), rand([300, 300], 7)]],
       ['a row of 99 (stock: not whole SIMD groups)', () => [rand([70, 99], 8), rand([99], 9)]],
       ['a row on the right', () => [rand([70, 96], 10), rand([96], 11)]],
-      ['a row [1, 2, 12] on the left, split across threads', () => [rand([1, 2, 12], 12), rand([3000, 2, 12], 13)]],
+      [
+        'a row [1, 2, 12] on the left, split across threads',
+        () => [rand([1, 2, 12], 12), rand([3000, 2, 12], 13)],
+      ],
       ['a column (stock)', () => [rand([300, 40], 14), rand([300, 1], 15)]],
       ['int32 (stock)', () => [tf.range(0, 6000, 1, 'int32'), tf.range(6000, 0, -1, 'int32')]],
     ];

@@ -9,7 +9,7 @@ import { depthwiseBackpropFilterConfig } from './kernels/depthwise-conv2d-backpr
 import { depthwiseBackpropInputConfig } from './kernels/depthwise-conv2d-backprop-input.js';
 import { einsumConfig } from './kernels/einsum.js';
 import { fusedMatMulConfig } from './kernels/fused-mat-mul.js';
-import { identityConfig } from './kernels/identity.js';
+import { castConfig, identityConfig } from './kernels/identity.js';
 import { setStockKernel, type WasmKernel } from './kernels/kernel-utils.js';
 import { maxPoolGradConfig } from './kernels/max-pool-grad.js';
 import { sliceConfigs } from './kernels/slice.js';
@@ -21,7 +21,7 @@ import { replaceKernel, restoreKernel } from './tfjs-seam.js';
 // Kernels registered on tfjs-backend-wasm 4.22 so that training runs there with nothing falling back
 // or failing: the backprops it lacks (Conv2DBackpropFilter, depthwise backprops, UnsortedSegmentSum for
 // gather's gradient, Einsum), and faster or corrected versions of ones it has (BatchMatMul with transposes
-// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV, Add/Sub/Multiply split across threads).
+// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, Cast to the same dtype, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV, Add/Sub/Multiply split across threads).
 // One kernel per file in ./kernels; every access to the backend's private state goes through ../tfjs-seam.
 
 const KERNELS: readonly WasmKernel[] = [
@@ -30,6 +30,7 @@ const KERNELS: readonly WasmKernel[] = [
   transposeConfig,
   conv2DConfig,
   identityConfig,
+  castConfig,
   ...sumConfigs,
   maxPoolGradConfig,
   conv2DBackpropInputConfig,
