@@ -120,9 +120,11 @@ for (const name of MODELS) {
 }
 const results = new Map<string, { ml: Times; torch: Times; failed?: string }>();
 for (let round = 0; round < ROUNDS; round++) {
-  for (const threads of THREADS) {
-    await useBackend('wasm', { threads });
-    for (const name of MODELS) {
+  // Thread counts alternate within each model's turn, so a model's 1- and N-thread steps run seconds
+  // apart, not a whole round apart (this machine's speed drifts over seconds).
+  for (const name of MODELS) {
+    for (const threads of THREADS) {
+      await useBackend('wasm', { threads });
       const cell = cells.get(name)!;
       const key = `${name}@${threads}`;
       const r = results.get(key) ?? { ml: { wall: [], cpu: [] }, torch: { wall: [], cpu: [] } };
