@@ -553,6 +553,14 @@ describe('other ops on wasm equal cpu', () => {
         [8, 64, 4, 32],
         [0, 2, 1, 3],
       ],
+      [
+        [8, 12, 1, 10, 8],
+        [0, 3, 2, 1, 4],
+      ],
+      [
+        [8, 12, 10, 7],
+        [0, 2, 1, 3],
+      ],
     ] as const) {
       expectSameOnBoth(() => withGrads((a) => tf.transpose(a, [...perm]), [rand([...shape], 33)]));
     }

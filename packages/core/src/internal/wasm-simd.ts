@@ -1,4 +1,4 @@
-// Two SIMD kernels tfjs-backend-wasm lacks (a fast transpose and column sums),
+// SIMD kernels tfjs-backend-wasm lacks (fast transposes and column sums),
 // written as WebAssembly bytecode by a tiny emitter and instantiated on the backend's own memory, so
 // they read and write tensors in place with no copies. The module is ~1 KB: no toolchain, no binary
 // blob, and small enough for synchronous compilation on a browser's main thread.
@@ -71,6 +71,37 @@ function transpose(): FnDef {
 }
 
 /**
+ * transposeRows(src, dst, R, C, rowBytes): dst[C, R, ·] = src[R, C, ·] for rows of rowBytes (a multiple
+ * of 16) that move whole: the [0, 2, 1, 3] permutation that splits or merges attention heads. Reads
+ * stream through src; each row is copied as f32x4s.
+ */
+function transposeRows(): FnDef {
+  const [src, dst, rr, cc, rowBytes] = [0, 1, 2, 3, 4];
+  const [i, j, o, s, d] = [5, 6, 7, 8, 9];
+  const body = flat(
+    flat(get(src), set(s), i32(0), set(i)),
+    whileLoop(
+      flat(get(i), get(rr), ltS),
+      flat(i32(0), set(j)),
+      whileLoop(
+        flat(get(j), get(cc), ltS),
+        // d = dst + (j·R + i)·rowBytes
+        flat(get(dst), get(j), get(rr), mul, get(i), add, get(rowBytes), mul, add, set(d), i32(0), set(o)),
+        whileLoop(
+          flat(get(o), get(rowBytes), ltS),
+          flat(get(d), get(o), add, get(s), get(o), add, vLoad(0), vStore(0)),
+          inc(o, i32(16)),
+        ),
+        inc(s, get(rowBytes)),
+        inc(j, i32(1)),
+      ),
+      inc(i, i32(1)),
+    ),
+  );
+  return { name: 'transposeRows', params: 5, locals: [[5, I32]], body };
+}
+
+/**
  * colSum(src, dst, R, C4, rowBytes): dst[j] = Σ_i src[i, j] for C4 groups of four columns of R rows
  * (row stride rowBytes), each column summed over rows in order: the reduction over leading axes that
  * bias gradients need, one SIMD add per 4 elements. Four groups (a cache line) go down the rows at once,
@@ -120,8 +151,9 @@ type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
 export interface SimdKernels {
   transpose: I32Fn<4>;
   colSum: I32Fn<5>;
+  transposeRows: I32Fn<5>;
 }
 
 /** The module's key and functions, for ./kernels/simd-map's cache and split calls. */
 export const SIMD_KERNELS = 'simd-kernels';
-export const simdKernelFns = (): FnDef[] => [transpose(), colSum()];
+export const simdKernelFns = (): FnDef[] => [transpose(), colSum(), transposeRows()];

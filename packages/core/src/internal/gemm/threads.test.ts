@@ -175,7 +175,7 @@ test('an LSTM sequence split by batch rows across 2 threads gives the states and
   two.out.forEach((v, i) => expectSameBits(v, one.out[i]!));
 });
 
-test('a batch of transposes and a column sum split across 2 threads equal those of 1 thread', async () => {
+test('batches of transposes (of elements, and of whole rows) and a column sum split across 2 threads equal those of 1 thread', async () => {
   const x = tf.tensor3d(
     Array.from({ length: 8 * 96 * 100 }, (_, i) => Math.sin(i * 0.01)),
     [8, 96, 100],
@@ -185,15 +185,16 @@ test('a batch of transposes and a column sum split across 2 threads equal those 
     await useBackend('wasm', { threads });
     const rounds = poolCallRounds();
     const t = tf.transpose(x, [0, 2, 1]);
+    const heads = tf.transpose(tf.reshape(x, [8, 96, 25, 4]), [0, 2, 1, 3]); // whole rows of 4 move
     const s = tf.sum(x, [0, 1]);
-    const out = [Array.from(t.dataSync()), Array.from(s.dataSync())];
-    tf.dispose([t, s]);
+    const out = [Array.from(t.dataSync()), Array.from(heads.dataSync()), Array.from(s.dataSync())];
+    tf.dispose([t, heads, s]);
     return { out, rounds: poolCallRounds() - rounds };
   };
   const one = await run(1);
   const two = await run(2);
   expect(one.rounds).toBe(0);
-  expect(two.rounds).toBe(2);
+  expect(two.rounds).toBe(3);
   two.out.forEach((v, i) => expectSameBits(v, one.out[i]!));
   x.dispose();
 });
