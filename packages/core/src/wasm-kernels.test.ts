@@ -371,6 +371,33 @@ describe('convolutions on wasm equal cpu', () => {
 });
 
 describe('other ops on wasm equal cpu', () => {
+  test('relu and step of large tensors (SIMD, split across threads) equal the stock kernels, special values included', () => {
+    void tf.setBackend('wasm');
+    const specials = [-0, 0, NaN, -1, 1, -Infinity, Infinity, 1e-40, -1e-40, 3.5, -2.25];
+    // The stock kernels' values, from a tensor too small for @ml's kernels.
+    const small = tf.tensor1d(specials);
+    const stock = {
+      relu: Array.from(tf.relu(small).dataSync()),
+      step: Array.from(tf.step(small).dataSync()),
+      step05: Array.from(tf.step(small, 0.5).dataSync()),
+    };
+    expect(stock.relu.map((v) => Object.is(v, -0))).not.toContain(true); // relu(−0) is +0
+    tf.dispose(small);
+    for (const n of [4096 + 3, 100_003]) {
+      // Specials repeated over n floats (a tail of 3; 400 kB splits across the threads).
+      const x = tf.tensor1d(Array.from({ length: n }, (_, i) => specials[i % specials.length]!));
+      const at = (t: tf.Tensor) => Array.from(t.dataSync());
+      const same = (got: number[], want: number[]) =>
+        expect(got.findIndex((v, i) => !Object.is(v, want[i % want.length]))).toBe(-1);
+      tf.tidy(() => {
+        same(at(tf.relu(x)), stock.relu);
+        same(at(tf.step(x)), stock.step);
+        same(at(tf.step(x, 0.5)), stock.step05);
+      });
+      x.dispose();
+    }
+  });
+
   test('cast to the same dtype shares the buffer (no copy, no leak); other casts run the stock kernel', () => {
     void tf.setBackend('wasm');
     const x = rand([300, 40], 21);

@@ -15,13 +15,14 @@ import { maxPoolGradConfig } from './kernels/max-pool-grad.js';
 import { sliceConfigs } from './kernels/slice.js';
 import { sumConfigs } from './kernels/sum.js';
 import { transposeConfig } from './kernels/transpose.js';
+import { unaryConfigs } from './kernels/unary.js';
 import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.js';
 import { replaceKernel, restoreKernel } from './tfjs-seam.js';
 
 // Kernels registered on tfjs-backend-wasm 4.22 so that training runs there with nothing falling back
 // or failing: the backprops it lacks (Conv2DBackpropFilter, depthwise backprops, UnsortedSegmentSum for
 // gather's gradient, Einsum), and faster or corrected versions of ones it has (BatchMatMul with transposes
-// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, Cast to the same dtype, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV, Add/Sub/Multiply split across threads).
+// or a batch, _FusedMatMul (bias in the GEMM), Conv2DBackpropInput, Transpose, Sum, Mean, Identity, Cast to the same dtype, MaxPoolGrad, Conv2D (on @ml's GEMM), Slice/Unpack/SplitV, Add/Sub/Multiply and Relu/Step split across threads).
 // One kernel per file in ./kernels; every access to the backend's private state goes through ../tfjs-seam.
 
 const KERNELS: readonly WasmKernel[] = [
@@ -41,6 +42,7 @@ const KERNELS: readonly WasmKernel[] = [
   einsumConfig,
   ...sliceConfigs,
   ...binaryConfigs,
+  ...unaryConfigs,
 ];
 
 const replaced = new Map<string, tf.KernelConfig | undefined>();

@@ -85,6 +85,7 @@ export const vSqrt = simd(0xe3); // f32x4.sqrt
 export const vNearest = simd(0x6a); // f32x4.nearest
 export const vSplat = simd(0x13); // f32x4.splat
 export const vGt = simd(0x44); // f32x4.gt
+export const vNe = simd(0x42); // f32x4.ne
 export const vAnd = simd(0x4e); // v128.and
 export const vOr = simd(0x50); // v128.or
 /** v128.bitselect(a, b, mask): a's bits where mask's are set, else b's. */
