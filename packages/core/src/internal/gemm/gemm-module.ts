@@ -13,6 +13,7 @@ import {
   i32,
   ifElse,
   inc,
+  leS,
   ltS,
   mul,
   set,
@@ -289,12 +290,14 @@ function packAGather(): FnDef {
 /**
  * packB(src, dst, cols, k, sbkBytes, sbnBytes): one panel, dst[kk·8 + c] = B[kk, c] for c < cols, 0 for
  * the padding columns up to 8; B[kk, c] is at src + kk·sbk + c·sbn. Contiguous full panels (sbn = 4)
- * copy two f32x4 per k.
+ * copy two f32x4 per k; full panels whose columns are contiguous along k (sbk = 4: a transposed operand,
+ * such as the weight a `Linear` multiplies by) load four k of each column and transpose them in registers.
  */
 function packB(): FnDef {
   const [src, dst, cols, k, sbk, sbn] = [0, 1, 2, 3, 4, 5];
   const [kk, s, d] = [6, 7, 8];
   const v = 9;
+  const [cv, tv] = [10, 10 + NR]; // v128 locals: four k of each column, and the transposes' halfway points
   const lanes: Code[] = [];
   for (let c = 0; c < NR; c++) {
     const addr = c === 0 ? get(s) : flat(get(s), get(sbn), i32(c), mul, add);
@@ -307,20 +310,46 @@ function packB(): FnDef {
       ),
     );
   }
-  const loop = (...body: Code[]): Code =>
-    flat(
-      get(src),
-      set(s),
-      get(dst),
-      set(d),
-      i32(0),
-      set(kk),
-      whileLoop(flat(get(kk), get(k), ltS), ...body, inc(s, get(sbk)), inc(d, i32(NR * 4)), inc(kk, i32(1))),
-    );
-  const body = ifElse(
-    flat(get(cols), i32(NR), eq, get(sbn), i32(4), eq, mul),
-    loop(flat(get(d), get(s), vLoad(0), vStore(0), get(d), get(s), vLoad(16), vStore(16))),
-    loop(...lanes),
+  const column = (c: number): Code => (c === 0 ? get(s) : flat(get(s), get(sbn), i32(c), mul, add));
+  const full = flat(get(cols), i32(NR), eq);
+  const body = flat(
+    flat(get(src), set(s), get(dst), set(d), i32(0), set(kk)),
+    ifElse(
+      flat(full, get(sbn), i32(4), eq, mul),
+      whileLoop(
+        flat(get(kk), get(k), ltS),
+        flat(get(d), get(s), vLoad(0), vStore(0), get(d), get(s), vLoad(16), vStore(16)),
+        inc(s, get(sbk)),
+        inc(d, i32(NR * 4)),
+        inc(kk, i32(1)),
+      ),
+      flat(
+        ifElse(
+          flat(full, get(sbk), i32(4), eq, mul),
+          // Four k at a time: columns 0–3 and 4–7 as two 4×4 blocks transposed in registers.
+          whileLoop(
+            flat(get(kk), i32(4), add, get(k), leS),
+            ...Array.from({ length: NR }, (_, c) => flat(column(c), vLoad(0), set(cv + c))),
+            transpose4(cv, tv),
+            transpose4(cv + 4, tv),
+            ...Array.from({ length: 4 }, (_, j) =>
+              flat(get(d), get(cv + j), vStore(32 * j), get(d), get(cv + 4 + j), vStore(32 * j + 16)),
+            ),
+            inc(s, i32(16)),
+            inc(d, i32(4 * NR * 4)),
+            inc(kk, i32(4)),
+          ),
+        ),
+        // Partial panels, other strides, and the last k % 4 of the blocked path.
+        whileLoop(
+          flat(get(kk), get(k), ltS),
+          ...lanes,
+          inc(s, get(sbk)),
+          inc(d, i32(NR * 4)),
+          inc(kk, i32(1)),
+        ),
+      ),
+    ),
   );
   return {
     name: 'packB',
@@ -328,6 +357,7 @@ function packB(): FnDef {
     locals: [
       [3, I32],
       [1, F32],
+      [NR + 4, V128],
     ],
     body,
   };
