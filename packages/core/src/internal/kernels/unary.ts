@@ -1,16 +1,4 @@
-import {
-  f32x4,
-  flat,
-  get,
-  set,
-  vBitselect,
-  vGt,
-  vLoad,
-  vMax,
-  vNe,
-  vStore,
-  type Code,
-} from '../gemm/wasm-encoder.js';
+import { f32x4, flat, get, set, vBitselect, vGt, vLoad, vMax, vNe, vStore } from '../gemm/wasm-encoder.js';
 import {
   input,
   runStock,
@@ -39,7 +27,7 @@ const stepFns = (alpha: number) => () => [
     flat(
       flat(at(A), vLoad(), set(X)),
       at(OUT),
-      flat(get(X), f32x4(1), f32x4(alpha), get(X), f32x4(0), vGt, vBitselect) as Code,
+      flat(get(X), f32x4(1), f32x4(alpha), get(X), f32x4(0), vGt, vBitselect),
       // bitselect(x, t, x ≠ x): NaN lanes keep x
       flat(get(X), get(X), vNe),
       vBitselect,
