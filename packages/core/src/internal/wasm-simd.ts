@@ -17,6 +17,7 @@ import {
   inc,
   ltS,
   mul,
+  select,
   set,
   sub,
   vAdd,
@@ -30,7 +31,6 @@ import {
 
 // The bytecode encoder (LEB128, sections, instructions) is the GEMM's (gemm/wasm-encoder.ts); the few
 // instructions below are the ones only these kernels use.
-const select: Code = [0x1b];
 const f32Load = f32LoadAt();
 const f32Store = f32StoreAt();
 
@@ -143,15 +143,6 @@ function colSum(): FnDef {
     ],
     body,
   };
-}
-
-type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
-
-/** The compiled kernels, bound to one wasm memory. Pointers are byte offsets into that memory. */
-export interface SimdKernels {
-  transpose: I32Fn<4>;
-  colSum: I32Fn<5>;
-  transposeRows: I32Fn<5>;
 }
 
 /** The module's key and functions, for ./kernels/simd-map's cache and split calls. */

@@ -9,6 +9,7 @@ import {
   i32,
   inc,
   ltS,
+  select,
   set,
   vAdd,
   vLoad,
@@ -42,8 +43,6 @@ const OPS: Record<Op, { code: Code; js: (x: number, y: number) => number }> = {
   Sub: { code: vSub, js: (x, y) => x - y },
   Multiply: { code: vMul, js: (x, y) => x * y },
 };
-
-const select: Code = [0x1b];
 
 /**
  * rowB(a, b, out, bytes, rowBytes): out[i] = a[i] op b[i mod row] (rowA: a[i mod row] op b[i]), over

@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { wasmBackend, type WasmBackend } from '../tfjs-seam.js';
-import { SIMD_KERNELS, simdKernelFns, type SimdKernels } from '../wasm-simd.js';
-import { cachedModule } from './simd-map.js';
 
 // Helpers shared by @ml's wasm kernels (as tfjs-backend-wasm's own kernel_utils): argument access, running
 // other wasm kernels, scoped intermediates, and the convolution geometry several kernels need.
@@ -31,11 +29,6 @@ export const input = (args: KernelArgs, name: string): TensorInfo => {
   if (t === undefined) throw new Error(`wasm kernel: missing input '${name}'`);
   return t;
 };
-
-/** @ml's SIMD module (transpose, column sums), instantiated once per memory. */
-export function simdOf(be: WasmBackend): SimdKernels {
-  return cachedModule<SimdKernels>(be.memory(), SIMD_KERNELS, simdKernelFns);
-}
 
 /** Runs another registered wasm kernel; the caller disposes the result with `be.dispose`. */
 export function run(

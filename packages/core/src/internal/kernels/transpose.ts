@@ -2,7 +2,6 @@ import {
   input,
   size,
   runStock,
-  simdOf,
   wasmBackend,
   type KernelArgs,
   type TensorInfo,
@@ -70,10 +69,10 @@ function transpose(args: KernelArgs): TensorInfo {
     planRows === null
       ? [src + i * matrix, dst + i * matrix, rows, cols]
       : [src + i * matrix, dst + i * matrix, rows, cols, inner * 4];
-  const pool = inPlacePool(be.memory());
+  const memory = be.memory();
+  const pool = inPlacePool(memory);
   if (pool !== null && batch >= pool.threads && batch * matrix >= SPLIT_MIN_BYTES) {
     // A batch of transposes: each part transposes its share of the matrices.
-    const memory = be.memory();
     pool.calls(
       Array.from({ length: pool.threads }, (_, t) => {
         const [b0, b1] = splitRange(batch, pool.threads, t, 1);
@@ -85,8 +84,8 @@ function transpose(args: KernelArgs): TensorInfo {
     );
     return out;
   }
-  const simd = simdOf(be) as unknown as Record<string, (...a: number[]) => void>;
-  for (let i = 0; i < batch; i++) simd[name]!(...at(i));
+  for (let i = 0; i < batch; i++)
+    callHere(memory, poolCall(memory, SIMD_KERNELS, simdKernelFns, name, at(i)));
   return out;
 }
 
