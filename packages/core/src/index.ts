@@ -36,7 +36,7 @@ export type {
 } from './module.js';
 export { calculateGain, fanInAndOut, init } from './init.js';
 export type { KaimingOptions, Nonlinearity } from './init.js';
-export { DEFAULT_LINEAR_OPTIONS, Linear, checkLastDim } from './linear.js';
+export { DEFAULT_LINEAR_OPTIONS, Linear, checkLastDim, linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { DEFAULT_DROPOUT_OPTIONS, Dropout, dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 
 import { expectParity, expectThrows, fixture, forwardAndGrads, sgdStep } from '../test/helpers.js';
 import { ConfigError, ShapeError } from './errors.js';
-import { Linear } from './linear.js';
+import { Linear, linear } from './linear.js';
 import { init } from './init.js';
 import { Rng, manualSeed } from './rng.js';
 import { TEST_BACKENDS, expectNoTensorLeak, expectTensorsClose, onBackend } from './testing/index.js';
@@ -120,5 +120,63 @@ describe('Linear', () => {
       ConfigError,
       'Linear: outFeatures must be a positive integer, got 1.5',
     );
+  });
+});
+
+describe('linear (the function)', () => {
+  beforeAll(() => onBackend('cpu'));
+
+  test('equals the Linear layer, with and without a bias, for any leading shape; no tensor leaks', async () => {
+    const layer = new Linear({ inFeatures: 5, outFeatures: 3, seed: 7 });
+    const x = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 3);
+    const want = tf.tidy(() => [
+      layer.forward(x),
+      tf.reshape(tf.matMul(tf.reshape(x, [8, 5]), layer.weight, false, true), [2, 4, 3]),
+    ]);
+    const got = await expectNoTensorLeak(
+      () => [linear(x, layer.weight, layer.bias), linear(x, layer.weight)],
+      2,
+    );
+    expectTensorsClose(got[0]!, want[0]!, 0);
+    expectTensorsClose(got[1]!, want[1]!, 0);
+    expect(tf.tidy(() => linear(tf.ones([5]), layer.weight).shape)).toEqual([3]);
+    tf.dispose([x, ...want, ...got]);
+    layer.dispose();
+  });
+
+  test("computes only the gradients asked for: the weight's and bias' take one product, no input gradient", async () => {
+    const w = tf.randomNormal([3, 5], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([3], 0, 1, 'float32', 2);
+    const x = tf.randomNormal([4, 5], 0, 1, 'float32', 3);
+    const profile = await tf.profile(() => {
+      tf.dispose(tf.grads((wv: tf.Tensor, bv: tf.Tensor) => tf.sum(linear(x, wv, bv)))([w, b]));
+    });
+    const products = profile.kernelNames.filter((k) => k === 'BatchMatMul' || k === '_FusedMatMul');
+    expect(products).toEqual(['_FusedMatMul', 'BatchMatMul']); // forward, then dW only
+    // the gradients themselves: dW = 1ᵀ·x, db = N
+    const [dw, db] = tf.grads((wv: tf.Tensor, bv: tf.Tensor) => tf.sum(linear(x, wv, bv)))([w, b]);
+    expectTensorsClose(dw!, tf.tile(tf.sum(x, 0, true), [3, 1]), 1e-5);
+    expectTensorsClose(db!, tf.fill([3], 4), 0);
+    tf.dispose([w, b, x, dw!, db!]);
+  });
+
+  test('names the operand that does not fit', () => {
+    const w = tf.zeros([3, 5]);
+    expectThrows(
+      () => linear(tf.zeros([2, 4]), w),
+      ShapeError,
+      'linear: input last dim must be 5, got [2, 4]',
+    );
+    expectThrows(
+      () => linear(tf.zeros([2, 5]), tf.zeros([15])),
+      ShapeError,
+      'linear: weight must be [out, in], got [15]',
+    );
+    expectThrows(
+      () => linear(tf.zeros([2, 5]), w, tf.zeros([5])),
+      ShapeError,
+      'linear: bias must be [3] for weight [3, 5], got [5]',
+    );
+    w.dispose();
   });
 });

@@ -28,6 +28,38 @@ export function checkLastDim(where: string, x: tf.Tensor, size: number): void {
 }
 
 /**
+ * y = x·Wᵀ (+ b), like `torch.nn.functional.linear`: x [..., in], weight [out, in], bias [out] or null →
+ * [..., out]. One kernel where the backend has it (on wasm the bias starts the GEMM's accumulators: no
+ * separate Add; the weight is read transposed in place), and a gradient that computes only the operands'
+ * gradients that are asked for (tf.fused.matMul's would also compute x's, which data needs none of).
+ * @throws ShapeError when weight is not 2-D, x's last axis is not weight's second, or bias is not [out].
+ */
+export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null = null): tf.Tensor {
+  if (weight.rank !== 2)
+    throw new ShapeError(`linear: weight must be [out, in], got ${formatShape(weight.shape)}`);
+  const [outFeatures, inFeatures] = weight.shape as [number, number];
+  checkLastDim('linear', x, inFeatures);
+  if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== outFeatures))
+    throw new ShapeError(
+      `linear: bias must be [${outFeatures}] for weight ${formatShape(weight.shape)}, got ${formatShape(bias.shape)}`,
+    );
+  return tf.tidy(() => {
+    const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]); // [N, in]
+    const y =
+      bias === null
+        ? tf.matMul(x2, weight, false, true)
+        : tf
+            .engine()
+            .runKernel<tf.Tensor>(
+              '_FusedMatMul',
+              { a: x2, b: weight, bias },
+              { transposeA: false, transposeB: true, activation: 'linear', leakyreluAlpha: 0.2 },
+            ); // [N, out]
+    return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]); // [..., out]
+  });
+}
+
+/**
  * y = x·Wᵀ + b, like `torch.nn.Linear`: weight [out, in], bias [out], PyTorch's default init
  * (kaiming-uniform with a = √5, i.e. U(±1/√in) for both). Input [..., in] → output [..., out].
  */
@@ -53,23 +85,6 @@ export class Linear extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     checkLastDim('Linear', x, this.inFeatures);
-    return tf.tidy(() => {
-      const lead = x.shape.slice(0, -1);
-      const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      // x·Wᵀ + b as one kernel (on wasm the bias starts the GEMM's accumulators: no separate Add), run
-      // directly rather than through tf.fused.matMul, whose custom gradient would also compute the
-      // gradient of an input that needs none (@ml registers a lazy one).
-      const y =
-        this.bias === null
-          ? tf.matMul(x2, this.weight, false, true)
-          : tf
-              .engine()
-              .runKernel<tf.Tensor>(
-                '_FusedMatMul',
-                { a: x2, b: this.weight, bias: this.bias },
-                { transposeA: false, transposeB: true, activation: 'linear', leakyreluAlpha: 0.2 },
-              ); // [N, out]
-      return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
-    });
+    return linear(x, this.weight, this.bias);
   }
 }

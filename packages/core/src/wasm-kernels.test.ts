@@ -398,6 +398,65 @@ describe('other ops on wasm equal cpu', () => {
     }
   });
 
+  test('relu and softmax gradients are one kernel each, equal to the stock gradients bit for bit on wasm and cpu', async () => {
+    const specials = [-0, 0, NaN, -1, 1, -Infinity, Infinity, 1e-40, -1e-40, 3.5, -2.25, 7e37];
+    const cases: [string, () => tf.Tensor[], string, string][] = [
+      // relu: x and dy both run through the special values (a tail of 3 floats past the SIMD groups)
+      ...[4096 + 3, 100_003].map((n): [string, () => tf.Tensor[], string, string] => [
+        `relu ${n}`,
+        () => {
+          const x = tf.tensor1d(Array.from({ length: n }, (_, i) => specials[i % specials.length]!));
+          const dy = tf.tensor1d(Array.from({ length: n }, (_, i) => specials[(i * 5 + 1) % specials.length]!));
+          return [tf.grad((v: tf.Tensor) => tf.relu(v))(x, dy)];
+        },
+        'MlReluGrad',
+        'Step',
+      ]),
+      // softmax: rows of a multiple of 4 (groups of 4 rows, then single ones; the large one splits across
+      // threads) and rows of 7 floats
+      ...(
+        [
+          [37, 64],
+          [32, 4, 64, 64],
+          [5, 3, 7],
+        ] as number[][]
+      ).map((shape, s): [string, () => tf.Tensor[], string, string] => [
+        `softmax [${shape.join(', ')}]`,
+        () => {
+          const logits = tf.mul(rand(shape, 40 + s), 6);
+          const dy = tf.mul(rand(shape, 50 + s), 3);
+          return [tf.grad((v: tf.Tensor) => tf.softmax(v))(logits, dy)];
+        },
+        'MlSoftmaxGrad',
+        'Sum',
+      ]),
+    ];
+    for (const backend of ['wasm', 'cpu']) {
+      for (const [name, fn, fused, stockKernel] of cases) {
+        void tf.setBackend(backend);
+        uninstallGradientFixes();
+        let stock: Float32Array;
+        try {
+          stock = tf.tidy(() => Float32Array.from(fn()[0]!.dataSync()));
+        } finally {
+          installGradientFixes();
+        }
+        const before = tf.memory().numTensors;
+        let got = new Float32Array();
+        const profile = await tf.profile(() => {
+          got = tf.tidy(() => Float32Array.from(fn()[0]!.dataSync()));
+        });
+        expect(tf.memory().numTensors, `${backend} ${name}: leaked tensors`).toBe(before);
+        expect(profile.kernelNames, `${backend} ${name}`).toContain(fused);
+        expect(profile.kernelNames, `${backend} ${name}`).not.toContain(stockKernel);
+        expect(got.length, `${backend} ${name}`).toBe(stock.length);
+        const first = got.findIndex((v, i) => !Object.is(v, stock[i]));
+        expect(first, `${backend} ${name}: first index differing from the stock gradient`).toBe(-1);
+      }
+    }
+    void tf.setBackend('wasm');
+  });
+
   test('cast to the same dtype shares the buffer (no copy, no leak); other casts run the stock kernel', () => {
     void tf.setBackend('wasm');
     const x = rand([300, 40], 21);

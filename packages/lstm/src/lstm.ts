@@ -65,12 +65,6 @@ export class LSTM extends RecurrentLayer {
     c0: tf.Tensor2D | null,
     lastStep: tf.Tensor3D | null,
   ): DirectionResult {
-    const [T, B] = xp.shape;
-    const H = this.hiddenSize;
-    const out = lstmRecurrence(xp, cell.whh as tf.Tensor2D, h0, c0 as tf.Tensor2D, lastStep); // [T + 1, B, H]
-    return {
-      hs: tf.slice(out, [0, 0, 0], [T, B, H]), // [T, B, H]
-      cFinal: tf.reshape(tf.slice(out, [T, 0, 0], [1, B, H]), [B, H]), // [B, H]
-    };
+    return lstmRecurrence(xp, cell.whh as tf.Tensor2D, h0, c0 as tf.Tensor2D, lastStep);
   }
 }

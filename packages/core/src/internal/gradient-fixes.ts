@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+import { jsKernelsActive, runJsKernel } from './kernels/js-kernel.js';
+import { softmaxGradKernel } from './kernels/softmax-grad.js';
+import { reluGradKernel } from './kernels/unary.js';
 import { replaceGradient } from './tfjs-seam.js';
 
 /**
@@ -239,6 +242,40 @@ function conv2dGradient(stock: tf.GradConfig): tf.GradConfig {
   };
 }
 
+/**
+ * Relu's stock gradient, dy·step(x), is a Step, a Cast and a Multiply: on wasm and cpu it is one kernel
+ * (MlReluGrad) with the same values. Other backends and dtypes keep the stock gradient.
+ */
+function reluGradient(stock: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      if (!jsKernelsActive() || x.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+      return { x: () => runJsKernel(reluGradKernel, { x, dy: dy as tf.Tensor }, {})[0]! };
+    },
+  };
+}
+
+/**
+ * Softmax's stock gradient, dy·y − y·Σ(dy·y) over the last axis, is four kernels: on wasm and cpu it is one
+ * (MlSoftmaxGrad) with the same values, split across threads on wasm.
+ */
+function softmaxGradient(stock: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName: 'Softmax',
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [y] = saved as [tf.Tensor];
+      const { dim } = attrs as unknown as { dim: number };
+      const last = dim === -1 || dim === y.rank - 1;
+      if (!jsKernelsActive() || !last || y.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+      return { logits: () => runJsKernel(softmaxGradKernel, { y, dy: dy as tf.Tensor }, {})[0]! };
+    },
+  };
+}
+
 const originals = new Map<string, tf.GradConfig | undefined>();
 
 /**
@@ -248,9 +285,11 @@ const originals = new Map<string, tf.GradConfig | undefined>();
 export function installGradientFixes(): void {
   if (tf.getGradient('_FusedMatMul') === undefined) replaceGradient(fusedMatMulGradient());
   if (originals.size > 0) return;
-  const stockConv = tf.getGradient('Conv2D');
+  const [stockConv, stockRelu, stockSoftmax] = ['Conv2D', 'Relu', 'Softmax'].map((k) => tf.getGradient(k));
   const fixes = [matMulGradient(), squaredDifferenceGradient(), stridedSliceGradient()];
   if (stockConv !== undefined) fixes.push(conv2dGradient(stockConv));
+  if (stockRelu !== undefined) fixes.push(reluGradient(stockRelu));
+  if (stockSoftmax !== undefined) fixes.push(softmaxGradient(stockSoftmax));
   for (const fix of fixes) {
     originals.set(fix.kernelName, tf.getGradient(fix.kernelName));
     replaceGradient(fix);

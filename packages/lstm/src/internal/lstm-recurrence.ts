@@ -33,12 +33,19 @@ function gScale(H: number): tf.Tensor1D {
   return tf.tensor1d(v);
 }
 
+/** What {@link lstmRecurrence} returns. */
+export interface LstmRecurrenceResult {
+  /** [T, B, H] the hidden state h_t of every step. */
+  hs: tf.Tensor3D;
+  /** [B, H] the final cell state (at each sequence's last step when `lastStep` is given). */
+  cFinal: tf.Tensor2D;
+}
+
 /**
  * Runs an LSTM over precomputed input projections. Gate order i, f, g, o (PyTorch's).
  *
  * xp [T, B, 4H] = x·W_ihᵀ + b_ih + b_hh for every step; whh [4H, H]; h0, c0 [B, H]; `lastStep`
  * [T, B, 1] marks where each sequence's final cell state is read (null: at step T − 1).
- * Returns [T + 1, B, H]: the hidden state h_t of every step, then the final cell state.
  * Differentiable with respect to xp, whh, h0 and c0.
  */
 export function lstmRecurrence(
@@ -47,34 +54,30 @@ export function lstmRecurrence(
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
   lastStep: tf.Tensor3D | null,
-): tf.Tensor3D {
-  return lstmSequenceSupported()
-    ? fusedRecurrence(xp, whh, h0, c0, lastStep)
-    : opRecurrence(xp, whh, h0, c0, lastStep);
-}
-
-/**
- * On wasm and cpu: @ml/core's fused kernel runs all T steps in one call forward and one backward (tfjs'
- * per-op dispatch, not arithmetic, dominates a small LSTM there). Same inputs and result as below.
- */
-function fusedRecurrence(
-  xp: tf.Tensor3D,
-  whh: tf.Tensor2D,
-  h0: tf.Tensor2D,
-  c0: tf.Tensor2D,
-  lastStep: tf.Tensor3D | null,
-): tf.Tensor3D {
+): LstmRecurrenceResult {
   const [T, B, G] = xp.shape;
   const H = G / 4;
   return tf.tidy(() => {
-    const { hs, cs } = lstmSequence(xp, whh, h0, c0); // [T, B, H] each
-    const cFinal =
-      lastStep === null ? tf.slice(cs, [T - 1, 0, 0], [1, B, H]) : tf.sum(tf.mul(cs, lastStep), 0, true); // [1, B, H]
-    return tf.concat([hs, cFinal], 0) as tf.Tensor3D; // [T + 1, B, H]
+    if (lstmSequenceSupported()) {
+      // On wasm and cpu: @ml/core's fused kernel runs all T steps in one call forward and one backward
+      // (tfjs' per-op dispatch, not arithmetic, dominates a small LSTM there). Same results as below.
+      const { hs, cs } = lstmSequence(xp, whh, h0, c0); // [T, B, H] each
+      const cFinal =
+        lastStep === null ? tf.slice(cs, [T - 1, 0, 0], [1, B, H]) : tf.sum(tf.mul(cs, lastStep), 0);
+      return { hs, cFinal: tf.reshape<tf.Rank.R2>(cFinal, [B, H]) };
+    }
+    const out = opRecurrence(xp, whh, h0, c0, lastStep); // [T + 1, B, H]
+    return {
+      hs: tf.slice(out, [0, 0, 0], [T, B, H]),
+      cFinal: tf.reshape<tf.Rank.R2>(tf.slice(out, [T, 0, 0], [1, B, H]), [B, H]),
+    };
   });
 }
 
-/** Elsewhere (webgpu, webgl, tensorflow): tfjs ops, ~10 per step each way. Exported for tests. */
+/**
+ * Elsewhere (webgpu, webgl, tensorflow): tfjs ops, ~10 per step each way. Returns [T + 1, B, H]: the hidden
+ * state of every step, then the final cell state. Exported for tests.
+ */
 export function opRecurrence(
   xp: tf.Tensor3D,
   whh: tf.Tensor2D,

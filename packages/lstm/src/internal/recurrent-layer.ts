@@ -7,6 +7,7 @@ import {
   checkProbability,
   dropout as applyDropout,
   formatShape,
+  linear,
   resolveRng,
 } from '@ml/core';
 import type { Rng } from '@ml/core';
@@ -207,9 +208,7 @@ export abstract class RecurrentLayer extends Module {
             // Right to left: reverse each sequence within its length (padding stays at the end).
             const src =
               d === 0 ? flat : lt ? tf.gather(flat, lt.reverseIndex) : reverseTime(flat as tf.Tensor2D, T, B);
-            let xp = tf.matMul(src, tf.transpose(cell.wih)); // [T·B, G·H]
-            const bias = this.inputBias(cell);
-            if (bias !== null) xp = tf.add(xp, bias);
+            const xp = linear(src, cell.wih, this.inputBias(cell)); // x·W_ihᵀ + bias: [T·B, G·H]
             const G = cell.wih.shape[0];
             const { hs, cFinal: cf } = this.runDirection(
               tf.reshape(xp, [T, B, G]),
