@@ -406,18 +406,20 @@ describe('other ops on wasm equal cpu', () => {
         `relu ${n}`,
         () => {
           const x = tf.tensor1d(Array.from({ length: n }, (_, i) => specials[i % specials.length]!));
-          const dy = tf.tensor1d(Array.from({ length: n }, (_, i) => specials[(i * 5 + 1) % specials.length]!));
+          const dy = tf.tensor1d(
+            Array.from({ length: n }, (_, i) => specials[(i * 5 + 1) % specials.length]!),
+          );
           return [tf.grad((v: tf.Tensor) => tf.relu(v))(x, dy)];
         },
         'MlReluGrad',
         'Step',
       ]),
-      // softmax: rows of a multiple of 4 (groups of 4 rows, then single ones; the large one splits across
-      // threads) and rows of 7 floats
+      // softmax: 37 rows (groups of 4 rows, then single ones) of 64 floats; rows of 65 and of 7 (SIMD groups
+      // and a tail); the large one splits across threads
       ...(
         [
           [37, 64],
-          [32, 4, 64, 64],
+          [32, 4, 65, 65],
           [5, 3, 7],
         ] as number[][]
       ).map((shape, s): [string, () => tf.Tensor[], string, string] => [

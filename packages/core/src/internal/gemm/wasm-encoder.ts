@@ -54,6 +54,8 @@ export const f32Zero: Code = [0x43, 0, 0, 0, 0];
 /** An f32 constant. */
 export const fConst = (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
 export const fAdd: Code = [0x92]; // f32.add
+export const fSub: Code = [0x93]; // f32.sub
+export const fMul: Code = [0x94]; // f32.mul
 export const fDiv: Code = [0x95]; // f32.div
 export const fSqrt: Code = [0x91]; // f32.sqrt
 export const fGt: Code = [0x5e]; // f32.gt

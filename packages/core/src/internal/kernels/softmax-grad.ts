@@ -2,7 +2,10 @@ import {
   add,
   F32,
   f32Load,
+  f32Store,
   f32Zero,
+  fMul,
+  fSub,
   fAdd,
   flat,
   get,
@@ -37,8 +40,9 @@ import { splitCall, splitRange } from './simd-map.js';
 const GROUP = 4;
 
 /**
- * grad(dy, y, out, rows) for rows of C floats (C a multiple of 4, compiled in): out = dy·y first, then
- * each row's sum of it, then out −= sum·y. Rows go GROUP at a time, then one at a time.
+ * grad(dy, y, out, rows) for rows of C floats (compiled in): out = dy·y first, then each row's sum of it
+ * in order, then out −= sum·y; f32x4 groups along the row, its last C mod 4 floats one by one. Rows go
+ * GROUP at a time, then one at a time.
  */
 function gradFn(C: number): FnDef {
   const [dy, y, out, rows] = [0, 1, 2, 3];
@@ -46,50 +50,62 @@ function gradFn(C: number): FnDef {
   const S = 6; // f32 sums S..S+GROUP−1
   const V = S + GROUP; // v128 splats V..V+GROUP−1
   const rowBytes = 4 * C;
-  const each = (g: number, f: (q: number) => Code): Code => flat(...Array.from({ length: g }, (_, q) => f(q)));
+  const groupBytes = 16 * Math.floor(C / 4);
+  const each = (g: number, f: (q: number) => Code): Code =>
+    flat(...Array.from({ length: g }, (_, q) => f(q)));
+  /** `body` for j over [from, to) bytes in steps of `by`. */
+  const span = (from: number, to: number, by: number, body: Code): Code =>
+    to <= from ? [] : flat(i32(from), set(j), whileLoop(flat(get(j), i32(to), ltS), body, inc(j, i32(by))));
   const at = (p: number): Code => flat(get(p), get(j), add);
   /** Handles `g` rows from the current pointers. */
   const rowsOf = (g: number): Code =>
     flat(
       // out = dy·y
-      i32(0),
-      set(j),
-      whileLoop(
-        flat(get(j), i32(rowBytes), ltS),
-        each(g, (q) =>
-          flat(at(out), at(dy), vLoad(q * rowBytes), at(y), vLoad(q * rowBytes), vMul, vStore(q * rowBytes)),
-        ),
-        inc(j, i32(16)),
+      span(
+        0,
+        groupBytes,
+        16,
+        each(g, (q) => {
+          const o = q * rowBytes;
+          return flat(at(out), at(dy), vLoad(o), at(y), vLoad(o), vMul, vStore(o));
+        }),
+      ),
+      span(
+        groupBytes,
+        rowBytes,
+        4,
+        each(g, (q) => {
+          const o = q * rowBytes;
+          return flat(at(out), at(dy), f32Load(o), at(y), f32Load(o), fMul, f32Store(o));
+        }),
       ),
       // the sums, in order along each row
       each(g, (q) => flat(f32Zero, set(S + q))),
-      i32(0),
-      set(j),
-      whileLoop(
-        flat(get(j), i32(rowBytes), ltS),
+      span(
+        0,
+        rowBytes,
+        4,
         each(g, (q) => flat(get(S + q), at(out), f32Load(q * rowBytes), fAdd, set(S + q))),
-        inc(j, i32(4)),
       ),
       each(g, (q) => flat(get(S + q), vSplat, set(V + q))),
       // out = out − sum·y
-      i32(0),
-      set(j),
-      whileLoop(
-        flat(get(j), i32(rowBytes), ltS),
-        each(g, (q) =>
-          flat(
-            at(out),
-            at(out),
-            vLoad(q * rowBytes),
-            get(V + q),
-            at(y),
-            vLoad(q * rowBytes),
-            vMul,
-            vSub,
-            vStore(q * rowBytes),
-          ),
-        ),
-        inc(j, i32(16)),
+      span(
+        0,
+        groupBytes,
+        16,
+        each(g, (q) => {
+          const o = q * rowBytes;
+          return flat(at(out), at(out), vLoad(o), get(V + q), at(y), vLoad(o), vMul, vSub, vStore(o));
+        }),
+      ),
+      span(
+        groupBytes,
+        rowBytes,
+        4,
+        each(g, (q) => {
+          const o = q * rowBytes;
+          return flat(at(out), at(out), f32Load(o), get(S + q), at(y), f32Load(o), fMul, fSub, f32Store(o));
+        }),
       ),
       inc(dy, i32(g * rowBytes)),
       inc(y, i32(g * rowBytes)),
@@ -134,20 +150,6 @@ export const softmaxGradKernel: JsKernel<Record<string, never>> = {
     const C = shape![shape!.length - 1]!;
     const total = shape!.reduce((a, b) => a * b, 1);
     const rows = C === 0 ? 0 : total / C;
-    if (C % 4 !== 0) {
-      // float32 throughout, as the wasm kernels: a rounded product, a rounded running sum
-      const f = heap.f32;
-      const [py, pd, po] = [y! >> 2, dy! >> 2, dx! >> 2];
-      for (let o = 0; o < total; o += C) {
-        let s = 0;
-        for (let j = o; j < o + C; j++) {
-          f[po + j] = f[pd + j]! * f[py + j]!;
-          s = Math.fround(s + f[po + j]!);
-        }
-        for (let j = o; j < o + C; j++) f[po + j] = f[po + j]! - Math.fround(s * f[py + j]!);
-      }
-      return true;
-    }
     const key = `softmax-grad:${C}`;
     const fns = () => [gradFn(C)];
     const rowBytes = 4 * C;
@@ -174,4 +176,3 @@ export const softmaxGradKernel: JsKernel<Record<string, never>> = {
     return true;
   },
 };
-

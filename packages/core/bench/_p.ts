@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { Adam, useBackend } from '../src/index.js';
+import { BUILDERS } from './models.js';
+await useBackend('wasm', { threads: Number(process.env.THREADS ?? 1) });
+const model = BUILDERS[process.argv[2] ?? 'mlp']!();
+const opt = new Adam(model.module, { lr: 1e-3 });
+const step = async () => { const l = opt.minimize(model.loss); await l.data(); l.dispose(); };
+for (let i = 0; i < 20; i++) await step();
+const n = Number(process.argv[3] ?? 200);
+const t0 = performance.now();
+for (let i = 0; i < n; i++) await step();
+console.log(((performance.now() - t0) / n).toFixed(2), 'ms/step');
+process.exit(0);
