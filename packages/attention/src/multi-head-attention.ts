@@ -10,6 +10,7 @@ import {
   checkProbability,
   formatShape,
   init,
+  linear,
   resolveRng,
 } from '@ml/core';
 
@@ -208,13 +209,9 @@ export class MultiHeadAttention extends Module {
       throw new ShapeError(`${where}: key and value must have the same length Tk, got ${all}`);
   }
 
-  // q, k, v projected: self-attention with packed weights is one product with in_proj_weight [3D, D],
-  // split after; otherwise one product each.
+  // q, k, v projected, one product each (with packed weights, of a third of in_proj_weight: splitting the
+  // [3D, D] weight is cheaper than splitting a [B·T, 3D] product, and so is the gradient's concatenation).
   #project(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
-    if (this.inProjWeight !== null && query === key && key === value) {
-      const qkv = project(query, this.inProjWeight as tf.Tensor2D, this.inProjBias as tf.Tensor1D | null); // [B·T, 3D]
-      return tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    }
     const [wq, wk, wv] = this.#projectionWeights();
     const [bq, bk, bv] = this.#projectionBiases();
     return [project(query, wq, bq), project(key, wk, bk), project(value, wv, bv)];
@@ -234,9 +231,7 @@ export class MultiHeadAttention extends Module {
   }
 }
 
-// x [B, T, in]·wᵀ + b → [B·T, out], as one 2-D product (wᵀ read in place by @ml's GEMM).
+// x [B, T, in]·wᵀ + b → [B·T, out], as one 2-D product (the bias its starting value on wasm, wᵀ read in place).
 function project(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
-  const x2 = tf.reshape(x, [-1, w.shape[1]]); // [B·T, in]
-  const y = tf.matMul(x2, w, false, true); // [B·T, out]
-  return (b === null ? y : tf.add(y, b)) as tf.Tensor2D;
+  return linear(tf.reshape(x, [-1, w.shape[1]]), w, b) as tf.Tensor2D; // [B·T, out]
 }

@@ -42,9 +42,9 @@ function permute(x: tf.Tensor, from: HeadLayout, to: string): tf.Tensor {
  * Tk steps and depth d, v with Tk steps and depth dv); the output has q's layout with depth dv.
  * Shapes are assumed checked by the caller. Call inside a tidy.
  *
- * Both products are batched [B, H, ·, ·] matMuls with explicit transposes rather than transpose
- * flags: @ml/core's wasm kernels run these as XNNPACK products (tfjs' stock wasm kernel runs any
- * batched or transposed product through a naive loop at ~1.8 GFLOP/s).
+ * Both products are batched [B, H, ·, ·] matMuls; k enters the first with the transpose flag (@ml/core's
+ * wasm GEMM reads it transposed while packing, as the other backends' kernels do), so k is only moved to
+ * [B, H, Tk, d] like q and v — on wasm a copy of whole rows — not transposed to [B, H, d, Tk].
  */
 export function attend(
   q: tf.Tensor4D,
@@ -54,9 +54,9 @@ export function attend(
   options: AttendOptions,
 ): AttendResult {
   const qh = permute(tf.mul(q, options.scale), layout, 'BHTD'); // [B, H, Tq, d], scaled like PyTorch (q before the product)
-  const kt = permute(k, layout, 'BHDT'); // [B, H, d, Tk]
+  const kh = permute(k, layout, 'BHTD'); // [B, H, Tk, d]
   const vh = permute(v, layout, 'BHTD'); // [B, H, Tk, dv]
-  let scores = tf.matMul(qh, kt); // [B, H, Tq, Tk]
+  let scores = tf.matMul(qh, kh, false, true); // [B, H, Tq, Tk]
   let p: tf.Tensor;
   if (options.mask !== null) {
     scores = tf.add(scores, options.mask.additive);
