@@ -29,7 +29,7 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
-    test('the fused exact GELU kernels (MlGelu, MlGeluGrad) equal the op-level form, SIMD groups and JS tail', () => {
+    test('the fused exact GELU kernel (MlGelu, with its derivative) equals the op-level form, SIMD groups and JS tail', () => {
       const x = tf.linspace(-7, 7, 4 * 257 + 3); // not a multiple of 4: the wasm path's JS tail runs too
       const dy = tf.sin(tf.mul(x, 3));
       const run = (fused: boolean) => {

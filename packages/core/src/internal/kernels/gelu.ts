@@ -19,12 +19,13 @@ import type { JsKernel } from './js-kernel.js';
 import { expOf } from './lstm-simd-cells.js';
 import { A, at, B, mapFloats, mapFn, OUT, runMap, V0 } from './simd-map.js';
 
-// Exact GELU, y = x·Φ(x) = ½x·(1 + erf(x/√2)), forward and backward as one kernel each (wasm and cpu,
-// through ./js-kernel) instead of ~5 tfjs ops forward and ~12 backward. erf is Abramowitz & Stegun 7.1.26
-// (|error| ≤ 1.5e-7, the formula tfjs' own Erf kernels use): erf(a) = 1 − t·(a1 + t·(a2 + … + t·a5))·e^{−a²},
-// t = 1/(1 + p·a), a = |u|, signed back. The backward reuses e^{−a²} = e^{−x²/2}:
-// dy·(Φ(x) + x·φ(x)), φ(x) = e^{−x²/2}/√(2π). On wasm, whole f32x4 groups run as SIMD and the last n mod 4
-// floats in JS.
+// Exact GELU, y = x·Φ(x) = ½x·(1 + erf(x/√2)), as one kernel (wasm and cpu, through ./js-kernel) instead
+// of ~5 tfjs ops forward and ~12 backward. The kernel also writes the derivative Φ(x) + x·φ(x) from the
+// same erf and exponential, so the gradient is one multiply by it (recomputing erf and exp there took as
+// long as the forward pass). erf is Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, the formula tfjs' own
+// Erf kernels use): erf(a) = 1 − t·(a1 + t·(a2 + … + t·a5))·e^{−a²}, t = 1/(1 + p·a), a = |u|, signed
+// back; φ(x) = e^{−x²/2}/√(2π) reuses e^{−a²}. On wasm, whole f32x4 groups run as SIMD (split across
+// threads when large) and the last n mod 4 floats in JS.
 
 const P = 0.3275911;
 const A5 = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429] as const;
@@ -58,59 +59,40 @@ const phiOfX = flat(
   flat(f32x4(1), vAdd, f32x4(0.5), vMul), // Φ = ½(1 + erf)
 );
 
-/** forward(x, _, y, bytes): y = x·Φ(x); backward(x, dy, dx, bytes): dx = dy·(Φ(x) + x·φ(x)). */
+/** gelu(x, d, y, bytes): y = x·Φ(x) and the derivative d = Φ(x) + x·φ(x). */
 const geluFns = (): FnDef[] => [
-  mapFn('forward', flat(at(A), vLoad(), set(X), at(OUT), get(X), phiOfX, vMul, vStore())),
   mapFn(
-    'backward',
+    'gelu',
     flat(
       flat(at(A), vLoad(), set(X), phiOfX, set(PHI)),
-      at(OUT),
-      flat(at(B), vLoad(), get(PHI), get(X), get(E), vMul, f32x4(INV_SQRT_2PI), vMul, vAdd, vMul),
-      vStore(),
+      flat(at(OUT), get(X), get(PHI), vMul, vStore()),
+      flat(at(B), get(PHI), get(X), get(E), vMul, f32x4(INV_SQRT_2PI), vMul, vAdd, vStore()),
     ),
   ),
 ];
 
-/** MlGelu: x → y = x·Φ(x). */
+/** MlGelu: x → y = x·Φ(x), and dy/dx = Φ(x) + x·φ(x). */
 export const geluKernel: JsKernel<Record<string, never>> = {
   name: 'MlGelu',
   inputs: ['x'],
-  outputShapes: ([x]) => [x!.shape],
-  compute: ([x], [y]) => {
-    for (let k = 0; k < x!.length; k++) y![k] = x![k]! * phi(x![k]!)[0];
-  },
-  wasm: (heap, [x], [y], _a, [shape]) =>
-    mapFloats(
-      heap,
-      shape!.reduce((a, b) => a * b, 1),
-      (bytes) => runMap(heap.memory, 'gelu', geluFns, 'forward', [x!, 0, y!], bytes),
-      (k) => {
-        const v = heap.f32[(x! >> 2) + k]!;
-        heap.f32[(y! >> 2) + k] = v * phi(v)[0];
-      },
-    ),
-};
-
-/** MlGeluGrad: dy, x → dx = dy·(Φ(x) + x·φ(x)). */
-export const geluGradKernel: JsKernel<Record<string, never>> = {
-  name: 'MlGeluGrad',
-  inputs: ['dy', 'x'],
-  outputShapes: ([, x]) => [x!.shape],
-  compute: ([dy, x], [dx]) => {
+  outputShapes: ([x]) => [x!.shape, x!.shape],
+  compute: ([x], [y, d]) => {
     for (let k = 0; k < x!.length; k++) {
       const [cdf, xpdf] = phi(x![k]!);
-      dx![k] = dy![k]! * (cdf + xpdf);
+      y![k] = x![k]! * cdf;
+      d![k] = cdf + xpdf;
     }
   },
-  wasm: (heap, [dy, x], [dx], _a, [shape]) =>
+  wasm: (heap, [x], [y, d], _a, [shape]) =>
     mapFloats(
       heap,
       shape!.reduce((a, b) => a * b, 1),
-      (bytes) => runMap(heap.memory, 'gelu', geluFns, 'backward', [x!, dy!, dx!], bytes),
+      (bytes) => runMap(heap.memory, 'gelu', geluFns, 'gelu', [x!, d!, y!], bytes),
       (k) => {
-        const [cdf, xpdf] = phi(heap.f32[(x! >> 2) + k]!);
-        heap.f32[(dx! >> 2) + k] = heap.f32[(dy! >> 2) + k]! * (cdf + xpdf);
+        const v = heap.f32[(x! >> 2) + k]!;
+        const [cdf, xpdf] = phi(v);
+        heap.f32[(y! >> 2) + k] = v * cdf;
+        heap.f32[(d! >> 2) + k] = cdf + xpdf;
       },
     ),
 };

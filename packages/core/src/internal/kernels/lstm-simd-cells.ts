@@ -16,8 +16,8 @@ import {
   vI32Shl,
   vI32TruncSat,
   vLoad,
-  vMax,
-  vMin,
+  vPmax,
+  vPmin,
   vMul,
   vNearest,
   vStore,
@@ -43,15 +43,18 @@ export interface ExpLocals {
   r: number;
 }
 
-/** exp(scale·x) of the v128 on the stack, left on the stack (f32x4). */
+/**
+ * exp(scale·x) of the v128 on the stack, left on the stack (f32x4). The clamp is pmin/pmax (one x86
+ * instruction each, where f32x4.min/max take several) with x first, so a NaN x stays NaN.
+ */
 export function expOf(scale: number, { y, k, r }: ExpLocals): Code {
   return flat(
     f32x4(scale),
     vMul,
     f32x4(88.3),
-    vMin,
+    vPmin,
     f32x4(-87.3),
-    vMax,
+    vPmax,
     set(y),
     get(y),
     f32x4(Math.LOG2E),
