@@ -91,25 +91,31 @@ describe('lstmSequence', () => {
     void tf.setBackend('wasm');
   });
 
-  test('one step (T = 1) and a gradient through the hidden states only', () => {
+  test('one step (T = 1), a gradient through the hidden states only and through the cell states only', () => {
     for (const backend of ['cpu', 'wasm']) {
       void tf.setBackend(backend);
-      tf.tidy(() => {
-        const xp = rand([1, 2, 8], 7);
-        const whh = rand([8, 2], 8);
-        const h0 = rand([2, 2], 9);
-        const c0 = rand([2, 2], 10);
-        const g = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
-          tf.sum(lstmSequence(x as tf.Tensor3D, w as tf.Tensor2D, h0 as tf.Tensor2D, c0 as tf.Tensor2D).hs),
-        )([xp, whh]);
-        const r = tf.grads((x: tf.Tensor, w: tf.Tensor) => {
-          const z = tf.add(tf.reshape(x, [2, 8]), tf.matMul(h0, w, false, true));
-          const [i, f, gg, o] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const c = tf.add(tf.mul(tf.sigmoid(f), c0), tf.mul(tf.sigmoid(i), tf.tanh(gg)));
-          return tf.sum(tf.mul(tf.sigmoid(o), tf.tanh(c)));
-        })([xp, whh]);
-        g.forEach((t, i) => expectTensorsClose(t, r[i]!, { atol: 1e-5, label: `${backend} grad ${i}` }));
-      });
+      for (const through of ['hs', 'cs'] as const) {
+        tf.tidy(() => {
+          const xp = rand([1, 2, 16], 7); // H = 4: the SIMD cells on wasm
+          const whh = rand([16, 4], 8);
+          const h0 = rand([2, 4], 9);
+          const c0 = rand([2, 4], 10);
+          const g = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+            tf.sum(
+              lstmSequence(x as tf.Tensor3D, w as tf.Tensor2D, h0 as tf.Tensor2D, c0 as tf.Tensor2D)[through],
+            ),
+          )([xp, whh]);
+          const r = tf.grads((x: tf.Tensor, w: tf.Tensor) => {
+            const z = tf.add(tf.reshape(x, [2, 16]), tf.matMul(h0, w, false, true));
+            const [i, f, gg, o] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+            const c = tf.add(tf.mul(tf.sigmoid(f), c0), tf.mul(tf.sigmoid(i), tf.tanh(gg)));
+            return tf.sum(through === 'hs' ? tf.mul(tf.sigmoid(o), tf.tanh(c)) : c);
+          })([xp, whh]);
+          g.forEach((t, i) =>
+            expectTensorsClose(t, r[i]!, { atol: 1e-5, label: `${backend} grad ${i} through ${through}` }),
+          );
+        });
+      }
     }
     void tf.setBackend('wasm');
   });

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, formatShape } from './errors.js';
 import { JS_KERNEL_BACKENDS, runJsKernel } from './internal/kernels/js-kernel.js';
 import { lstmSequenceGradKernel, lstmSequenceKernel } from './internal/kernels/lstm-sequence.js';
+import { replaceGradient } from './internal/tfjs-seam.js';
 
 // A whole LSTM sequence as one kernel call forward and one backward (@ml's MlLstmSequence kernels on the
 // wasm and cpu backends), instead of ~20 tfjs ops per step: on wasm tfjs' per-op dispatch, not the
@@ -74,47 +75,65 @@ export function lstmSequence(
   c0: tf.Tensor2D,
 ): LstmSequenceResult {
   check(xp, whh, h0, c0);
-  const [T, B, G] = xp.shape;
-  const H = G / 4;
-  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xpIn, w, hInit, cInit] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    const save = args[4] as tf.GradSaveFunc;
-    // states [2, T, B, H] (every h_t, then every c_t), gates [T, B, 4H], tanhC [T, B, H]
-    const [states, gates, tanhC] = runJsKernel(
-      lstmSequenceKernel,
-      { xp: xpIn, whh: w, h0: hInit, c0: cInit },
-      {},
-    );
-    save([w, hInit, cInit, states as tf.Tensor, gates as tf.Tensor, tanhC as tf.Tensor]);
-    return {
-      value: states as tf.Tensor4D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [ws, hs0, cs0, st, gt, tc] = saved as [
-          tf.Tensor2D,
-          tf.Tensor2D,
-          tf.Tensor2D,
-          tf.Tensor4D,
-          tf.Tensor3D,
-          tf.Tensor3D,
-        ];
-        const [dxp, dh0, dc0] = runJsKernel(
-          lstmSequenceGradKernel,
-          { dy, whh: ws, c0: cs0, states: st, gates: gt, tanhC: tc },
-          {},
-        );
-        // h_{t−1} for every step, stacked: [T·B, H]
-        const hPrev =
-          T > 1
-            ? tf.concat([hs0, tf.reshape(tf.slice(st, [0, 0, 0, 0], [1, T - 1, B, H]), [(T - 1) * B, H])], 0)
-            : hs0;
-        const dW = tf.matMul(tf.reshape(dxp as tf.Tensor, [T * B, G]), hPrev, true, false); // [4H, H]
-        return [dxp as tf.Tensor, dW, dh0 as tf.Tensor, dc0 as tf.Tensor];
-      },
-    };
-  });
+  registerLstmSequenceGradient();
   return tf.tidy(() => {
-    const states = run(xp, whh, h0, c0); // [2, T, B, H]
-    const [hs, cs] = tf.unstack(states, 0) as [tf.Tensor3D, tf.Tensor3D];
+    // hs, cs [T, B, H]; gates [T, B, 4H] and tanhC [T, B, H] are kept by the tape for the backward pass
+    const [hs, cs] = runJsKernel(lstmSequenceKernel, { xp, whh, h0, c0 }, {}) as [tf.Tensor3D, tf.Tensor3D];
     return { hs, cs };
   });
+}
+
+/**
+ * The gradient of MlLstmSequence: one MlLstmSequenceGrad call for dxp, dh0 and dc0 (either output's
+ * gradient may be absent), and the recurrent weight's gradient as one [4H, T·B]×[T·B, H] product.
+ */
+function lstmSequenceGradient(): tf.GradConfig {
+  return {
+    kernelName: lstmSequenceKernel.name,
+    inputsToSave: ['whh', 'h0', 'c0'],
+    outputsToSave: [true, true, true, true],
+    gradFunc: (dy, saved) => {
+      const [dyH, dyC] = dy as (tf.Tensor | null)[];
+      const [whh, h0, c0, hs, cs, gates, tanhC] = saved as [
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor3D,
+        tf.Tensor3D,
+        tf.Tensor3D,
+        tf.Tensor3D,
+      ];
+      const [T, B, G] = gates.shape;
+      const H = G / 4;
+      // Eagerly, here: tfjs runs each closure below in a scope of its own, which would dispose the
+      // kernel's other outputs.
+      const [dxp, dh0, dc0] = runJsKernel(
+        lstmSequenceGradKernel,
+        { dyH: dyH ?? null, dyC: dyC ?? null, whh, c0, cs, gates, tanhC },
+        {},
+      ) as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+      return {
+        xp: () => dxp,
+        h0: () => dh0,
+        c0: () => dc0,
+        whh: () => {
+          // h_{t−1} for every step, stacked: [T·B, H]
+          const hPrev =
+            T > 1
+              ? tf.concat([h0, tf.reshape(tf.slice(hs, [0, 0, 0], [T - 1, B, H]), [(T - 1) * B, H])], 0)
+              : h0;
+          return tf.matMul(tf.reshape(dxp, [T * B, G]), hPrev, true, false); // [4H, H]
+        },
+      };
+    },
+  };
+}
+
+let gradientRegistered = false;
+
+/** Registers the gradient of MlLstmSequence (once). */
+function registerLstmSequenceGradient(): void {
+  if (gradientRegistered && tf.getGradient(lstmSequenceKernel.name) !== undefined) return;
+  replaceGradient(lstmSequenceGradient());
+  gradientRegistered = true;
 }

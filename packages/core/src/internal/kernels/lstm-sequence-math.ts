@@ -15,8 +15,10 @@ export interface LstmForwardBuffers {
   /** [T, B, 4H] input projections x·W_ihᵀ + biases. */
   xp: Float32Array;
   c0: Float32Array;
-  /** Output [2, T, B, H]: hidden states h_1 … h_T, then cell states c_1 … c_T. */
-  states: Float32Array;
+  /** Output [T, B, H]: the hidden states h_1 … h_T. */
+  hs: Float32Array;
+  /** Output [T, B, H]: the cell states c_1 … c_T. */
+  cs: Float32Array;
   /** Output [T, B, 4H]: the activated gates σ(i), σ(f), tanh(g), σ(o). */
   gates: Float32Array;
   /** Output [T, B, H]: tanh(c_t), kept for the backward pass. */
@@ -25,11 +27,13 @@ export interface LstmForwardBuffers {
 
 /** Inputs and outputs of backpropagation through time. */
 export interface LstmBackwardBuffers {
-  /** [2, T, B, H]: the gradient of the loss with respect to every hidden state, then every cell state. */
-  dy: Float32Array;
+  /** [T, B, H]: the gradient of the loss with respect to every hidden state (null: zeros). */
+  dyH: Float32Array | null;
+  /** [T, B, H]: the gradient of the loss with respect to every cell state (null: zeros). */
+  dyC: Float32Array | null;
   c0: Float32Array;
-  /** [2, T, B, H], [T, B, 4H] and [T, B, H] as the forward pass wrote them. */
-  states: Float32Array;
+  /** [T, B, H] cell states, [T, B, 4H] gates and [T, B, H] tanh(c) as the forward pass wrote them. */
+  cs: Float32Array;
   gates: Float32Array;
   tanhC: Float32Array;
   /** Output [T, B, 4H]: gradient of the input projections (= of the gate pre-activations). */
@@ -68,12 +72,11 @@ export function forwardCellJs(
   z: Float32Array,
   ldz: number,
 ): void {
-  const { T, B, H } = d;
+  const { B, H } = d;
   const G = 4 * H;
-  const { xp, c0, states, gates, tanhC } = buf;
-  const cBase = T * B * H;
-  const cPrev = t === 0 ? c0 : states;
-  const cOff = t === 0 ? 0 : cBase + (t - 1) * B * H;
+  const { xp, c0, hs, cs, gates, tanhC } = buf;
+  const cPrev = t === 0 ? c0 : cs;
+  const cOff = t === 0 ? 0 : (t - 1) * B * H;
   for (let b = 0; b < B; b++) {
     const zr = b * ldz;
     const xr = (t * B + b) * G;
@@ -89,9 +92,9 @@ export function forwardCellJs(
       gates[xr + 3 * H + j] = o;
       const c = f * cPrev[cOff + b * H + j]! + i * g;
       const tc = tanh(c);
-      states[cBase + sr + j] = c;
+      cs[sr + j] = c;
       tanhC[sr + j] = tc;
-      states[sr + j] = o * tc;
+      hs[sr + j] = o * tc;
     }
   }
 }
@@ -107,12 +110,11 @@ export function backwardCellJs(
   dhNext: Float32Array,
   ldd: number,
 ): void {
-  const { T, B, H } = d;
+  const { B, H } = d;
   const G = 4 * H;
-  const { dy, c0, states, gates, tanhC, dxp, dc } = buf;
-  const cBase = T * B * H;
-  const cPrev = t === 0 ? c0 : states;
-  const cOff = t === 0 ? 0 : cBase + (t - 1) * B * H;
+  const { dyH, dyC, c0, cs, gates, tanhC, dxp, dc } = buf;
+  const cPrev = t === 0 ? c0 : cs;
+  const cOff = t === 0 ? 0 : (t - 1) * B * H;
   for (let b = 0; b < B; b++) {
     const gr = (t * B + b) * G;
     const sr = (t * B + b) * H;
@@ -123,8 +125,8 @@ export function backwardCellJs(
       const g = gates[gr + 2 * H + j]!;
       const o = gates[gr + 3 * H + j]!;
       const tc = tanhC[sr + j]!;
-      const dh = dy[sr + j]! + dhNext[b * ldd + j]!;
-      const dcj = dh * o * (1 - tc * tc) + dc[pr + j]! + dy[cBase + sr + j]!;
+      const dh = (dyH === null ? 0 : dyH[sr + j]!) + dhNext[b * ldd + j]!;
+      const dcj = dh * o * (1 - tc * tc) + dc[pr + j]! + (dyC === null ? 0 : dyC[sr + j]!);
       dxp[gr + j] = dcj * g * i * (1 - i);
       dxp[gr + H + j] = dcj * cPrev[cOff + pr + j]! * f * (1 - f);
       dxp[gr + 2 * H + j] = dcj * i * (1 - g * g);

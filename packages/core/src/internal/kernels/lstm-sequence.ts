@@ -115,47 +115,47 @@ function stepProduct(heap: WasmHeap, w: Operand, B: number, k: number, n: number
   };
 }
 
-/** Forward: xp [T, B, 4H], whh [4H, H], h0 [B, H], c0 [B, H] → states [2, T, B, H] (every h_t, then every c_t), gates [T, B, 4H], tanhC [T, B, H]. */
+/** Forward: xp [T, B, 4H], whh [4H, H], h0 [B, H], c0 [B, H] → hs [T, B, H] (every h_t), cs [T, B, H] (every c_t), gates [T, B, 4H], tanhC [T, B, H]. */
 export const lstmSequenceKernel: JsKernel<Record<string, never>> = {
   name: 'MlLstmSequence',
   inputs: ['xp', 'whh', 'h0', 'c0'],
   outputShapes: ([xp]) => {
     const { T, B, H } = lstmDims(xp!.shape);
     return [
-      [2, T, B, H],
+      [T, B, H],
+      [T, B, H],
       [T, B, 4 * H],
       [T, B, H],
     ];
   },
-  compute: ([xp, whh, h0, c0], [states, gates, tanhC], _a, shapes) => {
-    const d = lstmDims(shapes[1]!);
+  compute: ([xp, whh, h0, c0], [hs, cs, gates, tanhC], _a, shapes) => {
+    const d = lstmDims(shapes[2]!);
     const { T, B, H } = d;
     const G = 4 * H;
     const whhT = new Float32Array(G * H);
     transpose2d(whh!, whhT, G, H);
-    const buf = { xp: xp!, c0: c0!, states: states!, gates: gates!, tanhC: tanhC! };
+    const buf = { xp: xp!, c0: c0!, hs: hs!, cs: cs!, gates: gates!, tanhC: tanhC! };
     const z = new Float32Array(B * G);
     lstmForward(
       T,
-      (t) => jsGemm(t === 0 ? h0! : states!, t === 0 ? 0 : (t - 1) * B * H, whhT, z, 0, B, G, H),
+      (t) => jsGemm(t === 0 ? h0! : hs!, t === 0 ? 0 : (t - 1) * B * H, whhT, z, 0, B, G, H),
       (t) => forwardCellJs(d, buf, t, z, G),
     );
   },
-  wasm: (heap, [xp, whh, h0, c0], [states, gates, tanhC], _a, shapes) => {
-    const { T, B, H } = lstmDims(shapes[1]!);
+  wasm: (heap, [xp, whh, h0, c0], [hs, cs, gates, tanhC], _a, shapes) => {
+    const { T, B, H } = lstmDims(shapes[2]!);
     if (!simdCellsFit(H)) return false;
     const G = 4 * H;
     // z = h_{t−1}·W_hhᵀ: W_hhᵀ [H, 4H] is whh read with swapped strides.
     const z = stepProduct(heap, { ptr: whh!, rowStride: 1, colStride: H }, B, H, G);
     const cells = lstmSimdCells(heap.memory, H);
-    const cBase = 4 * T * B * H; // byte offset of c_1 in states
     const parts = rowParts(heap.memory, B, H, G);
     if (parts !== null) {
       runParts(heap.memory, parts, (r0, r1) => {
         const calls: PoolCall[] = [];
         for (let t = 0; t < T; t++) {
-          const hPrev = t === 0 ? h0! : states! + 4 * (t - 1) * B * H;
-          const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
+          const hPrev = t === 0 ? h0! : hs! + 4 * (t - 1) * B * H;
+          const cPrev = t === 0 ? c0! : cs! + 4 * (t - 1) * B * H;
           calls.push(...z.calls(hPrev, H, r0, r1));
           calls.push(
             cellsCall(heap.memory, H, 'forward', [
@@ -163,9 +163,9 @@ export const lstmSequenceKernel: JsKernel<Record<string, never>> = {
               xp! + 4 * (t * B + r0) * G,
               cPrev + 4 * r0 * H,
               gates! + 4 * (t * B + r0) * G,
-              states! + cBase + 4 * (t * B + r0) * H,
+              cs! + 4 * (t * B + r0) * H,
               tanhC! + 4 * (t * B + r0) * H,
-              states! + 4 * (t * B + r0) * H,
+              hs! + 4 * (t * B + r0) * H,
               r1 - r0,
             ]),
           );
@@ -176,16 +176,16 @@ export const lstmSequenceKernel: JsKernel<Record<string, never>> = {
     }
     lstmForward(
       T,
-      (t) => z.run(t === 0 ? h0! : states! + 4 * (t - 1) * B * H, H),
+      (t) => z.run(t === 0 ? h0! : hs! + 4 * (t - 1) * B * H, H),
       (t) =>
         cells.forward(
           z.c,
           xp! + 4 * t * B * G,
-          t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H,
+          t === 0 ? c0! : cs! + 4 * (t - 1) * B * H,
           gates! + 4 * t * B * G,
-          states! + cBase + 4 * t * B * H,
+          cs! + 4 * t * B * H,
           tanhC! + 4 * t * B * H,
-          states! + 4 * t * B * H,
+          hs! + 4 * t * B * H,
           B,
         ),
     );
@@ -193,48 +193,64 @@ export const lstmSequenceKernel: JsKernel<Record<string, never>> = {
   },
 };
 
-/** Backward: dy [2, T, B, H], whh, c0, states, gates, tanhC → dxp [T, B, 4H], dh0 [B, H], dc0 [B, H]. */
+/**
+ * Backward: dyH, dyC [T, B, H] (the gradients reaching every h_t and every c_t; either may be absent:
+ * zeros), whh, c0, cs, gates, tanhC → dxp [T, B, 4H], dh0 [B, H], dc0 [B, H].
+ */
 export const lstmSequenceGradKernel: JsKernel<Record<string, never>> = {
   name: 'MlLstmSequenceGrad',
-  inputs: ['dy', 'whh', 'c0', 'states', 'gates', 'tanhC'],
+  inputs: ['dyH', 'dyC', 'whh', 'c0', 'cs', 'gates', 'tanhC'],
   outputShapes: (ins) => {
-    const { B, H } = lstmDims(ins[4]!.shape);
-    return [ins[4]!.shape, [B, H], [B, H]];
+    const gates = ins[ins.length - 2]!;
+    const { B, H } = lstmDims(gates.shape);
+    return [gates.shape, [B, H], [B, H]];
   },
-  compute: ([dy, whh, c0, states, gates, tanhC], [dxp, dh0, dc0], _a, shapes) => {
+  compute: ([dyH, dyC, whh, c0, cs, gates, tanhC], [dxp, dh0, dc0], _a, shapes) => {
     const d = lstmDims(shapes[0]!);
     const { T, B, H } = d;
     const G = 4 * H;
     dc0!.fill(0);
     dh0!.fill(0); // the gradient reaching h_t through step t + 1; dh0 at the end
-    const buf = { dy: dy!, c0: c0!, states: states!, gates: gates!, tanhC: tanhC!, dxp: dxp!, dc: dc0! };
+    const buf = {
+      dyH: dyH ?? null,
+      dyC: dyC ?? null,
+      c0: c0!,
+      cs: cs!,
+      gates: gates!,
+      tanhC: tanhC!,
+      dxp: dxp!,
+      dc: dc0!,
+    };
     lstmBackward(
       T,
       (t) => backwardCellJs(d, buf, t, dh0!, H),
       (t) => jsGemm(dxp!, t * B * G, whh!, dh0!, 0, B, H, G),
     );
   },
-  wasm: (heap, [dy, whh, c0, states, gates, tanhC], [dxp, dh0, dc0], _a, shapes) => {
+  wasm: (heap, [dyHIn, dyCIn, whh, c0, cs, gates, tanhC], [dxp, dh0, dc0], _a, shapes) => {
     const { T, B, H } = lstmDims(shapes[0]!);
     if (!simdCellsFit(H)) return false;
     const G = 4 * H;
+    // An absent gradient reads as zeros (one buffer of T·B·H serves both).
+    const zeros = dyHIn === null || dyCIn === null ? heap.scratch(T * B * H) : 0;
     // dh = dA_t·W_hh, the gradient reaching h_{t−1} through step t.
     const dh = stepProduct(heap, { ptr: whh!, rowStride: H, colStride: 1 }, B, G, H);
     const f32 = heap.f32; // after the scratch allocations
+    if (zeros !== 0) f32.fill(0, zeros >> 2, (zeros >> 2) + T * B * H);
+    const [dyH, dyC] = [dyHIn ?? zeros, dyCIn ?? zeros];
     f32.fill(0, dh.c >> 2, (dh.c >> 2) + B * dh.ldc); // nothing reaches h_{T−1} from a step T
     f32.fill(0, dc0! >> 2, (dc0! >> 2) + B * H);
     const cells = lstmSimdCells(heap.memory, H);
-    const cBase = 4 * T * B * H;
     const parts = rowParts(heap.memory, B, G, H);
     if (parts !== null) {
       runParts(heap.memory, parts, (r0, r1) => {
         const calls: PoolCall[] = [];
         for (let t = T - 1; t >= 0; t--) {
-          const cPrev = t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H;
+          const cPrev = t === 0 ? c0! : cs! + 4 * (t - 1) * B * H;
           calls.push(
             cellsCall(heap.memory, H, 'backward', [
-              dy! + 4 * (t * B + r0) * H,
-              dy! + cBase + 4 * (t * B + r0) * H,
+              dyH + 4 * (t * B + r0) * H,
+              dyC + 4 * (t * B + r0) * H,
               dh.c + 4 * r0 * dh.ldc,
               dc0! + 4 * r0 * H,
               gates! + 4 * (t * B + r0) * G,
@@ -253,13 +269,13 @@ export const lstmSequenceGradKernel: JsKernel<Record<string, never>> = {
         T,
         (t) =>
           cells.backward(
-            dy! + 4 * t * B * H,
-            dy! + cBase + 4 * t * B * H,
+            dyH + 4 * t * B * H,
+            dyC + 4 * t * B * H,
             dh.c,
             dc0!,
             gates! + 4 * t * B * G,
             tanhC! + 4 * t * B * H,
-            t === 0 ? c0! : states! + cBase + 4 * (t - 1) * B * H,
+            t === 0 ? c0! : cs! + 4 * (t - 1) * B * H,
             dxp! + 4 * t * B * G,
             B,
           ),
