@@ -129,11 +129,7 @@ function lstmSequenceGradient(): tf.GradConfig {
   };
 }
 
-let gradientRegistered = false;
-
 /** Registers the gradient of MlLstmSequence (once). */
 function registerLstmSequenceGradient(): void {
-  if (gradientRegistered && tf.getGradient(lstmSequenceKernel.name) !== undefined) return;
-  replaceGradient(lstmSequenceGradient());
-  gradientRegistered = true;
+  if (tf.getGradient(lstmSequenceKernel.name) === undefined) replaceGradient(lstmSequenceGradient());
 }
