@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, formatShape } from './errors.js';
 import { JS_KERNEL_BACKENDS, runJsKernel } from './internal/kernels/js-kernel.js';
 import { lstmSequenceGradKernel, lstmSequenceKernel } from './internal/kernels/lstm-sequence.js';
-import { replaceGradient } from './internal/tfjs-seam.js';
+import { passNullOutputGradients, replaceGradient } from './internal/tfjs-seam.js';
 
 // A whole LSTM sequence as one kernel call forward and one backward (@ml's MlLstmSequence kernels on the
 // wasm and cpu backends), instead of ~20 tfjs ops per step: on wasm tfjs' per-op dispatch, not the
@@ -131,5 +131,8 @@ function lstmSequenceGradient(): tf.GradConfig {
 
 /** Registers the gradient of MlLstmSequence (once). */
 function registerLstmSequenceGradient(): void {
-  if (tf.getGradient(lstmSequenceKernel.name) === undefined) replaceGradient(lstmSequenceGradient());
+  if (tf.getGradient(lstmSequenceKernel.name) !== undefined) return;
+  replaceGradient(lstmSequenceGradient());
+  // The saved gates and tanh(c), and often the cell states, get no gradient: null, not zeros made for them.
+  passNullOutputGradients(lstmSequenceKernel.name);
 }

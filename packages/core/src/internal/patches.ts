@@ -4,14 +4,15 @@ import { BackendError } from '../errors.js';
 import { installGradientFixes } from './gradient-fixes.js';
 import { registerChainedOps } from './register-chained-ops.js';
 import { TFJS_GRADIENT_CONFIGS } from './tfjs-gradients.generated.js';
-import { activeBackendName, registeredBackends } from './tfjs-seam.js';
+import { activeBackendName, installTapeZeros, registeredBackends } from './tfjs-seam.js';
 
 let installed = false;
 
 /**
  * Makes the loaded tfjs-core ready for training, once: registers tfjs' own gradients (tfjs-core's CommonJS
  * build, what plain Node loads, registers none), then @ml's gradient fixes, then the chained ops
- * (`t.reshape(s)`, used inside some of tfjs' gradients) that the loaded build lacks. Nothing runs at
+ * (`t.reshape(s)`, used inside some of tfjs' gradients) that the loaded build lacks, and has the tape hand
+ * multi-output kernels' gradients zeros made by the backend (or null) for outputs no gradient reaches. Nothing runs at
  * import; `useBackend` and the first Module or Optimizer call this. Idempotent and cheap after the first call.
  */
 export function installTfjsPatches(): void {
@@ -21,6 +22,7 @@ export function installTfjsPatches(): void {
     if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
   }
   installGradientFixes();
+  installTapeZeros();
   registerChainedOps();
   installed = true;
 }

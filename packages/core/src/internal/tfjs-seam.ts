@@ -172,6 +172,64 @@ export function releaseFailedTape(): void {
   state.activeTape = null;
 }
 
+/** A node of tfjs' tape, as `Engine.addTapeNode` makes it. */
+interface TapeNode {
+  gradient?: (dys: (tf.Tensor | null)[]) => Record<string, () => tf.Tensor>;
+}
+
+type AddTapeNode = (
+  kernelName: string,
+  inputs: tf.NamedTensorMap,
+  outputs: tf.Tensor[],
+  gradientsFunc: unknown,
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+) => void;
+
+/** Kernels whose registered gradient takes null for an output no gradient reaches. */
+const nullOutputGradients = new Set<string>();
+/** The engine whose addTapeNode is wrapped (tfjs has one engine per loaded copy of tfjs-core). */
+let tapeWrapped: object | null = null;
+
+/**
+ * tfjs hands a kernel's gradient, for each output that no gradient reaches, zeros of that output's shape
+ * made as a JavaScript array and copied into the backend: for the fused LSTM sequence (its saved gates
+ * are outputs) ~10 MB allocated, copied and freed every step. Wraps `Engine.addTapeNode` once so that
+ * such outputs become zeros filled by the backend itself (its `Fill` kernel: no JavaScript array, no
+ * copy), or null for the kernels {@link passNullOutputGradients} names, whose gradients take null.
+ */
+export function installTapeZeros(): void {
+  const engine = tf.engine() as unknown as {
+    addTapeNode: AddTapeNode;
+    state: { activeTape: TapeNode[] | null };
+  };
+  if (tapeWrapped === engine) return;
+  const stock = engine.addTapeNode;
+  engine.addTapeNode = function (kernelName, inputs, outputs, gradientsFunc, saved, attrs) {
+    stock.call(this, kernelName, inputs, outputs, gradientsFunc, saved, attrs);
+    const tape = engine.state.activeTape;
+    const node = tape?.[tape.length - 1];
+    const gradient = node?.gradient;
+    if (node === undefined || gradient === undefined || outputs.length < 2) return;
+    const config = nullOutputGradients.has(kernelName) ? tf.getGradient(kernelName) : undefined;
+    node.gradient = (dys) => {
+      if (config !== undefined) return config.gradFunc(dys as tf.Tensor[], saved, attrs);
+      // Float32 and int32 zeros come from the backend; other dtypes are left to tfjs.
+      const filled = dys.map((dy, i) => {
+        const o = outputs[i]!;
+        return dy ?? (o.dtype === 'float32' || o.dtype === 'int32' ? tf.fill(o.shape, 0, o.dtype) : null);
+      });
+      return gradient(filled);
+    };
+  };
+  tapeWrapped = engine;
+}
+
+/** Marks `kernelName`'s registered gradient as taking null for outputs no gradient reaches. */
+export function passNullOutputGradients(kernelName: string): void {
+  nullOutputGradients.add(kernelName);
+}
+
 /** The active backend's name, or null when none has been initialised yet. */
 export function activeBackendName(): string | null {
   return (tf.engine() as unknown as { backendName: string | null }).backendName ?? null;

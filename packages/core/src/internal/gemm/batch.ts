@@ -1,6 +1,7 @@
 import {
   computeRows,
   copyOut,
+  fillRows,
   packLeft,
   packB,
   packedASize,
@@ -74,7 +75,7 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
       }
       const pc = fit ? p.c + 4 * t * m * n : padded + 4 * t * paddedCSize(m, n);
       const ldc = fit ? n : ldp;
-      if (p.bias !== undefined) fillRows(mem, p.bias, pc, ldc, m, n);
+      if (p.bias !== undefined) fillRows(ex, p.bias, pc, ldc, m, n);
       products.push({ pa, pb, pc, ldc, m, n, k, accumulate: p.bias !== undefined });
     }
     return {
@@ -82,8 +83,7 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
       finish: () => {
         try {
           if (!fit)
-            for (let t = 0; t < batches; t++)
-              copyOut(mem, products[t]!.pc, ldp, p.c + 4 * t * m * n, n, m, n);
+            for (let t = 0; t < batches; t++) copyOut(ex, products[t]!.pc, ldp, p.c + 4 * t * m * n, n, m, n);
         } finally {
           for (const ptr of scratch) mem.free(ptr);
         }
@@ -95,13 +95,6 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
   }
 }
 
-/** Copies the n floats at `src` into each of the m rows (stride ldc) of C at `dst`. */
-export function fillRows(mem: GemmMemory, src: number, dst: number, ldc: number, m: number, n: number): void {
-  const f = mem.f32();
-  const row = f.slice(src / 4, src / 4 + n);
-  for (let i = 0; i < m; i++) f.set(row, dst / 4 + i * ldc);
-}
-
 /** Runs a batch of products on this thread. */
 export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): void {
   const { m, n, k } = p;
@@ -109,7 +102,7 @@ export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): vo
   if (k === 0) {
     const batches = p.aOffsets.length;
     if (p.bias === undefined) mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * batches);
-    else fillRows(mem, p.bias, p.c, n, m * batches, n);
+    else fillRows(ex, p.bias, p.c, n, m * batches, n);
     return;
   }
   const packed = packBatch(ex, mem, p);

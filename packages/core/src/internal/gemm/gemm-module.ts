@@ -15,6 +15,7 @@ import {
   inc,
   leS,
   ltS,
+  iAnd,
   mul,
   set,
   V128,
@@ -363,12 +364,48 @@ function packB(): FnDef {
   };
 }
 
+/**
+ * copyRows(src, srcStride, dst, dstStride, rows, bytes): copies `bytes` (a multiple of 4) from
+ * src + r·srcStride to dst + r·dstStride for each row r < rows (srcStride 0 repeats one row: a bias into
+ * every row of C), by f32x4 and a float tail. Copies a padded C out and fills C with a bias without a
+ * JavaScript call (or a memory.copy runtime call) per row: attention's products have rows of 65 floats.
+ */
+function copyRows(): FnDef {
+  const [src, srcStride, dst, dstStride, rows, bytes] = [0, 1, 2, 3, 4, 5];
+  const [o, vEnd] = [6, 7]; // byte offset within the row; where its whole f32x4 groups end
+  const body = flat(
+    get(bytes),
+    i32(-16),
+    iAnd,
+    set(vEnd),
+    whileLoop(
+      flat(get(rows), i32(0), gtS),
+      i32(0),
+      set(o),
+      whileLoop(
+        flat(get(o), get(vEnd), ltS),
+        flat(get(dst), get(o), add, get(src), get(o), add, vLoad(0), vStore(0)),
+        inc(o, i32(16)),
+      ),
+      whileLoop(
+        flat(get(o), get(bytes), ltS),
+        flat(get(dst), get(o), add, get(src), get(o), add, f32Load(0), f32Store(0)),
+        inc(o, i32(4)),
+      ),
+      inc(src, get(srcStride)),
+      inc(dst, get(dstStride)),
+      inc(rows, i32(-1)),
+    ),
+  );
+  return { name: 'copyRows', params: 6, locals: [[2, I32]], body };
+}
+
 /** The GEMM module's functions, in export order (a pool call names one by its index here). */
-export const GEMM_FUNCTIONS = ['kernel', 'packA', 'packB', 'packAGather'] as const;
+export const GEMM_FUNCTIONS = ['kernel', 'packA', 'packB', 'packAGather', 'copyRows'] as const;
 
 /** The GEMM module's bytes for `path`, importing an unshared memory or a shared one. */
 export function gemmModuleBytes(path: GemmPath, memory: { shared: boolean }): Uint8Array<ArrayBuffer> {
-  return encodeModule([kernel(path), packA(), packB(), packAGather()], memory);
+  return encodeModule([kernel(path), packA(), packB(), packAGather(), copyRows()], memory);
 }
 
 type I32Fn<N extends number> = (...args: number[] & { length: N }) => void;
@@ -379,4 +416,5 @@ export interface GemmExports {
   packA: I32Fn<6>;
   packB: I32Fn<6>;
   packAGather: I32Fn<6>;
+  copyRows: I32Fn<6>;
 }

@@ -227,9 +227,9 @@ export const tilesFit = (m: number, n: number): boolean => m % MR === 0 && n % N
 /** Floats of the padded C a product needs when it cannot write in place. */
 export const paddedCSize = (m: number, n: number): number => rowBlocks(m) * MR * Math.ceil(n / NR) * NR;
 
-/** Copies the m×n top-left corner of a padded C (row stride ldp) to `dst` (row stride ldc). */
+/** Copies the m×n top-left corner of a padded C at `src` (row stride ldp) to `dst` (row stride ldc). */
 export function copyOut(
-  mem: GemmMemory,
+  ex: GemmExports,
   src: number,
   ldp: number,
   dst: number,
@@ -237,8 +237,12 @@ export function copyOut(
   m: number,
   n: number,
 ): void {
-  const f = mem.f32();
-  for (let i = 0; i < m; i++) f.copyWithin(dst / 4 + i * ldc, src / 4 + i * ldp, src / 4 + i * ldp + n);
+  ex.copyRows(src, 4 * ldp, dst, 4 * ldc, m, 4 * n);
+}
+
+/** Copies the n floats at `src` into each of the m rows (row stride ldc) of C at `dst`. */
+export function fillRows(ex: GemmExports, src: number, dst: number, ldc: number, m: number, n: number): void {
+  ex.copyRows(src, 0, dst, 4 * ldc, m, 4 * n);
 }
 
 /**
@@ -270,7 +274,7 @@ export function gemm(
     packLeft(ex, mem, a, pa, m, k);
     packB(ex, b, pb, k, n);
     computeRows(ex, { pa, pb, pc, ldc: fit ? n : ldp, m, n, k }, 0, rowBlocks(m));
-    if (!fit) copyOut(mem, pc, ldp, c, n, m, n);
+    if (!fit) copyOut(ex, pc, ldp, c, n, m, n);
   } finally {
     mem.free(pa);
     mem.free(pb);

@@ -1,6 +1,8 @@
-import { fillRows, type BatchProduct } from './batch.js';
+import { type BatchProduct } from './batch.js';
 import {
   computeRows,
+  copyOut,
+  fillRows,
   KC,
   packB,
   packRows,
@@ -181,14 +183,11 @@ const pack = (ex, i32, q) => {
     else ex.packAGather(src, dst + 4 * i * k, Math.min(${MR}, size - i), k, x + 4 * i, y);
   }
 };
-const compute = (ex, i32, f32, q) => {
+const compute = (ex, i32, q) => {
   const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = i32.subarray(q, q + 14);
   const c0 = pn0 * ${NR};
   const c1 = Math.min(pn1 * ${NR}, n);
-  if (bias !== 0) {
-    const row = f32.subarray((bias >> 2) + c0, (bias >> 2) + c1);
-    for (let r = rb0 * ${MR}; r < rb1 * ${MR}; r++) f32.set(row, (pc >> 2) + r * ldc + c0);
-  }
+  if (bias !== 0) ex.copyRows(bias + 4 * c0, 0, pc + 4 * (rb0 * ${MR} * ldc + c0), 4 * ldc, (rb1 - rb0) * ${MR}, 4 * (c1 - c0));
   const panelBytes = k * ${NR * 4};
   for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
     const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
@@ -199,11 +198,9 @@ const compute = (ex, i32, f32, q) => {
         ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || bias !== 0 ? 1 : 0);
     }
   }
-  if (dst !== 0)
-    for (let r = rb0 * ${MR}; r < Math.min(rb1 * ${MR}, m); r++) {
-      const from = (pc >> 2) + r * ldc;
-      f32.copyWithin((dst >> 2) + r * ldd + c0, from + c0, from + c1);
-    }
+  const r0 = rb0 * ${MR};
+  if (dst !== 0 && r0 < m)
+    ex.copyRows(pc + 4 * (r0 * ldc + c0), 4 * ldc, dst + 4 * (r0 * ldd + c0), 4 * ldd, Math.min(rb1 * ${MR}, m) - r0, 4 * (c1 - c0));
 };
 const gemmUnit = (ex, memory, ctrl, u) => {
   const i32 = new Int32Array(memory.buffer);
@@ -214,8 +211,7 @@ const gemmUnit = (ex, memory, ctrl, u) => {
     return;
   }
   spinWait(ctrl, ${DONE}, (v) => v >= packUnits);
-  const f32 = new Float32Array(memory.buffer);
-  for (let j = from; j < to; j++) compute(ex, i32, f32, (ctrl[${JOBS}] >> 2) + j * ${JOB_INTS});
+  for (let j = from; j < to; j++) compute(ex, i32, (ctrl[${JOBS}] >> 2) + j * ${JOB_INTS});
 };
 `;
 
@@ -472,7 +468,7 @@ export class GemmPool {
     const batches = p.aOffsets.length;
     if (k === 0) {
       if (p.bias === undefined) mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * batches);
-      else fillRows(mem, p.bias, p.c, n, m * batches, n);
+      else fillRows(gemmExports(this.memory, this.path), p.bias, p.c, n, m * batches, n);
       return;
     }
     const plan = this.plan(mem, p);
@@ -654,7 +650,6 @@ export class GemmPool {
       return;
     }
     spinWait(ctrl, DONE, (v) => v >= packUnits);
-    const f32 = new Float32Array(this.memory.buffer);
     const jobs = ctrl[JOBS]! >> 2;
     for (let j = from; j < to; j++) {
       const q = jobs + j * JOB_INTS;
@@ -663,16 +658,20 @@ export class GemmPool {
       ) as JobFields;
       const c0 = pn0 * NR;
       const c1 = Math.min(pn1 * NR, n);
-      if (bias !== 0) {
-        const row = f32.subarray(bias / 4 + c0, bias / 4 + c1);
-        for (let r = rb0 * MR; r < rb1 * MR; r++) f32.set(row, pc / 4 + r * ldc + c0);
-      }
+      if (bias !== 0)
+        fillRows(ex, bias + 4 * c0, pc + 4 * (rb0 * MR * ldc + c0), ldc, (rb1 - rb0) * MR, c1 - c0);
       computeRows(ex, { pa, pb, pc, ldc, m, n, k, accumulate: bias !== 0 }, rb0, rb1, pn0, pn1);
-      if (dst !== 0)
-        for (let r = rb0 * MR; r < Math.min(rb1 * MR, m); r++) {
-          const from = pc / 4 + r * ldc;
-          f32.copyWithin(dst / 4 + r * ldd + c0, from + c0, from + c1);
-        }
+      const r0 = rb0 * MR;
+      if (dst !== 0 && r0 < m)
+        copyOut(
+          ex,
+          pc + 4 * (r0 * ldc + c0),
+          ldc,
+          dst + 4 * (r0 * ldd + c0),
+          ldd,
+          Math.min(rb1 * MR, m) - r0,
+          c1 - c0,
+        );
     }
   }
 

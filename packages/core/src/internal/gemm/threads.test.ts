@@ -199,6 +199,45 @@ test('batches of transposes (of elements, and of whole rows) and a column sum sp
   x.dispose();
 });
 
+test('a product with a bias on 2 threads (split by rows, and by columns) equals the product plus the bias on 1', async () => {
+  const wave = (shape: number[], f: number) =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * f)),
+      shape,
+    );
+  // [m, k, n]: 65 row blocks of whole tiles (rows split: each unit fills its rows' bias by doubling
+  // copies), and 2 row blocks under 128 panels (columns split: each unit fills its part of every row).
+  const cases = [
+    [260, 128, 136],
+    [8, 512, 1024],
+  ] as const;
+  const run = async (threads: number) => {
+    await useBackend('wasm', { threads });
+    const products = threadedProducts();
+    const out = cases.map(([m, k, n]) => {
+      const [a, b, bias] = [wave([m, k], 0.37), wave([n, k], 0.11), wave([n], 1.3)];
+      const fused = tf.fused.matMul({ a, b, transposeB: true, bias });
+      const plain = tf.add(tf.matMul(a, b, false, true), bias);
+      const r = { fused: Array.from(fused.dataSync()), plain: Array.from(plain.dataSync()) };
+      tf.dispose([a, b, bias, fused, plain]);
+      return r;
+    });
+    return { out, products: threadedProducts() - products };
+  };
+  for (const [m, k, n] of cases) expect(m * k * n).toBeGreaterThanOrEqual(THREADED_MIN_MACS);
+  const one = await run(1);
+  const two = await run(2);
+  expect(one.products).toBe(0);
+  expect(two.products).toBe(4);
+  two.out.forEach((r, i) => {
+    expectSameBits(r.fused, one.out[i]!.fused);
+    // The bias is the accumulators' starting value, so the sums round differently from adding it after.
+    r.fused.forEach((v, j) =>
+      expect(Math.abs(v - r.plain[j]!)).toBeLessThan(1e-4 * (1 + Math.abs(r.plain[j]!))),
+    );
+  });
+});
+
 test('backendInfo reports the GEMM path, the threads in effect and the shared heap', async () => {
   await useBackend('wasm', { threads: 2 });
   expect(backendInfo()?.wasm?.gemm).toBe('relaxed-simd-fma');
