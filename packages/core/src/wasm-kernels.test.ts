@@ -122,6 +122,8 @@ describe('matMul on wasm equals cpu', () => {
     ['2-D × 3-D', [5, 7], [3, 7, 4]],
     ['XNNPACK-sized', [2, 96, 120], [2, 120, 104]],
     ['odd columns', [1, 13, 11], [1, 11, 13]],
+    // More than MC_BLOCKS row blocks: A packed and computed 128 rows at a time (and in its gradients).
+    ['tall, A packed in runs', [2, 301, 9], [2, 9, 300]],
   ];
   for (const [label, as, bs] of shapes) {
     for (const [ta, tb] of [

@@ -4,6 +4,8 @@ import {
   fillRows,
   packLeft,
   packB,
+  packRows,
+  rowPacking,
   packedASize,
   packedBSize,
   paddedCSize,
@@ -13,13 +15,20 @@ import {
   type LeftOperand,
   type Operand,
   type PackedProduct,
+  type RowPacking,
 } from './gemm.js';
-import { NR, type GemmExports } from './gemm-module.js';
+import { MR, NR, type GemmExports } from './gemm-module.js';
 
 // A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]], plus a bias row when given (the broadcast
 // batches BatchMatMul emits):
 // each distinct A and B is packed once (a weight shared by the whole batch is packed once), then the
-// products run on one thread here (./pool splits them across threads).
+// products run on one thread here (./pool splits them across threads). An A that only one product reads
+// and that has more than MC_BLOCKS row blocks is packed MC_BLOCKS row blocks at a time, each run computed
+// right after it is packed: the packed rows are then read from the cache, not from memory (a
+// convolution's gathered A is ~30 MB packed whole).
+
+/** Row blocks of an A packed and computed at a time (128 rows: 128·k floats stay in a core's cache). */
+export const MC_BLOCKS = 32;
 
 /** A batched product in one memory: batch t reads A at a.ptr + 4·aOffsets[t] (likewise B) and writes C at c + 4·t·m·n. */
 export interface BatchProduct {
@@ -35,10 +44,21 @@ export interface BatchProduct {
   bias?: number;
 }
 
-/** Packed operands of a batch, ready to compute; `finish` writes C (when padded) and frees scratch. */
+/**
+ * Packed operands of a batch, ready to compute (a product with `rows` packs its A in runs of MC_BLOCKS
+ * row blocks into `chunk` as it computes); `finish` writes C (when padded) and frees scratch.
+ */
 interface PackedBatch {
-  products: PackedProduct[];
+  products: (PackedProduct & { rows?: RowPacking })[];
+  chunk: number;
   finish(): void;
+}
+
+/** How many products of a batch read each A (by offset). */
+export function readers(offsets: readonly number[]): Map<number, number> {
+  const count = new Map<number, number>();
+  for (const o of offsets) count.set(o, (count.get(o) ?? 0) + 1);
+  return count;
 }
 
 /** Packs every distinct operand of `p` once, into scratch from `mem`. */
@@ -57,12 +77,21 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
     const ldp = Math.ceil(n / NR) * NR;
     const batches = p.aOffsets.length;
     const padded = fit ? 0 : alloc(paddedCSize(m, n) * batches);
-    const products: PackedProduct[] = [];
+    const products: PackedBatch['products'] = [];
+    const readersA = readers(p.aOffsets);
+    const chunked = rowBlocks(m) > MC_BLOCKS;
+    const chunk = chunked && [...readersA.values()].some((c) => c === 1) ? alloc(MC_BLOCKS * MR * k) : 0;
     for (let t = 0; t < batches; t++) {
       const ao = p.aOffsets[t]!;
       const bo = p.bOffsets[t]!;
       let pa = packedA.get(ao);
-      if (pa === undefined) {
+      let rows: RowPacking | undefined;
+      if (chunk !== 0 && readersA.get(ao) === 1) {
+        const r = rowPacking(mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, m, k);
+        if (r.tables !== undefined) scratch.push(r.tables);
+        rows = r;
+        pa = chunk;
+      } else if (pa === undefined) {
         pa = alloc(packedASize(m, k));
         packLeft(ex, mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
         packedA.set(ao, pa);
@@ -76,10 +105,11 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
       const pc = fit ? p.c + 4 * t * m * n : padded + 4 * t * paddedCSize(m, n);
       const ldc = fit ? n : ldp;
       if (p.bias !== undefined) fillRows(ex, p.bias, pc, ldc, m, n);
-      products.push({ pa, pb, pc, ldc, m, n, k, accumulate: p.bias !== undefined });
+      products.push({ pa, pb, pc, ldc, m, n, k, accumulate: p.bias !== undefined, rows });
     }
     return {
       products,
+      chunk,
       finish: () => {
         try {
           if (!fit)
@@ -107,7 +137,19 @@ export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): vo
   }
   const packed = packBatch(ex, mem, p);
   try {
-    for (const prod of packed.products) computeRows(ex, prod, 0, rowBlocks(m));
+    for (const prod of packed.products) {
+      if (prod.rows === undefined) {
+        computeRows(ex, prod, 0, rowBlocks(m));
+        continue;
+      }
+      for (let r0 = 0; r0 < rowBlocks(m); r0 += MC_BLOCKS) {
+        const r1 = Math.min(rowBlocks(m), r0 + MC_BLOCKS);
+        // Row block r0 lands at the chunk's start: the packed A's base is taken back by r0 blocks.
+        const base = packed.chunk - 4 * r0 * MR * k;
+        packRows(ex, prod.rows, base, k, r0, r1);
+        computeRows(ex, { ...prod, pa: base }, r0, r1);
+      }
+    }
   } finally {
     packed.finish();
   }

@@ -1,4 +1,4 @@
-import { type BatchProduct } from './batch.js';
+import { MC_BLOCKS, readers, type BatchProduct } from './batch.js';
 import {
   computeRows,
   copyOut,
@@ -28,10 +28,13 @@ import { gemmExports, nodeBuiltin, SHARED_MAX_PAGES } from './probe.js';
 // (an atomic counter) until none is left; the caller then waits only for units already claimed. A worker
 // that wakes late, or that the OS or another thread keeps off a core, so takes fewer units instead of
 // holding the round up (a 2-core machine running V8's own helper threads does that often). A product's
-// round has two phases: units that pack the operands (shares of the row blocks of each distinct A and
-// the column panels of each distinct B), then, once every packing unit is done, units that compute C:
-// runs of whole row blocks (or, for a product with fewer row blocks than column panels, runs of whole
-// column panels), starting from the bias where there is one and copying a padded C out. Rows are computed
+// round has two phases: units that pack the operands several products share (shares of their row blocks
+// or column panels), then, once every packing unit is done, units that compute C: runs of whole row
+// blocks (or, for a product with fewer row blocks than column panels, runs of whole column panels; for a
+// batch of many products, runs of whole products), starting from the bias where there is one and copying
+// a padded C out. A compute unit packs the operands only its products read itself, just before using
+// them: an A in runs of at most MC_BLOCKS row blocks into a buffer of its own, so packed rows are read
+// back from the thread's cache. Rows are computed
 // whole (never a split of k), so whichever thread computes a unit, the bits are the same. A round can
 // instead be a list of parts, each a list of calls to any wasm module @ml emits (other kernels split by
 // disjoint parts of their output; ../kernels/simd-map splitCall). Workers block in Atomics.wait between
@@ -88,7 +91,8 @@ const PACK_B = 3;
 /**
  * Ints per compute job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1 (row blocks × column panels of C),
  * bias (byte address of n floats C starts from, 0: none), dst, ldd, m (dst ≠ 0: C is padded scratch,
- * copy the job's part of its m×n corner to dst, row stride ldd).
+ * copy the job's part of its m×n corner to dst, row stride ldd), t0, t1 (packing tasks [t0, t1) the job
+ * runs first: the operands only its product reads, in a batch split by whole products).
  */
 const JOB_INTS = 16;
 /**
@@ -135,6 +139,8 @@ type JobFields = [
   dst: number,
   ldd: number,
   m: number,
+  t0: number,
+  t1: number,
 ];
 
 /** The tensors' heap: its memory and allocator (main thread only). */
@@ -183,8 +189,9 @@ const pack = (ex, i32, q) => {
     else ex.packAGather(src, dst + 4 * i * k, Math.min(${MR}, size - i), k, x + 4 * i, y);
   }
 };
-const compute = (ex, i32, q) => {
-  const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = i32.subarray(q, q + 14);
+const compute = (ex, i32, tasks, q) => {
+  const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m, t0, t1] = i32.subarray(q, q + 16);
+  for (let t = t0; t < t1; t++) pack(ex, i32, tasks + t * ${TASK_INTS});
   const c0 = pn0 * ${NR};
   const c1 = Math.min(pn1 * ${NR}, n);
   if (bias !== 0) ex.copyRows(bias + 4 * c0, 0, pc + 4 * (rb0 * ${MR} * ldc + c0), 4 * ldc, (rb1 - rb0) * ${MR}, 4 * (c1 - c0));
@@ -211,7 +218,7 @@ const gemmUnit = (ex, memory, ctrl, u) => {
     return;
   }
   spinWait(ctrl, ${DONE}, (v) => v >= packUnits);
-  for (let j = from; j < to; j++) compute(ex, i32, (ctrl[${JOBS}] >> 2) + j * ${JOB_INTS});
+  for (let j = from; j < to; j++) compute(ex, i32, ctrl[${TASKS}] >> 2, (ctrl[${JOBS}] >> 2) + j * ${JOB_INTS});
 };
 `;
 
@@ -482,10 +489,32 @@ export class GemmPool {
     const plan: Plan = { tasks: [], packUnits: [0], jobs: [], computeUnits: [0] };
     const rows = rowPacking(mem, p.a, m, k);
     const kindA = rows.kind === 'strided' ? PACK_A : PACK_A_GATHER;
-    // Many distinct operands (a batch): whole operands, in runs of about equal cost. Few (a single
+    const target = COMPUTE_UNITS_PER_THREAD * this.threads;
+    // How C is split into units: a batch of at least `target` products by whole products; one product
+    // with fewer row blocks than column panels by runs of panels; otherwise by runs of row blocks.
+    const byProduct = batches >= target;
+    const byColumns = !byProduct && batches === 1 && rowBlocks(m) < panels(n);
+    const units = byProduct
+      ? target
+      : byColumns
+        ? Math.min(panels(n), target)
+        : Math.min(rowBlocks(m) * batches, target);
+    // An operand only one product reads is packed by the unit computing with it, just before (no wait for
+    // every thread's packing, and the packed values are still in that thread's cache): an A in runs of at
+    // most MC_BLOCKS row blocks, into a buffer of the unit's own (a convolution's A is ~30 MB packed whole),
+    // a B (in a batch split by products) whole. Shared operands are packed first, by every thread.
+    const [readersA, readersB] = [readers(p.aOffsets), readers(p.bOffsets)];
+    const ownsA = (t: number): boolean => !byColumns && readersA.get(p.aOffsets[t]!) === 1;
+    const ownsB = (t: number): boolean => byProduct && readersB.get(p.bOffsets[t]!) === 1;
+    const anyOwnA = p.aOffsets.some((_, t) => ownsA(t));
+    const chunk = Math.min(MC_BLOCKS, rowBlocks(m)) * MR * k;
+    const unitChunks = anyOwnA ? Array.from({ length: units }, () => mem.malloc(chunk * 4)) : [];
+    // Many distinct shared operands: whole operands, in runs of about equal cost. Few (a single
     // product): packing unit s packs the s-th share of the blocks of each.
     const shares = PACK_UNITS_PER_THREAD * this.threads;
-    const whole = new Set(p.aOffsets).size + new Set(p.bOffsets).size >= 2 * shares;
+    const shared = (offsets: readonly number[], own: (t: number) => boolean): number =>
+      new Set(offsets.filter((_, t) => !own(t))).size;
+    const whole = shared(p.aOffsets, ownsA) + shared(p.bOffsets, ownsB) >= 2 * shares;
     const shareTasks: number[][][] = Array.from({ length: shares }, () => []);
     const wholeCost: number[] = [];
     const addTasks = (task: number[], blocks: number, blockCost: number): void => {
@@ -505,28 +534,43 @@ export class GemmPool {
     const fit = tilesFit(m, n);
     const ldp = Math.ceil(n / NR) * NR;
     const padded = fit ? 0 : mem.malloc(paddedCSize(m, n) * batches * 4);
-    const products: { pa: number; pb: number; pc: number; dst: number }[] = [];
+    /** Per product: packed operands (pa 0: A packed by the job), C, and the packing its first job runs. */
+    const products: { pa: number; pb: number; pc: number; dst: number; first: number[][] }[] = [];
+    const aTask = (t: number, dst: number): number[] => [
+      kindA,
+      rows.src + 4 * p.aOffsets[t]!,
+      dst,
+      m,
+      k,
+      rows.x,
+      rows.y,
+    ];
     for (let t = 0; t < batches; t++) {
       const ao = 4 * p.aOffsets[t]!;
       const bo = 4 * p.bOffsets[t]!;
-      let pa = packedA.get(ao);
+      const first: number[][] = [];
+      let pa = ownsA(t) ? 0 : packedA.get(ao);
       if (pa === undefined) {
         pa = mem.malloc(packedASize(m, k) * 4);
         packedA.set(ao, pa);
-        addTasks([kindA, rows.src + ao, pa, m, k, rows.x, rows.y], rowBlocks(m), MR * k);
+        addTasks(aTask(t, pa), rowBlocks(m), MR * k);
       }
       let pb = packedB.get(bo);
       if (pb === undefined) {
         pb = mem.malloc(packedBSize(k, n) * 4);
         packedB.set(bo, pb);
-        addTasks([PACK_B, p.b.ptr + bo, pb, n, k, 4 * p.b.rowStride, 4 * p.b.colStride], panels(n), NR * k);
+        const task = [PACK_B, p.b.ptr + bo, pb, n, k, 4 * p.b.rowStride, 4 * p.b.colStride];
+        if (ownsB(t)) first.push([...task, 0, panels(n)]);
+        else addTasks(task, panels(n), NR * k);
       }
       const out = p.c + 4 * t * m * n;
       products.push(
-        fit ? { pa, pb, pc: out, dst: 0 } : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out },
+        fit
+          ? { pa, pb, pc: out, dst: 0, first }
+          : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out, first },
       );
     }
-    if (whole) plan.packUnits = evenRuns(wholeCost, shares);
+    if (whole) plan.packUnits = wholeCost.length === 0 ? [0] : evenRuns(wholeCost, shares);
     else
       for (const list of shareTasks) {
         if (list.length === 0) continue;
@@ -534,35 +578,80 @@ export class GemmPool {
         plan.packUnits.push(plan.tasks.length);
       }
     const ldc = fit ? n : ldp;
-    const job = (q: (typeof products)[number], rb0: number, rb1: number, pn0: number, pn1: number): void => {
-      plan.jobs.push([q.pa, q.pb, q.pc, ldc, n, k, rb0, rb1, pn0, pn1, p.bias ?? 0, q.dst, n, m]);
+    const job = (
+      pa: number,
+      t: number,
+      rb0: number,
+      rb1: number,
+      pn0: number,
+      pn1: number,
+      tasks: number[][],
+    ) => {
+      const q = products[t]!;
+      const t0 = plan.tasks.length;
+      plan.tasks.push(...tasks);
+      plan.jobs.push([
+        pa,
+        q.pb,
+        q.pc,
+        ldc,
+        n,
+        k,
+        rb0,
+        rb1,
+        pn0,
+        pn1,
+        p.bias ?? 0,
+        q.dst,
+        n,
+        m,
+        t0,
+        t0 + tasks.length,
+      ]);
     };
-    const target = COMPUTE_UNITS_PER_THREAD * this.threads;
-    if (batches === 1 && rowBlocks(m) < panels(n)) {
-      // Few rows, many columns: split by columns (each unit then reads only its part of B).
-      const np = panels(n);
-      const units = Math.min(np, target);
-      for (let u = 0; u < units; u++) {
-        job(products[0]!, 0, rowBlocks(m), Math.floor((np * u) / units), Math.floor((np * (u + 1)) / units));
-        plan.computeUnits.push(plan.jobs.length);
+    /** Jobs of unit u computing row blocks [rb0, rb1) of product t (all columns). */
+    const rowsOf = (u: number, t: number, rb0: number, rb1: number): void => {
+      const q = products[t]!;
+      const first = rb0 === 0 ? q.first : [];
+      if (!ownsA(t)) return job(q.pa, t, rb0, rb1, 0, panels(n), first);
+      for (let c0 = rb0; c0 < rb1; c0 += MC_BLOCKS) {
+        const c1 = Math.min(rb1, c0 + MC_BLOCKS);
+        // Row block c0 lands at the start of the unit's buffer: the packed A's base is taken back by c0 blocks.
+        const base = unitChunks[u]! - 4 * c0 * MR * k;
+        job(base, t, c0, c1, 0, panels(n), [...(c0 === rb0 ? first : []), [...aTask(t, base), c0, c1]]);
       }
-    } else {
-      // Row blocks of all products in order, cut into runs of whole blocks.
-      const per = rowBlocks(m);
-      const total = per * batches;
-      const units = Math.min(total, target);
-      for (let u = 0; u < units; u++) {
+    };
+    for (let u = 0; u < units; u++) {
+      if (byProduct) {
+        for (let t = Math.floor((batches * u) / units); t < Math.floor((batches * (u + 1)) / units); t++)
+          rowsOf(u, t, 0, rowBlocks(m));
+      } else if (byColumns) {
+        // Few rows, many columns: each unit reads only its part of B.
+        const np = panels(n);
+        job(
+          products[0]!.pa,
+          0,
+          0,
+          rowBlocks(m),
+          Math.floor((np * u) / units),
+          Math.floor((np * (u + 1)) / units),
+          [],
+        );
+      } else {
+        // Row blocks of all products in order, cut into runs of whole blocks.
+        const per = rowBlocks(m);
+        const total = per * batches;
         let r = Math.floor((total * u) / units);
         const end = Math.floor((total * (u + 1)) / units);
         while (r < end) {
-          const q = Math.floor(r / per);
-          const rb0 = r - q * per;
+          const t = Math.floor(r / per);
+          const rb0 = r - t * per;
           const rb1 = Math.min(per, rb0 + end - r);
-          job(products[q]!, rb0, rb1, 0, panels(n));
+          rowsOf(u, t, rb0, rb1);
           r += rb1 - rb0;
         }
-        plan.computeUnits.push(plan.jobs.length);
       }
+      plan.computeUnits.push(plan.jobs.length);
     }
     return plan;
   }
@@ -630,32 +719,19 @@ export class GemmPool {
     const i32 = new Int32Array(this.memory.buffer);
     const [from, to] = unitRange(i32, ctrl, u);
     const packUnits = ctrl[PACK_UNITS]!;
+    const tasks = ctrl[TASKS]! >> 2;
     if (u < packUnits) {
-      const tasks = ctrl[TASKS]! >> 2;
-      for (let t = from; t < to; t++) {
-        const q = tasks + t * TASK_INTS;
-        const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
-        if (kind === PACK_B)
-          packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
-        else
-          packRows(
-            ex,
-            { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y },
-            dst,
-            k,
-            b0,
-            b1,
-          );
-      }
+      for (let t = from; t < to; t++) packTask(ex, i32, tasks + t * TASK_INTS);
       return;
     }
     spinWait(ctrl, DONE, (v) => v >= packUnits);
     const jobs = ctrl[JOBS]! >> 2;
     for (let j = from; j < to; j++) {
       const q = jobs + j * JOB_INTS;
-      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m] = Array.from(
-        i32.subarray(q, q + 14),
+      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m, t0, t1] = Array.from(
+        i32.subarray(q, q + 16),
       ) as JobFields;
+      for (let t = t0; t < t1; t++) packTask(ex, i32, tasks + t * TASK_INTS);
       const c0 = pn0 * NR;
       const c1 = Math.min(pn1 * NR, n);
       if (bias !== 0)
@@ -741,6 +817,13 @@ export class GemmPool {
       for (const m of this.modules.values()) this.heap.free(m.ptr);
     }
   }
+}
+
+/** Runs the packing task at int `q` of `i32` (what the workers' `pack` does). */
+function packTask(ex: GemmExports, i32: Int32Array, q: number): void {
+  const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
+  if (kind === PACK_B) packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
+  else packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
 }
 
 /** Claims the next unit of the round tagged `tag`: its index, or −1 when none is left (or the round is over). */

@@ -238,6 +238,42 @@ test('a product with a bias on 2 threads (split by rows, and by columns) equals 
   });
 });
 
+test('batched products on 2 threads (split by whole products, or by rows with A packed by each unit) equal those of 1 thread', async () => {
+  const wave = (shape: number[], f: number) =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * f)),
+      shape,
+    );
+  // [A shape, B shape, transposeB]: attention's scores (rows of 65: a padded C), its product with the
+  // values, a weight shared by every product (packed first), and one shared by four products each.
+  const cases: [number[], number[], boolean][] = [
+    [[128, 65, 32], [128, 65, 32], true],
+    [[128, 64, 64], [128, 64, 32], false],
+    [[64, 64, 32], [32, 48], false],
+    [[8, 2, 64, 128], [1, 2, 128, 64], false],
+    // Three tall products split by rows: each unit packs its rows of A in runs of at most 128 rows, and
+    // runs cross from one product to the next.
+    [[3, 700, 64], [3, 64, 72], false],
+  ];
+  const run = async (threads: number) => {
+    await useBackend('wasm', { threads });
+    const products = threadedProducts();
+    const out = cases.map(([as, bs, tb], i) => {
+      const [a, b] = [wave(as, 0.37 + i), wave(bs, 0.11 + i)];
+      const c = tf.matMul(a, b, false, tb);
+      const r = Array.from(c.dataSync());
+      tf.dispose([a, b, c]);
+      return r;
+    });
+    return { out, products: threadedProducts() - products };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  expect(one.products).toBe(0);
+  expect(two.products).toBe(cases.length);
+  two.out.forEach((v, i) => expectSameBits(v, one.out[i]!));
+});
+
 test('backendInfo reports the GEMM path, the threads in effect and the shared heap', async () => {
   await useBackend('wasm', { threads: 2 });
   expect(backendInfo()?.wasm?.gemm).toBe('relaxed-simd-fma');
