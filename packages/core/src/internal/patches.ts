@@ -10,10 +10,11 @@ let installed = false;
 
 /**
  * Makes the loaded tfjs-core ready for training, once: registers tfjs' own gradients (tfjs-core's CommonJS
- * build, what plain Node loads, registers none), then @ml's gradient fixes, then the chained ops
- * (`t.reshape(s)`, used inside some of tfjs' gradients) that the loaded build lacks, and has the tape hand
- * multi-output kernels' gradients zeros made by the backend (or null) for outputs no gradient reaches. Nothing runs at
- * import; `useBackend` and the first Module or Optimizer call this. Idempotent and cheap after the first call.
+ * build, what plain Node loads, registers none), then @ml's gradient fixes, has the tape hand a
+ * multi-output kernel's gradient zeros made by the backend (or null) for outputs no gradient reaches, then
+ * registers the chained ops (`t.reshape(s)`, used inside some of tfjs' gradients) that the loaded build
+ * lacks. Nothing runs at import; `useBackend` and the first Module or Optimizer call this. Idempotent and
+ * cheap after the first call.
  */
 export function installTfjsPatches(): void {
   if (installed) return;

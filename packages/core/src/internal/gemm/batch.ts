@@ -54,7 +54,7 @@ interface PackedBatch {
   finish(): void;
 }
 
-/** How many products of a batch read each A (by offset). */
+/** How many products of a batch read each operand (by its offset). */
 export function readers(offsets: readonly number[]): Map<number, number> {
   const count = new Map<number, number>();
   for (const o of offsets) count.set(o, (count.get(o) ?? 0) + 1);

@@ -92,7 +92,7 @@ const PACK_B = 3;
  * Ints per compute job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1 (row blocks × column panels of C),
  * bias (byte address of n floats C starts from, 0: none), dst, ldd, m (dst ≠ 0: C is padded scratch,
  * copy the job's part of its m×n corner to dst, row stride ldd), t0, t1 (packing tasks [t0, t1) the job
- * runs first: the operands only its product reads, in a batch split by whole products).
+ * runs first: its rows of an A only its product reads, and such a B in a batch split by whole products).
  */
 const JOB_INTS = 16;
 /**
