@@ -248,6 +248,8 @@ describe('convolutions on wasm equal cpu', () => {
     // rows; whole f32x4 of channel rows in the filter gradient).
     ['8 channels, stride 2 same', [2, 9, 8, 8], [3, 3, 8, 4], 2, 'same'],
     ['8 → 16 channels, 5×5 same', [2, 7, 7, 8], [5, 5, 8, 16], 1, 'same'],
+    // 512 output pixels: the gathered A is packed and computed 128 rows at a time.
+    ['512 pixels, A packed in runs', [2, 16, 16, 8], [3, 3, 8, 8], 1, 'same'],
     [
       'stride [2, 1], explicit pads',
       [2, 7, 8, 3],
