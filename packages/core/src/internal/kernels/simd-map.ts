@@ -54,21 +54,22 @@ export function mapFn(name: string, lane: Code): FnDef {
  * element as a one-group map, so the same results.
  */
 export function mapFn2(name: string, lane: (offset: number, v0: number) => Code): FnDef {
-  const n = 2;
   return {
     name,
     params: 4,
     locals: [
       [1, I32],
-      [n * V128_LOCALS, V128],
+      [2 * V128_LOCALS, V128],
     ],
     body: flat(
       i32(0),
       set(I),
+      // While two groups remain (I + 16 < BYTES: both are multiples of 16).
       whileLoop(
-        flat(get(I), i32(16 * (n - 1)), add, get(BYTES), ltS),
-        ...Array.from({ length: n }, (_, j) => lane(16 * j, V0 + j * V128_LOCALS)),
-        inc(I, i32(16 * n)),
+        flat(get(I), i32(16), add, get(BYTES), ltS),
+        lane(0, V0),
+        lane(16, V0 + V128_LOCALS),
+        inc(I, i32(32)),
       ),
       whileLoop(flat(get(I), get(BYTES), ltS), lane(0, V0), inc(I, i32(16))),
     ),
