@@ -464,6 +464,57 @@ describe('other ops on wasm equal cpu', () => {
     void tf.setBackend('wasm');
   });
 
+  test("sum's and mean's gradients fill their ones in the backend (Fill), equal to the stock gradients bit for bit on wasm and cpu", async () => {
+    const specials = [-0, 0, NaN, -1, 1, -Infinity, Infinity, 1e-40, 3.5, -2.25, 7e37];
+    // [reduction, x's shape, axes]: everything (a loss), leading axes, a middle and the last axis, none
+    const cases: ['sum' | 'mean', number[], number[] | undefined][] = [
+      ['mean', [8, 16, 33], undefined],
+      ['sum', [8, 16, 33], undefined],
+      ['mean', [6, 5, 7], [0, 2]],
+      ['sum', [6, 5, 7], [1]],
+      ['mean', [9, 12], [-1]],
+      ['mean', [4, 3], []],
+    ];
+    const run = (op: 'sum' | 'mean', shape: number[], axes: number[] | undefined): Float32Array =>
+      tf.tidy(() => {
+        const x = rand(shape, 61);
+        const outShape = tf.tidy(() => (op === 'sum' ? tf.sum(x, axes) : tf.mean(x, axes)).shape);
+        const n = outShape.reduce((a, b) => a * b, 1);
+        const dy = tf.tensor(
+          Array.from({ length: n }, (_, i) => specials[(i * 3 + 1) % specials.length]!),
+          outShape,
+        );
+        const f = (v: tf.Tensor) => (op === 'sum' ? tf.sum(v, axes) : tf.mean(v, axes));
+        return Float32Array.from(tf.grad(f)(x, dy).dataSync());
+      });
+    for (const backend of ['wasm', 'cpu']) {
+      for (const [op, shape, axes] of cases) {
+        const name = `${backend} ${op} of [${shape.join(', ')}] over ${axes === undefined ? 'all' : `[${axes.join(', ')}]`}`;
+        void tf.setBackend(backend);
+        uninstallGradientFixes();
+        let stock: Float32Array;
+        let stockKernels: string[];
+        try {
+          let out: Float32Array = new Float32Array();
+          stockKernels = (await tf.profile(() => void (out = run(op, shape, axes)))).kernelNames;
+          stock = out;
+        } finally {
+          installGradientFixes();
+        }
+        const before = tf.memory().numTensors;
+        let got: Float32Array = new Float32Array();
+        const profile = await tf.profile(() => void (got = run(op, shape, axes)));
+        expect(tf.memory().numTensors, `${name}: leaked tensors`).toBe(before);
+        expect(stockKernels, name).not.toContain('Fill');
+        expect(profile.kernelNames, name).toContain('Fill');
+        expect(got.length, name).toBe(stock.length);
+        const first = got.findIndex((v, i) => !Object.is(v, stock[i]));
+        expect(first, `${name}: first index differing from the stock gradient`).toBe(-1);
+      }
+    }
+    void tf.setBackend('wasm');
+  });
+
   test('cast to the same dtype shares the buffer (no copy, no leak); other casts run the stock kernel', () => {
     void tf.setBackend('wasm');
     const x = rand([300, 40], 21);

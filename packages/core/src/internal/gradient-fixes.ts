@@ -103,6 +103,32 @@ function squaredDifferenceGradient(): tf.GradConfig {
   };
 }
 
+/**
+ * Sum's and Mean's stock gradients multiply dy (reshaped to keep the reduced axes) by `ones(x.shape)`, a
+ * JavaScript array filled and copied into the backend at every step (for the mean of a [32, 64, 128]
+ * loss, 1 ms of a 90 ms step on wasm); these build the ones with the backend's `Fill`. Mean divides dy by
+ * the count before broadcasting it (one pass over x's shape instead of two): dy·1/n and (dy/n)·1 are the
+ * same float, so the values are the stock ones bit for bit.
+ */
+function reductionGradient(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+      return {
+        x: () => {
+          const g = tf.reshape(dy as tf.Tensor, kept);
+          return tf.mul(kernelName === 'Mean' ? tf.div(g, count) : g, tf.fill(x.shape, 1, 'float32'));
+        },
+      };
+    },
+  };
+}
+
 /** Sums `grad` over the axes along which an input of `shape` was broadcast. */
 export function sumToShape(grad: tf.Tensor, shape: number[]): tf.Tensor {
   if (grad.shape.length === shape.length && grad.shape.every((d, i) => d === shape[i])) return grad;
@@ -286,7 +312,13 @@ export function installGradientFixes(): void {
   if (tf.getGradient('_FusedMatMul') === undefined) replaceGradient(fusedMatMulGradient());
   if (originals.size > 0) return;
   const [stockConv, stockRelu, stockSoftmax] = ['Conv2D', 'Relu', 'Softmax'].map((k) => tf.getGradient(k));
-  const fixes = [matMulGradient(), squaredDifferenceGradient(), stridedSliceGradient()];
+  const fixes = [
+    matMulGradient(),
+    squaredDifferenceGradient(),
+    stridedSliceGradient(),
+    reductionGradient('Sum'),
+    reductionGradient('Mean'),
+  ];
   if (stockConv !== undefined) fixes.push(conv2dGradient(stockConv));
   if (stockRelu !== undefined) fixes.push(reluGradient(stockRelu));
   if (stockSoftmax !== undefined) fixes.push(softmaxGradient(stockSoftmax));

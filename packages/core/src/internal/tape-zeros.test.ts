@@ -87,10 +87,12 @@ describe.each(['cpu', 'wasm'] as const)('tape zeros on %s', (backend) => {
     const xp = tf.randomNormal<tf.Rank.R3>([T, B, 4 * H], 0, 1, 'float32', 1);
     const whh = tf.randomNormal<tf.Rank.R2>([4 * H, H], 0, 0.3, 'float32', 2);
     const [h0, c0] = [tf.zeros<tf.Rank.R2>([B, H]), tf.zeros<tf.Rank.R2>([B, H])];
+    const dy = tf.randomNormal<tf.Rank.R3>([T, B, H], 0, 1, 'float32', 3);
     const before = tf.memory().numTensors;
     let grads: tf.Tensor[] = [];
     const profile = await tf.profile(() => {
-      grads = tf.grads((a: tf.Tensor) => tf.sum(lstmSequence(a as tf.Tensor3D, whh, h0, c0).hs))([xp]);
+      // hs's gradient given (no sum whose own gradient would fill ones): every Fill would be a tape zero.
+      grads = tf.grads((a: tf.Tensor) => lstmSequence(a as tf.Tensor3D, whh, h0, c0).hs)([xp], dy);
     });
     // Only hs is used: the backward kernel gets its gradient and no cell-state gradient (6 inputs, not 7).
     const backward = profile.kernels.filter((k) => k.name === 'MlLstmSequenceGrad');
@@ -108,6 +110,6 @@ describe.each(['cpu', 'wasm'] as const)('tape zeros on %s', (backend) => {
     expect(grads[0]!.shape).toEqual([T, B, 4 * H]);
     tf.dispose(grads);
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([xp, whh, h0, c0]);
+    tf.dispose([xp, whh, h0, c0, dy]);
   });
 });

@@ -5,7 +5,16 @@ import { useBackend } from '../../backend.js';
 import { wasmBackend } from '../tfjs-seam.js';
 
 import { batchGemm, type BatchProduct } from './batch.js';
-import type { GatherOperand } from './gemm.js';
+import {
+  packB,
+  packedASize,
+  packedBSize,
+  packRows,
+  panels,
+  rowBlocks,
+  wideWalk,
+  type GatherOperand,
+} from './gemm.js';
 import { GEMM_FUNCTIONS, type GemmPath } from './gemm-module.js';
 import { GemmPool } from './pool.js';
 import { gemmExports, gemmPath } from './probe.js';
@@ -45,6 +54,10 @@ const CASES: Case[] = [
   { m: 5, k: 9, n: 12, transposeA: false, transposeB: false, aBatch: [4], bBatch: [] },
   { m: 4, k: 6, n: 9, transposeA: true, transposeB: false, aBatch: [], bBatch: [3] },
   { m: 2, k: 520, n: 264, transposeA: false, transposeB: false, aBatch: [], bBatch: [] },
+  // Walks down k of over 1 MiB: a transposed A (rows 1688 bytes apart) and a row-major B (1616 bytes)
+  // packed WIDE blocks or panels at a time, then the rest one by one (a partial block and panel last).
+  { m: 422, k: 2050, n: 21, transposeA: true, transposeB: false, aBatch: [], bBatch: [] },
+  { m: 5, k: 2050, n: 404, transposeA: false, transposeB: false, aBatch: [], bBatch: [] },
 ];
 
 const label = (c: Case): string =>
@@ -280,6 +293,46 @@ describe.each(['copying into its own memory', 'in place in the shared heap'] as 
     );
   },
 );
+
+test('wide packing (8 blocks of a transposed A, or 8 panels of a row-major B, per k) gives the bits of the narrow packers', () => {
+  void tf.setBackend('wasm');
+  const be = wasmBackend(tf.backend());
+  const ex = gemmExports(be.memory());
+  const [rows, cols] = [2050, 422]; // X: k = 2050 rows 1688 bytes apart, a walk of 3.5 MB
+  expect(wideWalk(rows, 4 * cols)).toBe(true);
+  expect(wideWalk(rows, 4 * 21)).toBe(false);
+  const x = tf.tensor2d(values(rows * cols, 9), [rows, cols]);
+  const size = Math.max(packedASize(cols, rows), packedBSize(rows, cols));
+  const [wide, narrow] = [be.malloc(4 * size), be.malloc(4 * size)];
+  try {
+    const f32 = () => new Float32Array(be.memory().buffer);
+    // Index of the first float where the two packings differ (−1: none), not a diff of 900k floats.
+    const firstDifference = () =>
+      f32()
+        .subarray(wide / 4, wide / 4 + size)
+        .findIndex((v, i) => !Object.is(v, f32()[narrow / 4 + i]));
+    // Aᵀ (m = 422 rows of adjacent floats, 105 full blocks and a partial one), from block 3 (groups of 8
+    // start off the first block) to the end, and B = X (50 full panels and a partial one), from panel 5.
+    const rowsA = { kind: 'strided', m: cols, src: be.ptr(x), x: 4, y: 4 * cols } as const;
+    f32().fill(7, wide / 4, wide / 4 + size);
+    f32().fill(7, narrow / 4, narrow / 4 + size);
+    packRows(ex, rowsA, wide, rows, 3, rowBlocks(cols));
+    for (let rb = 3; rb < rowBlocks(cols); rb++)
+      ex.packA(be.ptr(x) + 16 * rb, narrow + 16 * rb * rows, Math.min(4, cols - 4 * rb), rows, 4, 4 * cols);
+    expect(firstDifference()).toBe(-1);
+    const b = { ptr: be.ptr(x), rowStride: cols, colStride: 1 };
+    f32().fill(7, wide / 4, wide / 4 + size);
+    f32().fill(7, narrow / 4, narrow / 4 + size);
+    packB(ex, b, wide, rows, cols, 5, panels(cols));
+    for (let p = 5; p < panels(cols); p++)
+      ex.packB(be.ptr(x) + 32 * p, narrow + 32 * p * rows, Math.min(8, cols - 8 * p), rows, 4 * cols, 4);
+    expect(firstDifference()).toBe(-1);
+  } finally {
+    be.free(wide);
+    be.free(narrow);
+    x.dispose();
+  }
+});
 
 describe('GemmPool', () => {
   test('a worker whose part traps makes the round throw, not hang, and the pool goes on working', async () => {

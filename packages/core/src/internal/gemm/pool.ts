@@ -14,9 +14,10 @@ import {
   rowBlocks,
   rowPacking,
   tilesFit,
+  WIDE_MIN_WALK_BYTES,
   type GemmMemory,
 } from './gemm.js';
-import { gemmModuleBytes, MR, NR, type GemmExports, type GemmPath } from './gemm-module.js';
+import { gemmModuleBytes, MR, NR, WIDE, type GemmExports, type GemmPath } from './gemm-module.js';
 import { gemmExports, nodeBuiltin, SHARED_MAX_PAGES } from './probe.js';
 
 // Worker threads for large products: worker_threads in Node, Web Workers in cross-origin isolated
@@ -178,7 +179,14 @@ const unitDone = (ctrl) => {
 };
 const pack = (ex, i32, q) => {
   const [kind, src, dst, size, k, x, y, b0, b1] = i32.subarray(q, q + 9);
-  for (let b = b0; b < b1; b++) {
+  let b = b0;
+  if (kind === ${PACK_B} && y === 4 && k * Math.abs(x) >= ${WIDE_MIN_WALK_BYTES})
+    for (const full = Math.min(b1, Math.floor(size / ${NR})); b + ${WIDE} <= full; b += ${WIDE})
+      ex.packBWide(src + 4 * b * ${NR}, dst + 4 * b * ${NR} * k, k, x, ${4 * NR} * k);
+  if (kind === ${PACK_A} && x === 4 && k * Math.abs(y) >= ${WIDE_MIN_WALK_BYTES})
+    for (const full = Math.min(b1, Math.floor(size / ${MR})); b + ${WIDE} <= full; b += ${WIDE})
+      ex.packAWide(src + 4 * b * ${MR}, dst + 4 * b * ${MR} * k, k, y, ${4 * MR} * k);
+  for (; b < b1; b++) {
     if (kind === ${PACK_B}) {
       const j = b * ${NR};
       ex.packB(src + j * y, dst + 4 * j * k, Math.min(${NR}, size - j), k, x, y);
