@@ -167,6 +167,7 @@ describe('fused matMul (bias, activation) on wasm equals cpu', () => {
   const cases: [string, number[], number[], boolean, boolean, number[] | null, tf.fused.Activation][] = [
     ['row bias (Linear)', [13, 7], [9, 7], false, true, [9], 'linear'],
     ['row bias, whole tiles', [12, 7], [16, 7], false, true, [16], 'linear'],
+    ['row bias, k in two blocks', [10, 300], [12, 300], false, true, [12], 'linear'],
     ['row bias, batched, transposed A', [2, 7, 5], [2, 7, 6], true, false, [1, 6], 'linear'],
     ['column bias (added after)', [5, 7], [7, 4], false, false, [5, 1], 'linear'],
     ['no bias, relu', [5, 7], [7, 4], false, false, null, 'relu'],

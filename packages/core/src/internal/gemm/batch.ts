@@ -8,6 +8,7 @@ import {
   rowPacking,
   packedASize,
   packedBSize,
+  paddedBias,
   paddedCSize,
   rowBlocks,
   tilesFit,
@@ -40,7 +41,7 @@ export interface BatchProduct {
   aOffsets: readonly number[];
   bOffsets: readonly number[];
   c: number;
-  /** When set: n floats added to every row of C (C = A·B + bias, accumulated onto the bias). */
+  /** When set: n floats added to every row of C (C = bias + A·B: the accumulators start from the bias). */
   bias?: number;
 }
 
@@ -81,6 +82,7 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
     const readersA = readers(p.aOffsets);
     const chunked = rowBlocks(m) > MC_BLOCKS;
     const chunk = chunked && [...readersA.values()].some((c) => c === 1) ? alloc(MC_BLOCKS * MR * k) : 0;
+    const bias = p.bias === undefined ? undefined : paddedBias(mem, alloc, p.bias, n);
     for (let t = 0; t < batches; t++) {
       const ao = p.aOffsets[t]!;
       const bo = p.bOffsets[t]!;
@@ -104,8 +106,7 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
       }
       const pc = fit ? p.c + 4 * t * m * n : padded + 4 * t * paddedCSize(m, n);
       const ldc = fit ? n : ldp;
-      if (p.bias !== undefined) fillRows(ex, p.bias, pc, ldc, m, n);
-      products.push({ pa, pb, pc, ldc, m, n, k, accumulate: p.bias !== undefined, rows });
+      products.push({ pa, pb, pc, ldc, m, n, k, bias, rows });
     }
     return {
       products,

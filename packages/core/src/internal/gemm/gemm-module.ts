@@ -50,8 +50,10 @@ export type GemmPath = 'relaxed-simd-fma' | 'simd128';
 /**
  * kernel(pa, pb, pc, kc, np, panelBytes, ldcBytes, accumulate): for each of `np` panels p of B,
  * C[0..MR, 8p..8p+8] (+)= Apacked[kc × MR] · Bpacked_p[kc × 8]. pa steps MR floats per k, pb steps 8
- * floats per k and `panelBytes` per panel; C is row-major with row stride ldcBytes; accumulate=1 adds to
- * what C holds (a later block of k), 0 overwrites.
+ * floats per k and `panelBytes` per panel; C is row-major with row stride ldcBytes. accumulate: 0
+ * overwrites C, 1 adds to what C holds (a later block of k), any other value is the byte address of a bias
+ * for these panels' columns (8 floats per panel, one panel after another) that C starts from:
+ * C = bias + A·B, with no pass writing the bias into C first.
  */
 function kernel(path: GemmPath): FnDef {
   const [pa, pb, pc, kc, np, panelBytes, ldc, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -72,9 +74,11 @@ function kernel(path: GemmPath): FnDef {
   const rowAddr = (r: number): Code => (r === 0 ? get(c) : flat(get(c), get(ldc), i32(r), mul, add));
   const load: Code[] = [];
   const zero: Code[] = [];
+  const fromBias: Code[] = []; // the bias row of panel p, its address in `a` (set from pa afterwards)
   const store: Code[] = [];
   for (let r = 0; r < MR; r++) {
     load.push(flat(rowAddr(r), vLoad(0), set(acc0 + 2 * r), rowAddr(r), vLoad(16), set(acc0 + 2 * r + 1)));
+    fromBias.push(flat(get(a), vLoad(0), set(acc0 + 2 * r), get(a), vLoad(16), set(acc0 + 2 * r + 1)));
     zero.push(flat(vZero, set(acc0 + 2 * r), vZero, set(acc0 + 2 * r + 1)));
     store.push(flat(rowAddr(r), get(acc0 + 2 * r), vStore(0), rowAddr(r), get(acc0 + 2 * r + 1), vStore(16)));
   }
@@ -84,7 +88,15 @@ function kernel(path: GemmPath): FnDef {
     whileLoop(
       flat(get(p), get(np), ltS),
       flat(get(pc), get(p), i32(NR * 4), mul, add, set(c)),
-      ifElse(get(accumulate), flat(...load), flat(...zero)),
+      ifElse(
+        flat(get(accumulate), i32(1), eq),
+        flat(...load),
+        ifElse(
+          get(accumulate),
+          flat(get(accumulate), get(p), i32(NR * 4), mul, add, set(a), ...fromBias),
+          flat(...zero),
+        ),
+      ),
       flat(get(pa), set(a), get(pb), get(p), get(panelBytes), mul, add, set(b), get(kc), set(kk)),
       whileLoop(
         flat(get(kk), i32(0), gtS),

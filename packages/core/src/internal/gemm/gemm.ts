@@ -174,8 +174,8 @@ export function packB(
 }
 
 /**
- * A product whose operands are packed: C (row stride ldc, padded to whole tiles) = A·B, or
- * C += A·B when `accumulate` (C then holds a bias, say).
+ * A product whose operands are packed: C (row stride ldc, padded to whole tiles) = A·B, or bias + A·B
+ * when `bias` is set.
  */
 export interface PackedProduct {
   pa: number;
@@ -185,7 +185,11 @@ export interface PackedProduct {
   m: number;
   n: number;
   k: number;
-  accumulate?: boolean;
+  /**
+   * Byte address of a bias row the accumulators start from, padded to whole panels (column c at
+   * bias + 4c; see {@link paddedBias}).
+   */
+  bias?: number;
 }
 
 /** Column panels (8 columns each) of a product with n columns. */
@@ -228,7 +232,7 @@ export function kernelCalls(
           npb,
           panelBytes,
           p.ldc * 4,
-          kb > 0 || p.accumulate === true ? 1 : 0,
+          kb > 0 ? 1 : p.bias !== undefined ? p.bias + jb * NR * 4 : 0,
         );
       }
     }
@@ -264,6 +268,24 @@ export function copyOut(
   n: number,
 ): void {
   ex.copyRows(src, 4 * ldp, dst, 4 * ldc, m, 4 * n);
+}
+
+/**
+ * A bias of n floats as the kernel reads it, whole panels of 8: `bias` itself when n is a multiple of 8,
+ * else a copy padded with zeros, allocated from `alloc` (the caller frees it with its other scratch).
+ */
+export function paddedBias(
+  mem: GemmMemory,
+  alloc: (floats: number) => number,
+  bias: number,
+  n: number,
+): number {
+  if (n % NR === 0) return bias;
+  const padded = alloc(panels(n) * NR);
+  const f32 = mem.f32();
+  f32.copyWithin(padded / 4, bias / 4, bias / 4 + n);
+  f32.fill(0, padded / 4 + n, padded / 4 + panels(n) * NR);
+  return padded;
 }
 
 /** Copies the n floats at `src` into each of the m rows (row stride ldc) of C at `dst`. */

@@ -9,6 +9,7 @@ import {
   PANELS_PER_BLOCK,
   packedASize,
   packedBSize,
+  paddedBias,
   paddedCSize,
   panels,
   rowBlocks,
@@ -91,7 +92,7 @@ const PACK_A_GATHER = 2;
 const PACK_B = 3;
 /**
  * Ints per compute job: pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1 (row blocks × column panels of C),
- * bias (byte address of n floats C starts from, 0: none), dst, ldd, m (dst ≠ 0: C is padded scratch,
+ * bias (byte address of the bias C starts from, padded to whole panels, 0: none), dst, ldd, m (dst ≠ 0: C is padded scratch,
  * copy the job's part of its m×n corner to dst, row stride ldd), t0, t1 (packing tasks [t0, t1) the job
  * runs first: its rows of an A only its product reads, and such a B in a batch split by whole products).
  */
@@ -202,7 +203,6 @@ const compute = (ex, i32, tasks, q) => {
   for (let t = t0; t < t1; t++) pack(ex, i32, tasks + t * ${TASK_INTS});
   const c0 = pn0 * ${NR};
   const c1 = Math.min(pn1 * ${NR}, n);
-  if (bias !== 0) ex.copyRows(bias + 4 * c0, 0, pc + 4 * (rb0 * ${MR} * ldc + c0), 4 * ldc, (rb1 - rb0) * ${MR}, 4 * (c1 - c0));
   const panelBytes = k * ${NR * 4};
   for (let jb = pn0; jb < pn1; jb += ${PANELS_PER_BLOCK}) {
     const npb = Math.min(${PANELS_PER_BLOCK}, pn1 - jb);
@@ -210,7 +210,7 @@ const compute = (ex, i32, tasks, q) => {
       const kc = Math.min(${KC}, k - kb);
       const b = pb + jb * panelBytes + kb * ${NR * 4};
       for (let rb = rb0; rb < rb1; rb++)
-        ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 || bias !== 0 ? 1 : 0);
+        ex.kernel(pa + (rb * k + kb) * ${MR * 4}, b, pc + (rb * ${MR} * ldc + jb * ${NR}) * 4, kc, npb, panelBytes, ldc * 4, kb > 0 ? 1 : bias !== 0 ? bias + jb * ${NR * 4} : 0);
     }
   }
   const r0 = rb0 * ${MR};
@@ -542,6 +542,7 @@ export class GemmPool {
     const fit = tilesFit(m, n);
     const ldp = Math.ceil(n / NR) * NR;
     const padded = fit ? 0 : mem.malloc(paddedCSize(m, n) * batches * 4);
+    const bias = p.bias === undefined ? 0 : paddedBias(mem, (floats) => mem.malloc(4 * floats), p.bias, n);
     /** Per product: packed operands (pa 0: A packed by the job), C, and the packing its first job runs. */
     const products: { pa: number; pb: number; pc: number; dst: number; first: number[][] }[] = [];
     const aTask = (t: number, dst: number): number[] => [
@@ -609,7 +610,7 @@ export class GemmPool {
         rb1,
         pn0,
         pn1,
-        p.bias ?? 0,
+        bias,
         q.dst,
         n,
         m,
@@ -742,9 +743,7 @@ export class GemmPool {
       for (let t = t0; t < t1; t++) packTask(ex, i32, tasks + t * TASK_INTS);
       const c0 = pn0 * NR;
       const c1 = Math.min(pn1 * NR, n);
-      if (bias !== 0)
-        fillRows(ex, bias + 4 * c0, pc + 4 * (rb0 * MR * ldc + c0), ldc, (rb1 - rb0) * MR, c1 - c0);
-      computeRows(ex, { pa, pb, pc, ldc, m, n, k, accumulate: bias !== 0 }, rb0, rb1, pn0, pn1);
+      computeRows(ex, { pa, pb, pc, ldc, m, n, k, bias: bias === 0 ? undefined : bias }, rb0, rb1, pn0, pn1);
       const r0 = rb0 * MR;
       if (dst !== 0 && r0 < m)
         copyOut(

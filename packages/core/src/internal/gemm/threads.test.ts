@@ -205,11 +205,13 @@ test('a product with a bias on 2 threads (split by rows, and by columns) equals 
       Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * f)),
       shape,
     );
-  // [m, k, n]: 65 row blocks of whole tiles (rows split: each unit fills its rows' bias by doubling
-  // copies), and 2 row blocks under 128 panels (columns split: each unit fills its part of every row).
+  // [m, k, n]: 65 row blocks of whole tiles (rows split), 2 row blocks under 128 panels (columns split:
+  // each unit starts from its panels' part of the bias), and 35 row blocks of 13 panels, the last partial
+  // (the bias padded to whole panels) with k in two blocks.
   const cases = [
     [260, 128, 136],
     [8, 512, 1024],
+    [140, 300, 100],
   ] as const;
   const run = async (threads: number) => {
     await useBackend('wasm', { threads });
@@ -228,7 +230,7 @@ test('a product with a bias on 2 threads (split by rows, and by columns) equals 
   const one = await run(1);
   const two = await run(2);
   expect(one.products).toBe(0);
-  expect(two.products).toBe(4);
+  expect(two.products).toBe(6);
   two.out.forEach((r, i) => {
     expectSameBits(r.fused, one.out[i]!.fused);
     // The bias is the accumulators' starting value, so the sums round differently from adding it after.
