@@ -179,7 +179,9 @@ const unitDone = (ctrl) => {
   if (done === ctrl[${PACK_UNITS}] || done === ctrl[${UNITS}]) Atomics.notify(ctrl, ${DONE});
 };
 const pack = (ex, i32, q) => {
-  const [kind, src, dst, size, k, x, y, b0, b1] = i32.subarray(q, q + 9);
+  // Fields read one by one: destructuring a subarray goes through an iterator, ~9× slower.
+  const kind = i32[q], src = i32[q + 1], dst = i32[q + 2], size = i32[q + 3], k = i32[q + 4];
+  const x = i32[q + 5], y = i32[q + 6], b0 = i32[q + 7], b1 = i32[q + 8];
   let b = b0;
   if (kind === ${PACK_B} && y === 4 && k * Math.abs(x) >= ${WIDE_MIN_WALK_BYTES})
     for (const full = Math.min(b1, Math.floor(size / ${NR})); b + ${WIDE} <= full; b += ${WIDE})
@@ -199,7 +201,9 @@ const pack = (ex, i32, q) => {
   }
 };
 const compute = (ex, i32, tasks, q) => {
-  const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m, t0, t1] = i32.subarray(q, q + 16);
+  const pa = i32[q], pb = i32[q + 1], pc = i32[q + 2], ldc = i32[q + 3], n = i32[q + 4], k = i32[q + 5];
+  const rb0 = i32[q + 6], rb1 = i32[q + 7], pn0 = i32[q + 8], pn1 = i32[q + 9], bias = i32[q + 10];
+  const dst = i32[q + 11], ldd = i32[q + 12], m = i32[q + 13], t0 = i32[q + 14], t1 = i32[q + 15];
   for (let t = t0; t < t1; t++) pack(ex, i32, tasks + t * ${TASK_INTS});
   const c0 = pn0 * ${NR};
   const c1 = Math.min(pn1 * ${NR}, n);
@@ -219,7 +223,7 @@ const compute = (ex, i32, tasks, q) => {
 };
 const gemmUnit = (ex, memory, ctrl, u) => {
   const i32 = new Int32Array(memory.buffer);
-  const [from, to] = i32.subarray((ctrl[${TABLE}] >> 2) + 2 * u, (ctrl[${TABLE}] >> 2) + 2 * u + 2);
+  const from = i32[(ctrl[${TABLE}] >> 2) + 2 * u], to = i32[(ctrl[${TABLE}] >> 2) + 2 * u + 1];
   const packUnits = ctrl[${PACK_UNITS}];
   if (u < packUnits) {
     for (let t = from; t < to; t++) pack(ex, i32, (ctrl[${TASKS}] >> 2) + t * ${TASK_INTS});
@@ -239,9 +243,9 @@ const modules = new Map();
 const callsUnit = (memory, ctrl, u) => {
   const i32 = new Int32Array(memory.buffer);
   const base = ctrl[${JOBS}] >> 2;
-  const [from, to] = i32.subarray((ctrl[${TABLE}] >> 2) + 2 * u, (ctrl[${TABLE}] >> 2) + 2 * u + 2);
+  const from = i32[(ctrl[${TABLE}] >> 2) + 2 * u], to = i32[(ctrl[${TABLE}] >> 2) + 2 * u + 1];
   for (let q = base + from; q < base + to; ) {
-    const [id, ptr, len, fn, nargs] = i32.subarray(q, q + ${CALL_HEADER});
+    const id = i32[q], ptr = i32[q + 1], len = i32[q + 2], fn = i32[q + 3], nargs = i32[q + 4];
     let fns = modules.get(id);
     if (fns === undefined) {
       const mod = new WebAssembly.Module(new Uint8Array(memory.buffer, ptr, len).slice());
@@ -512,11 +516,16 @@ export class GemmPool {
     // most MC_BLOCKS row blocks, into a buffer of the unit's own (a convolution's A is ~30 MB packed whole),
     // a B (in a batch split by products) whole. Shared operands are packed first, by every thread.
     const [readersA, readersB] = [readers(p.aOffsets), readers(p.bOffsets)];
-    const ownsA = (t: number): boolean => !byColumns && readersA.get(p.aOffsets[t]!) === 1;
-    const ownsB = (t: number): boolean => byProduct && readersB.get(p.bOffsets[t]!) === 1;
-    const anyOwnA = p.aOffsets.some((_, t) => ownsA(t));
+    const ownA = p.aOffsets.map((o) => !byColumns && readersA.get(o) === 1);
+    const ownB = p.bOffsets.map((o) => byProduct && readersB.get(o) === 1);
+    const ownsA = (t: number): boolean => ownA[t]!;
+    const ownsB = (t: number): boolean => ownB[t]!;
     const chunk = Math.min(MC_BLOCKS, rowBlocks(m)) * MR * k;
-    const unitChunks = anyOwnA ? Array.from({ length: units }, () => mem.malloc(chunk * 4)) : [];
+    const unitChunks = ownA.includes(true) ? Array.from({ length: units }, () => mem.malloc(chunk * 4)) : [];
+    // An owned B goes to a buffer of its unit's own too (a unit computes its products one after another).
+    const unitBs = ownB.includes(true)
+      ? Array.from({ length: units }, () => mem.malloc(packedBSize(k, n) * 4))
+      : [];
     // Many distinct shared operands: whole operands, in runs of about equal cost. Few (a single
     // product): packing unit s packs the s-th share of the blocks of each.
     const shares = PACK_UNITS_PER_THREAD * this.threads;
@@ -543,8 +552,8 @@ export class GemmPool {
     const ldp = Math.ceil(n / NR) * NR;
     const padded = fit ? 0 : mem.malloc(paddedCSize(m, n) * batches * 4);
     const bias = p.bias === undefined ? 0 : paddedBias(mem, (floats) => mem.malloc(4 * floats), p.bias, n);
-    /** Per product: packed operands (pa 0: A packed by the job), C, and the packing its first job runs. */
-    const products: { pa: number; pb: number; pc: number; dst: number; first: number[][] }[] = [];
+    /** Per product: packed operands (0: packed by its unit, into the unit's buffer), C. */
+    const products: { pa: number; pb: number; pc: number; dst: number }[] = [];
     const aTask = (t: number, dst: number): number[] => [
       kindA,
       rows.src + 4 * p.aOffsets[t]!,
@@ -554,29 +563,33 @@ export class GemmPool {
       rows.x,
       rows.y,
     ];
+    const bTask = (t: number, dst: number): number[] => [
+      PACK_B,
+      p.b.ptr + 4 * p.bOffsets[t]!,
+      dst,
+      n,
+      k,
+      4 * p.b.rowStride,
+      4 * p.b.colStride,
+    ];
     for (let t = 0; t < batches; t++) {
       const ao = 4 * p.aOffsets[t]!;
       const bo = 4 * p.bOffsets[t]!;
-      const first: number[][] = [];
       let pa = ownsA(t) ? 0 : packedA.get(ao);
       if (pa === undefined) {
         pa = mem.malloc(packedASize(m, k) * 4);
         packedA.set(ao, pa);
         addTasks(aTask(t, pa), rowBlocks(m), MR * k);
       }
-      let pb = packedB.get(bo);
+      let pb = ownsB(t) ? 0 : packedB.get(bo);
       if (pb === undefined) {
         pb = mem.malloc(packedBSize(k, n) * 4);
         packedB.set(bo, pb);
-        const task = [PACK_B, p.b.ptr + bo, pb, n, k, 4 * p.b.rowStride, 4 * p.b.colStride];
-        if (ownsB(t)) first.push([...task, 0, panels(n)]);
-        else addTasks(task, panels(n), NR * k);
+        addTasks(bTask(t, pb), panels(n), NR * k);
       }
       const out = p.c + 4 * t * m * n;
       products.push(
-        fit
-          ? { pa, pb, pc: out, dst: 0, first }
-          : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out, first },
+        fit ? { pa, pb, pc: out, dst: 0 } : { pa, pb, pc: padded + 4 * t * paddedCSize(m, n), dst: out },
       );
     }
     if (whole) plan.packUnits = wholeCost.length === 0 ? [0] : evenRuns(wholeCost, shares);
@@ -589,6 +602,7 @@ export class GemmPool {
     const ldc = fit ? n : ldp;
     const job = (
       pa: number,
+      pb: number,
       t: number,
       rb0: number,
       rb1: number,
@@ -599,35 +613,20 @@ export class GemmPool {
       const q = products[t]!;
       const t0 = plan.tasks.length;
       plan.tasks.push(...tasks);
-      plan.jobs.push([
-        pa,
-        q.pb,
-        q.pc,
-        ldc,
-        n,
-        k,
-        rb0,
-        rb1,
-        pn0,
-        pn1,
-        bias,
-        q.dst,
-        n,
-        m,
-        t0,
-        t0 + tasks.length,
-      ]);
+      plan.jobs.push([pa, pb, q.pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, q.dst, n, m, t0, t0 + tasks.length]);
     };
     /** Jobs of unit u computing row blocks [rb0, rb1) of product t (all columns). */
     const rowsOf = (u: number, t: number, rb0: number, rb1: number): void => {
       const q = products[t]!;
-      const first = rb0 === 0 ? q.first : [];
-      if (!ownsA(t)) return job(q.pa, t, rb0, rb1, 0, panels(n), first);
+      // The unit packs an owned B before its product's first rows (whole products: the unit's own buffer).
+      const pb = ownsB(t) ? unitBs[u]! : q.pb;
+      const first = rb0 === 0 && ownsB(t) ? [[...bTask(t, pb), 0, panels(n)]] : [];
+      if (!ownsA(t)) return job(q.pa, pb, t, rb0, rb1, 0, panels(n), first);
       for (let c0 = rb0; c0 < rb1; c0 += MC_BLOCKS) {
         const c1 = Math.min(rb1, c0 + MC_BLOCKS);
         // Row block c0 lands at the start of the unit's buffer: the packed A's base is taken back by c0 blocks.
         const base = unitChunks[u]! - 4 * c0 * MR * k;
-        job(base, t, c0, c1, 0, panels(n), [...(c0 === rb0 ? first : []), [...aTask(t, base), c0, c1]]);
+        job(base, pb, t, c0, c1, 0, panels(n), [...(c0 === rb0 ? first : []), [...aTask(t, base), c0, c1]]);
       }
     };
     for (let u = 0; u < units; u++) {
@@ -639,6 +638,7 @@ export class GemmPool {
         const np = panels(n);
         job(
           products[0]!.pa,
+          products[0]!.pb,
           0,
           0,
           rowBlocks(m),
@@ -737,9 +737,11 @@ export class GemmPool {
     const jobs = ctrl[JOBS]! >> 2;
     for (let j = from; j < to; j++) {
       const q = jobs + j * JOB_INTS;
-      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m, t0, t1] = Array.from(
-        i32.subarray(q, q + 16),
-      ) as JobFields;
+      const [pa, pb, pc, ldc, n, k, rb0, rb1, pn0, pn1, bias, dst, ldd, m, t0, t1] = ints<JobFields>(
+        i32,
+        q,
+        JOB_INTS,
+      );
       for (let t = t0; t < t1; t++) packTask(ex, i32, tasks + t * TASK_INTS);
       const c0 = pn0 * NR;
       const c1 = Math.min(pn1 * NR, n);
@@ -826,9 +828,19 @@ export class GemmPool {
   }
 }
 
+/**
+ * `n` ints of `i32` from `q`: a task's or a job's fields (an array filled by index; `Array.from` of a
+ * subarray allocates through an iterator, ~50× slower, and a round reads hundreds of these).
+ */
+function ints<T extends number[]>(i32: Int32Array, q: number, n: number): T {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = i32[q + i]!;
+  return out as T;
+}
+
 /** Runs the packing task at int `q` of `i32` (what the workers' `pack` does). */
 function packTask(ex: GemmExports, i32: Int32Array, q: number): void {
-  const [kind, src, dst, size, k, x, y, b0, b1] = Array.from(i32.subarray(q, q + 9)) as TaskFields;
+  const [kind, src, dst, size, k, x, y, b0, b1] = ints<TaskFields>(i32, q, 9);
   if (kind === PACK_B) packB(ex, { ptr: src, rowStride: x / 4, colStride: y / 4 }, dst, k, size, b0, b1);
   else packRows(ex, { kind: kind === PACK_A ? 'strided' : 'gathered', m: size, src, x, y }, dst, k, b0, b1);
 }
