@@ -16,17 +16,17 @@ import {
   type LeftOperand,
   type Operand,
   type PackedProduct,
-  type RowPacking,
 } from './gemm.js';
 import { MR, NR, type GemmExports } from './gemm-module.js';
 
 // A batch of products C[t] = A[aOffsets[t]]·B[bOffsets[t]], plus a bias row when given (the broadcast
-// batches BatchMatMul emits):
-// each distinct A and B is packed once (a weight shared by the whole batch is packed once), then the
-// products run on one thread here (./pool splits them across threads). An A that only one product reads
-// and that has more than MC_BLOCKS row blocks is packed MC_BLOCKS row blocks at a time, each run computed
-// right after it is packed: the packed rows are then read from the cache, not from memory (a
-// convolution's gathered A is ~30 MB packed whole).
+// batches BatchMatMul emits), on one thread (./pool splits them across threads). An operand several
+// products read (a weight shared by the whole batch) is packed once, first. One that only one product
+// reads is packed right before that product runs, into a buffer every product reuses — an A in runs of
+// MC_BLOCKS row blocks, each run computed right after it is packed — so packed operands are read back from
+// the cache, not from memory (a convolution's gathered A is ~30 MB packed whole; attention's 128 products
+// of 64×32·64 would otherwise write 2 MB of packed copies before reading them back), and a padded C is
+// one product's, copied out as soon as that product is done.
 
 /** Row blocks of an A packed and computed at a time (128 rows: 128·k floats stay in a core's cache). */
 export const MC_BLOCKS = 32;
@@ -45,16 +45,6 @@ export interface BatchProduct {
   bias?: number;
 }
 
-/**
- * Packed operands of a batch, ready to compute (a product with `rows` packs its A in runs of MC_BLOCKS
- * row blocks into `chunk` as it computes); `finish` writes C (when padded) and frees scratch.
- */
-interface PackedBatch {
-  products: (PackedProduct & { rows?: RowPacking })[];
-  chunk: number;
-  finish(): void;
-}
-
 /** How many products of a batch read each operand (by its offset). */
 export function readers(offsets: readonly number[]): Map<number, number> {
   const count = new Map<number, number>();
@@ -62,9 +52,16 @@ export function readers(offsets: readonly number[]): Map<number, number> {
   return count;
 }
 
-/** Packs every distinct operand of `p` once, into scratch from `mem`. */
-function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBatch {
+/** Runs a batch of products on this thread. */
+export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): void {
   const { m, n, k } = p;
+  const batches = p.aOffsets.length;
+  if (m === 0 || n === 0 || batches === 0) return;
+  if (k === 0) {
+    if (p.bias === undefined) mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * batches);
+    else fillRows(ex, p.bias, p.c, n, m * batches, n);
+    return;
+  }
   const scratch: number[] = [];
   const alloc = (floats: number): number => {
     const ptr = mem.malloc(floats * 4);
@@ -72,86 +69,55 @@ function packBatch(ex: GemmExports, mem: GemmMemory, p: BatchProduct): PackedBat
     return ptr;
   };
   try {
+    const [readersA, readersB] = [readers(p.aOffsets), readers(p.bOffsets)];
+    const ownA = p.aOffsets.map((o) => readersA.get(o) === 1);
+    const ownB = p.bOffsets.map((o) => readersB.get(o) === 1);
+    // Shared operands, packed once each, first.
     const packedA = new Map<number, number>();
     const packedB = new Map<number, number>();
-    const fit = tilesFit(m, n);
-    const ldp = Math.ceil(n / NR) * NR;
-    const batches = p.aOffsets.length;
-    const padded = fit ? 0 : alloc(paddedCSize(m, n) * batches);
-    const products: PackedBatch['products'] = [];
-    const readersA = readers(p.aOffsets);
-    const chunked = rowBlocks(m) > MC_BLOCKS;
-    const chunk = chunked && [...readersA.values()].some((c) => c === 1) ? alloc(MC_BLOCKS * MR * k) : 0;
-    const bias = p.bias === undefined ? undefined : paddedBias(mem, alloc, p.bias, n);
     for (let t = 0; t < batches; t++) {
-      const ao = p.aOffsets[t]!;
-      const bo = p.bOffsets[t]!;
-      let pa = packedA.get(ao);
-      let rows: RowPacking | undefined;
-      if (chunk !== 0 && readersA.get(ao) === 1) {
-        const r = rowPacking(mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, m, k);
-        if (r.tables !== undefined) scratch.push(r.tables);
-        rows = r;
-        pa = chunk;
-      } else if (pa === undefined) {
-        pa = alloc(packedASize(m, k));
+      const [ao, bo] = [p.aOffsets[t]!, p.bOffsets[t]!];
+      if (!ownA[t] && !packedA.has(ao)) {
+        const pa = alloc(packedASize(m, k));
         packLeft(ex, mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, pa, m, k);
         packedA.set(ao, pa);
       }
-      let pb = packedB.get(bo);
-      if (pb === undefined) {
-        pb = alloc(packedBSize(k, n));
+      if (!ownB[t] && !packedB.has(bo)) {
+        const pb = alloc(packedBSize(k, n));
         packB(ex, { ...p.b, ptr: p.b.ptr + 4 * bo }, pb, k, n);
         packedB.set(bo, pb);
       }
-      const pc = fit ? p.c + 4 * t * m * n : padded + 4 * t * paddedCSize(m, n);
-      const ldc = fit ? n : ldp;
-      products.push({ pa, pb, pc, ldc, m, n, k, bias, rows });
     }
-    return {
-      products,
-      chunk,
-      finish: () => {
-        try {
-          if (!fit)
-            for (let t = 0; t < batches; t++) copyOut(ex, products[t]!.pc, ldp, p.c + 4 * t * m * n, n, m, n);
-        } finally {
-          for (const ptr of scratch) mem.free(ptr);
+    const chunk = ownA.includes(true) ? alloc(Math.min(MC_BLOCKS, rowBlocks(m)) * MR * k) : 0;
+    const ownPb = ownB.includes(true) ? alloc(packedBSize(k, n)) : 0;
+    const fit = tilesFit(m, n);
+    const ldp = Math.ceil(n / NR) * NR;
+    const padded = fit ? 0 : alloc(paddedCSize(m, n));
+    const bias = p.bias === undefined ? undefined : paddedBias(mem, alloc, p.bias, n);
+    for (let t = 0; t < batches; t++) {
+      const [ao, bo] = [p.aOffsets[t]!, p.bOffsets[t]!];
+      let pb = packedB.get(bo)!;
+      if (ownB[t]) {
+        pb = ownPb;
+        packB(ex, { ...p.b, ptr: p.b.ptr + 4 * bo }, pb, k, n);
+      }
+      const out = p.c + 4 * t * m * n;
+      const prod: PackedProduct = { pa: 0, pb, pc: fit ? out : padded, ldc: fit ? n : ldp, m, n, k, bias };
+      if (!ownA[t]) computeRows(ex, { ...prod, pa: packedA.get(ao)! }, 0, rowBlocks(m));
+      else {
+        const rows = rowPacking(mem, { ...p.a, ptr: p.a.ptr + 4 * ao }, m, k);
+        if (rows.tables !== undefined) scratch.push(rows.tables);
+        for (let r0 = 0; r0 < rowBlocks(m); r0 += MC_BLOCKS) {
+          const r1 = Math.min(rowBlocks(m), r0 + MC_BLOCKS);
+          // Row block r0 lands at the chunk's start: the packed A's base is taken back by r0 blocks.
+          const base = chunk - 4 * r0 * MR * k;
+          packRows(ex, rows, base, k, r0, r1);
+          computeRows(ex, { ...prod, pa: base }, r0, r1);
         }
-      },
-    };
-  } catch (e) {
-    for (const ptr of scratch) mem.free(ptr);
-    throw e;
-  }
-}
-
-/** Runs a batch of products on this thread. */
-export function batchGemm(ex: GemmExports, mem: GemmMemory, p: BatchProduct): void {
-  const { m, n, k } = p;
-  if (m === 0 || n === 0 || p.aOffsets.length === 0) return;
-  if (k === 0) {
-    const batches = p.aOffsets.length;
-    if (p.bias === undefined) mem.f32().fill(0, p.c / 4, p.c / 4 + m * n * batches);
-    else fillRows(ex, p.bias, p.c, n, m * batches, n);
-    return;
-  }
-  const packed = packBatch(ex, mem, p);
-  try {
-    for (const prod of packed.products) {
-      if (prod.rows === undefined) {
-        computeRows(ex, prod, 0, rowBlocks(m));
-        continue;
       }
-      for (let r0 = 0; r0 < rowBlocks(m); r0 += MC_BLOCKS) {
-        const r1 = Math.min(rowBlocks(m), r0 + MC_BLOCKS);
-        // Row block r0 lands at the chunk's start: the packed A's base is taken back by r0 blocks.
-        const base = packed.chunk - 4 * r0 * MR * k;
-        packRows(ex, prod.rows, base, k, r0, r1);
-        computeRows(ex, { ...prod, pa: base }, r0, r1);
-      }
+      if (!fit) copyOut(ex, padded, ldp, out, n, m, n);
     }
   } finally {
-    packed.finish();
+    for (const ptr of scratch) mem.free(ptr);
   }
 }
