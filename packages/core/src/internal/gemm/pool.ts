@@ -518,8 +518,6 @@ export class GemmPool {
     const [readersA, readersB] = [readers(p.aOffsets), readers(p.bOffsets)];
     const ownA = p.aOffsets.map((o) => !byColumns && readersA.get(o) === 1);
     const ownB = p.bOffsets.map((o) => byProduct && readersB.get(o) === 1);
-    const ownsA = (t: number): boolean => ownA[t]!;
-    const ownsB = (t: number): boolean => ownB[t]!;
     const chunk = Math.min(MC_BLOCKS, rowBlocks(m)) * MR * k;
     const unitChunks = ownA.includes(true) ? Array.from({ length: units }, () => mem.malloc(chunk * 4)) : [];
     // An owned B goes to a buffer of its unit's own too (a unit computes its products one after another).
@@ -529,9 +527,9 @@ export class GemmPool {
     // Many distinct shared operands: whole operands, in runs of about equal cost. Few (a single
     // product): packing unit s packs the s-th share of the blocks of each.
     const shares = PACK_UNITS_PER_THREAD * this.threads;
-    const shared = (offsets: readonly number[], own: (t: number) => boolean): number =>
-      new Set(offsets.filter((_, t) => !own(t))).size;
-    const whole = shared(p.aOffsets, ownsA) + shared(p.bOffsets, ownsB) >= 2 * shares;
+    const shared = (offsets: readonly number[], own: boolean[]): number =>
+      new Set(offsets.filter((_, t) => !own[t])).size;
+    const whole = shared(p.aOffsets, ownA) + shared(p.bOffsets, ownB) >= 2 * shares;
     const shareTasks: number[][][] = Array.from({ length: shares }, () => []);
     const wholeCost: number[] = [];
     const addTasks = (task: number[], blocks: number, blockCost: number): void => {
@@ -575,13 +573,13 @@ export class GemmPool {
     for (let t = 0; t < batches; t++) {
       const ao = 4 * p.aOffsets[t]!;
       const bo = 4 * p.bOffsets[t]!;
-      let pa = ownsA(t) ? 0 : packedA.get(ao);
+      let pa = ownA[t] ? 0 : packedA.get(ao);
       if (pa === undefined) {
         pa = mem.malloc(packedASize(m, k) * 4);
         packedA.set(ao, pa);
         addTasks(aTask(t, pa), rowBlocks(m), MR * k);
       }
-      let pb = ownsB(t) ? 0 : packedB.get(bo);
+      let pb = ownB[t] ? 0 : packedB.get(bo);
       if (pb === undefined) {
         pb = mem.malloc(packedBSize(k, n) * 4);
         packedB.set(bo, pb);
@@ -619,9 +617,9 @@ export class GemmPool {
     const rowsOf = (u: number, t: number, rb0: number, rb1: number): void => {
       const q = products[t]!;
       // The unit packs an owned B before its product's first rows (whole products: the unit's own buffer).
-      const pb = ownsB(t) ? unitBs[u]! : q.pb;
-      const first = rb0 === 0 && ownsB(t) ? [[...bTask(t, pb), 0, panels(n)]] : [];
-      if (!ownsA(t)) return job(q.pa, pb, t, rb0, rb1, 0, panels(n), first);
+      const pb = ownB[t] ? unitBs[u]! : q.pb;
+      const first = rb0 === 0 && ownB[t] ? [[...bTask(t, pb), 0, panels(n)]] : [];
+      if (!ownA[t]) return job(q.pa, pb, t, rb0, rb1, 0, panels(n), first);
       for (let c0 = rb0; c0 < rb1; c0 += MC_BLOCKS) {
         const c1 = Math.min(rb1, c0 + MC_BLOCKS);
         // Row block c0 lands at the start of the unit's buffer: the packed A's base is taken back by c0 blocks.
