@@ -5,9 +5,10 @@ Same shapes, layers, loss and optimizer (Adam, lr 1e-3) as the tfjs side.
   /usr/bin/python3 torch_train_step.py <reps> [model,...] [threads]
 prints one JSON line: {"torch": version, "threads": n, "results": {model: [ms, ...]}}.
   /usr/bin/python3 torch_train_step.py --serve
-reads lines "<model> <threads> <reps>" on stdin and answers each with a JSON line {"ms": [...],
-"cpu_ms": [...]} (wall-clock and process CPU time per step; models
-are built once and kept), so that train-step.ts can interleave PyTorch with its own measurements.
+reads lines "<model> <threads> <reps> [<cpu>]" on stdin and answers each with a JSON line {"ms": [...],
+"cpu_ms": [...]} (wall-clock and process CPU time per step; models are built once and kept), so that
+train-step.ts can interleave PyTorch with its own measurements. With <cpu> ≥ 0 the stepping thread is pinned
+to that core (train-step.ts pins its own main thread to the same one), with -1 or none it may run on any.
 """
 import json
 import os
@@ -128,8 +129,11 @@ MODELS = {'mlp': mlp, 'cnn': cnn, 'transformer': transformer, 'lstm': lstm, 'vit
 
 def serve():
     built = {}
+    cores = os.sched_getaffinity(0)
     for line in sys.stdin:
-        name, threads, reps = line.split()
+        name, threads, reps, *pin = line.split()
+        cpu = int(pin[0]) if pin else -1
+        os.sched_setaffinity(0, {cpu} if cpu >= 0 else cores)
         torch.set_num_threads(int(threads))
         threadpool_limits(int(threads))
         if name not in built:

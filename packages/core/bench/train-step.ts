@@ -4,9 +4,10 @@
 // both see the same machine load; each cell is the median of its steps. Besides wall-clock time it
 // records each step's process CPU time, which a loaded machine disturbs far less (at 1 thread the CPU
 // ratio is the work ratio; at more threads CPU time adds up the threads, so only wall time shows a
-// speed-up).
+// speed-up). At one thread both sides' stepping threads are pinned to the same core, a different one each
+// round (./pin.ts; `--unpinned` leaves placement to the scheduler).
 //
-//   pnpm --filter @ml/core bench [-- --reps 6 --rounds 2 --models mlp,cnn,transformer,lstm,vit --threads 1,2 --json]
+//   pnpm --filter @ml/core bench [-- --reps 6 --rounds 2 --models mlp,cnn,transformer,lstm,vit --threads 1,2 --unpinned --json]
 //   pnpm bench:core --json   (from the root: the last line is {"rows": [{model, threads, ml_ms, torch_ms, ratio, …}]})
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -20,6 +21,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Adam, backendInfo, useBackend } from '../src/index.js';
 
 import { BUILDERS, packageBuilders, type Model } from './models.js';
+import { startPin } from './pin.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const cores = Math.min(8, availableParallelism());
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: [...Object.keys(BUILDERS), 'lstm', 'vit'].join(',') },
     threads: { type: 'string', default: cores > 1 ? `1,${cores}` : '1' },
     'skip-torch': { type: 'boolean', default: false },
+    unpinned: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -60,7 +63,8 @@ interface Times {
 }
 
 interface Torch {
-  measure(model: string, threads: number, reps: number): Promise<Times>;
+  /** Steps of `model` at `threads`, the stepping thread pinned to core `cpu` (-1: any). */
+  measure(model: string, threads: number, reps: number, cpu: number): Promise<Times>;
   close(): void;
 }
 
@@ -73,8 +77,8 @@ function startTorch(): Torch | string {
   const proc = spawn('/usr/bin/python3', [script, '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   return {
-    async measure(model, threads, reps) {
-      proc.stdin.write(`${model} ${threads} ${reps}\n`);
+    async measure(model, threads, reps, cpu) {
+      proc.stdin.write(`${model} ${threads} ${reps} ${cpu}\n`);
       const next = await lines.next();
       if (next.done === true) throw new Error('PyTorch server exited');
       const r = JSON.parse(next.value) as { ms: number[]; cpu_ms: number[] };
@@ -113,6 +117,7 @@ async function stepTimes(cell: Cell, reps: number): Promise<Times> {
 
 await useBackend('wasm', { threads: 1 });
 const torch = startTorch();
+const pin = startPin(args.unpinned);
 const cells = new Map<string, Cell>();
 for (const name of MODELS) {
   const model = ALL[name]!();
@@ -124,6 +129,9 @@ for (let round = 0; round < ROUNDS; round++) {
   // apart, not a whole round apart (this machine's speed drifts over seconds).
   for (const name of MODELS) {
     for (const threads of THREADS) {
+      // Pinned before useBackend: a worker it starts inherits the affinity of the thread starting it.
+      const cpu = threads === 1 && typeof pin !== 'string' ? pin.cores[round % pin.cores.length]! : -1;
+      if (typeof pin !== 'string') pin.set(cpu);
       await useBackend('wasm', { threads });
       const cell = cells.get(name)!;
       const key = `${name}@${threads}`;
@@ -135,7 +143,7 @@ for (let round = 0; round < ROUNDS; round++) {
         r.ml.wall.push(...ml.wall);
         r.ml.cpu.push(...ml.cpu);
         if (typeof torch !== 'string') {
-          const t = await torch.measure(name, threads, PER_ROUND);
+          const t = await torch.measure(name, threads, PER_ROUND, cpu);
           r.torch.wall.push(...t.wall);
           r.torch.cpu.push(...t.cpu);
         }
@@ -151,6 +159,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 if (typeof torch !== 'string') torch.close();
+if (typeof pin !== 'string') pin.set(-1);
 for (const cell of cells.values()) {
   cell.opt.dispose();
   cell.model.module.dispose();
@@ -197,7 +206,8 @@ for (const r of rows) {
 if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
 for (const [m, why] of Object.entries(extra.missing)) console.log(`${m}: ${why}`);
 console.log(
-  `\nmedian of ${ROUNDS}×${PER_ROUND} steps per cell, interleaved with PyTorch; GEMM ${info?.gemm ?? '?'}; ` +
+  `\nmedian of ${ROUNDS}×${PER_ROUND} steps per cell, interleaved with PyTorch; ` +
+    `1 thread: ${typeof pin === 'string' ? pin : `both sides on one core, cores ${pin.cores.join(',')} in turn`}; GEMM ${info?.gemm ?? '?'}; ` +
     `tfjs ${tf.version_core}, node ${process.version}`,
 );
 if (args.json) console.log(JSON.stringify({ rows }));
