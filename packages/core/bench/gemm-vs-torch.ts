@@ -89,20 +89,19 @@ const rows = CASES.map(([name, ...product]) => {
   };
 });
 for (let r = 0; r < rounds; r++) {
-  const cpu = threads === 1 && typeof pin !== 'string' ? pin.cores[r % pin.cores.length]! : -1;
-  if (typeof pin !== 'string') pin.set(cpu);
+  const cpu = pin.turn(r, threads);
   for (const row of rows) {
     row.times.ml.push(...row.ml());
     row.times.torch.push(...(await row.torch(cpu)));
   }
 }
 proc.stdin.end();
-if (typeof pin !== 'string') pin.set(-1);
+pin.release();
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 console.log(
   `GEMM ${backendInfo()?.wasm?.gemm}, ${threads} thread${threads > 1 ? 's' : ''} each side` +
-    `${threads === 1 ? (typeof pin === 'string' ? `, ${pin}` : ', both on one core, cores in turn') : ''}` +
+    `${threads === 1 ? `, ${pin.placement}` : ''}` +
     `; medians of ${rounds} rounds × ${reps}\n`,
 );
 console.log('| product | @ml (wasm) | GFLOP/s | PyTorch | GFLOP/s | ratio |');

@@ -129,9 +129,7 @@ for (let round = 0; round < ROUNDS; round++) {
   // apart, not a whole round apart (this machine's speed drifts over seconds).
   for (const name of MODELS) {
     for (const threads of THREADS) {
-      // Pinned before useBackend: a worker it starts inherits the affinity of the thread starting it.
-      const cpu = threads === 1 && typeof pin !== 'string' ? pin.cores[round % pin.cores.length]! : -1;
-      if (typeof pin !== 'string') pin.set(cpu);
+      const cpu = pin.turn(round, threads); // before useBackend, which may start workers
       await useBackend('wasm', { threads });
       const cell = cells.get(name)!;
       const key = `${name}@${threads}`;
@@ -159,7 +157,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 if (typeof torch !== 'string') torch.close();
-if (typeof pin !== 'string') pin.set(-1);
+pin.release();
 for (const cell of cells.values()) {
   cell.opt.dispose();
   cell.model.module.dispose();
@@ -207,7 +205,7 @@ if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
 for (const [m, why] of Object.entries(extra.missing)) console.log(`${m}: ${why}`);
 console.log(
   `\nmedian of ${ROUNDS}×${PER_ROUND} steps per cell, interleaved with PyTorch; ` +
-    `1 thread: ${typeof pin === 'string' ? pin : `both sides on one core, cores ${pin.cores.join(',')} in turn`}; GEMM ${info?.gemm ?? '?'}; ` +
+    `1 thread: ${pin.placement}; GEMM ${info?.gemm ?? '?'}; ` +
     `tfjs ${tf.version_core}, node ${process.version}`,
 );
 if (args.json) console.log(JSON.stringify({ rows }));
